@@ -1,0 +1,249 @@
+"""Verify a candidate pair on the text and align it into passages.
+
+Seed and extend: shingles the two documents share are *seeds*; seeds on the
+same diagonal that overlap form exact *fragments*; fragments close to each
+other on both sides (gaps up to ``max_gap``, so substituted words, small
+edits and removed page markers do not break a passage) are chained into
+*passages*. Each passage is verified with rapidfuzz (Indel similarity of the
+two token strings) and kept only if it is long and similar enough.
+
+All spans here are in token coordinates (see ``dedup.normalize``); the
+pipeline maps them to original-text offsets with ``Normalized.span``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz.distance import Indel, Levenshtein
+
+from dedup.config import AlignConfig
+from dedup.normalize import Normalized
+from dedup.sign import Signed
+
+
+@dataclass(frozen=True)
+class TokenSpan:
+    """Tokens ``a0:a1`` of document a match tokens ``b0:b1`` of document b."""
+
+    a0: int
+    a1: int
+    b0: int
+    b1: int
+    similarity: float
+
+
+def _groups(hashes: np.ndarray, max_repeats: int, skip: np.ndarray | None):
+    idx = np.arange(len(hashes)) if skip is None else np.nonzero(~skip)[0]
+    order = idx[np.argsort(hashes[idx], kind="stable")]
+    values, starts, counts = np.unique(hashes[order], return_index=True, return_counts=True)
+    ok = counts <= max_repeats
+    return order, values[ok], starts[ok], counts[ok]
+
+
+def seeds(
+    sa: Signed,
+    sb: Signed,
+    *,
+    max_repeats: int = 8,
+    skip_a: np.ndarray | None = None,
+    skip_b: np.ndarray | None = None,
+) -> np.ndarray:
+    """Shared shingles as an ``(m, 3)`` array of (token in a, token in b, length)."""
+    oa, va, sta, ca = _groups(sa.hashes, max_repeats, skip_a)
+    ob, vb, stb, cb = _groups(sb.hashes, max_repeats, skip_b)
+    common, ia, ib = np.intersect1d(va, vb, assume_unique=True, return_indices=True)
+    if len(common) == 0:
+        return np.zeros((0, 3), dtype=np.int64)
+    ca, cb, sta, stb = ca[ia], cb[ib], sta[ia], stb[ib]
+    single = (ca == 1) & (cb == 1)
+    ai = [oa[sta[single]]]
+    bi = [ob[stb[single]]]
+    for s1, c1, s2, c2 in zip(sta[~single], ca[~single], stb[~single], cb[~single]):
+        a_pos, b_pos = oa[s1 : s1 + c1], ob[s2 : s2 + c2]
+        ai.append(np.repeat(a_pos, len(b_pos)))
+        bi.append(np.tile(b_pos, len(a_pos)))
+    a_idx, b_idx = np.concatenate(ai), np.concatenate(bi)
+    return np.stack([sa.positions[a_idx], sb.positions[b_idx], sa.lengths[a_idx]], axis=1).astype(np.int64)
+
+
+def fragments(seed_array: np.ndarray) -> np.ndarray:
+    """Exact matches: overlapping seeds on one diagonal, as ``(a0, a1, b0)`` rows sorted by a0."""
+    if len(seed_array) == 0:
+        return np.zeros((0, 3), dtype=np.int64)
+    pa, pb, k = seed_array[:, 0], seed_array[:, 1], seed_array[:, 2]
+    diag = pa - pb
+    order = np.lexsort((pa, diag))
+    pa, diag, end = pa[order], diag[order], (pa + k)[order]
+    run_end = np.maximum.accumulate(end)  # ends never decrease along a diagonal run after sorting
+    new = np.ones(len(pa), dtype=bool)
+    new[1:] = (diag[1:] != diag[:-1]) | (pa[1:] > run_end[:-1])
+    # recompute running ends per run so a new run does not inherit the previous one's end
+    run_id = np.cumsum(new) - 1
+    starts = pa[new]
+    ends = np.zeros(run_id[-1] + 1, dtype=np.int64)
+    np.maximum.at(ends, run_id, end)
+    out = np.stack([starts, ends, starts - diag[new]], axis=1)
+    return out[np.argsort(out[:, 0], kind="stable")]
+
+
+@dataclass
+class _Chain:
+    a0: int
+    a1: int
+    b0: int
+    b1: int
+    parts: list  # fragments (a0, a1, b0, b1)
+
+
+def _trim_islands(chain: _Chain, wa: np.ndarray) -> _Chain:
+    """Drop small fragments at either end that sit far from the rest (chance matches)."""
+    parts = chain.parts
+    while len(parts) > 1:
+        first, second = parts[0], parts[1]
+        if wa[first[1]] - wa[first[0]] < wa[second[0]] - wa[first[1]]:
+            parts = parts[1:]
+        else:
+            break
+    while len(parts) > 1:
+        last, before = parts[-1], parts[-2]
+        if wa[last[1]] - wa[last[0]] < wa[last[0]] - wa[before[1]]:
+            parts = parts[:-1]
+        else:
+            break
+    return _Chain(
+        a0=min(p[0] for p in parts),
+        a1=max(p[1] for p in parts),
+        b0=min(p[2] for p in parts),
+        b1=max(p[3] for p in parts),
+        parts=parts,
+    )
+
+
+def chain(frags: np.ndarray, wa: np.ndarray, wb: np.ndarray, max_gap: float) -> list[_Chain]:
+    """Chain fragments whose gaps on both sides are at most ``max_gap`` (weighted).
+
+    ``wa``/``wb`` are cumulative token weights (length n+1) of the two documents.
+    """
+    chains: list[_Chain] = []
+    open_: list[_Chain] = []
+    for a0, a1, b0 in frags.tolist():
+        b1 = b0 + (a1 - a0)
+        open_ = [c for c in open_ if wa[a0] - wa[c.a1] <= max_gap]
+        best, best_gap = None, None
+        for c in open_:
+            if a1 <= c.a1 and c.b0 <= b0 and b1 <= c.b1:
+                best, best_gap = c, -1.0  # already inside
+                break
+            ga = wa[a0] - wa[c.a1]
+            gb = wb[b0] - wb[c.b1] if b0 >= c.b1 else -(wb[c.b1] - wb[b0])
+            if ga > max_gap or gb > max_gap:
+                continue
+            if b1 <= c.b1 or b0 < c.b0:  # going backwards on b: a different passage
+                continue
+            overlap_a = max(0.0, -ga)
+            overlap_b = max(0.0, -gb)
+            if overlap_a > (wa[a1] - wa[a0]) or overlap_b > (wb[b1] - wb[b0]):
+                continue
+            gap = max(ga, gb)
+            if best is None or gap < best_gap:
+                best, best_gap = c, gap
+        if best is None:
+            c = _Chain(a0, a1, b0, b1, [(a0, a1, b0, b1)])
+            chains.append(c)
+            open_.append(c)
+        elif best_gap >= 0 or a1 > best.a1 or b1 > best.b1:
+            best.a1, best.b1 = max(best.a1, a1), max(best.b1, b1)
+            best.parts.append((a0, a1, b0, b1))
+    return [_trim_islands(c, wa) for c in chains]
+
+
+def _cumweights(norm: Normalized) -> np.ndarray:
+    return np.concatenate([[0.0], np.cumsum(norm.weights)])
+
+
+def similarity(na: Normalized, nb: Normalized, span: TokenSpan | tuple[int, int, int, int]) -> float:
+    a0, a1, b0, b1 = span[:4] if isinstance(span, tuple) else (span.a0, span.a1, span.b0, span.b1)
+    return float(Indel.normalized_similarity(na.tokens[a0:a1], nb.tokens[b0:b1]))
+
+
+def align(
+    sa: Signed,
+    sb: Signed,
+    *,
+    config: AlignConfig,
+    min_passage: float,
+    max_repeats: int = 8,
+    skip_a: np.ndarray | None = None,
+    skip_b: np.ndarray | None = None,
+) -> list[TokenSpan]:
+    """Passages shared by two signed documents, verified, in token coordinates."""
+    seed_array = seeds(sa, sb, max_repeats=max_repeats, skip_a=skip_a, skip_b=skip_b)
+    if len(seed_array) == 0:
+        return []
+    wa, wb = _cumweights(sa.norm), _cumweights(sb.norm)
+    chains = chain(fragments(seed_array), wa, wb, config.max_gap)
+    chains = _merge_neighbours(chains, wa, wb, sa.norm, sb.norm, config)
+    spans = []
+    for c in chains:
+        if min(wa[c.a1] - wa[c.a0], wb[c.b1] - wb[c.b0]) < min_passage:
+            continue
+        sim = similarity(sa.norm, sb.norm, (c.a0, c.a1, c.b0, c.b1))
+        if sim >= config.min_similarity:
+            spans.append(TokenSpan(c.a0, c.a1, c.b0, c.b1, round(sim, 4)))
+    spans = _drop_dominated(spans)
+    spans.sort(key=lambda s: (s.a0, s.b0))
+    return spans
+
+
+def _overlap(x0: int, x1: int, y0: int, y1: int) -> float:
+    """Share of the shorter of two ranges covered by their intersection."""
+    inter = min(x1, y1) - max(x0, y0)
+    return max(0, inter) / max(1, min(x1 - x0, y1 - y0))
+
+
+def _drop_dominated(spans: list[TokenSpan]) -> list[TokenSpan]:
+    """Of passages that cover mostly the same text on both sides, keep the best.
+
+    Repetitive text (a phrase used many times) can chain chance seeds into a
+    shifted copy of a real passage; the real one is longer and more similar.
+    """
+    ranked = sorted(spans, key=lambda s: -s.similarity * ((s.a1 - s.a0) + (s.b1 - s.b0)))
+    kept: list[TokenSpan] = []
+    for s in ranked:
+        if all(
+            _overlap(s.a0, s.a1, k.a0, k.a1) <= 0.5 or _overlap(s.b0, s.b1, k.b0, k.b1) <= 0.5 for k in kept
+        ):
+            kept.append(s)
+    return kept
+
+
+def _merge_neighbours(chains, wa, wb, na, nb, config: AlignConfig) -> list[_Chain]:
+    """Join consecutive chains in the same order on both sides when the joined passage stays similar.
+
+    Heavier editing than ``max_gap`` allows breaks one copied passage into
+    pieces; joining them keeps one passage per copied block.
+    """
+    chains = sorted(chains, key=lambda c: c.a0)
+    out: list[_Chain] = []
+    for c in chains:
+        if out:
+            p = out[-1]
+            ga, gb = wa[c.a0] - wa[p.a1], wb[c.b0] - wb[p.b1]
+            if 0 <= ga <= 3 * config.max_gap and 0 <= gb <= 3 * config.max_gap:
+                joined = (p.a0, c.a1, p.b0, c.b1)
+                if similarity(na, nb, joined) >= config.min_similarity:
+                    out[-1] = _Chain(p.a0, c.a1, p.b0, c.b1, p.parts + c.parts)
+                    continue
+        out.append(c)
+    return out
+
+
+def opcodes(na: Normalized, nb: Normalized, span: TokenSpan) -> list[tuple[str, int, int, int, int]]:
+    """Token-level edit script of a passage (rapidfuzz Levenshtein opcodes, absolute token indices)."""
+    ops = Levenshtein.opcodes(na.tokens[span.a0 : span.a1], nb.tokens[span.b0 : span.b1])
+    return [
+        (op.tag, span.a0 + op.src_start, span.a0 + op.src_end, span.b0 + op.dest_start, span.b0 + op.dest_end)
+        for op in ops
+    ]

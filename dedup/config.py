@@ -1,0 +1,100 @@
+"""Frozen configuration tree, validated on construction with helpful errors."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from dedup.errors import ConfigError
+
+#: A Latin-script word counts as this many CJK characters when sizes are
+#: compared, so that ``min_passage=50`` means about 50 CJK characters or 12 words.
+WORD_WEIGHT = 50 / 12
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NormalizeConfig:
+    """How text is normalized for matching (never for display)."""
+
+    traditional_to_simplified: bool = True
+    casefold: bool = True
+    drop_page_markers: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignConfig:
+    """Shingles and MinHash parameters (recorded with any stored signature)."""
+
+    cjk_ngram: int = 5  # characters per shingle where a shingle starts on a CJK character
+    word_ngram: int = 3  # words per shingle elsewhere
+    num_perm: int = 128
+    seed: int = 1
+    scheme: str = "affine32"  # datasketch permutation scheme
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.cjk_ngram <= 16, f"cjk_ngram must be 1..16, got {self.cjk_ngram}")
+        _check(1 <= self.word_ngram <= 16, f"word_ngram must be 1..16, got {self.word_ngram}")
+        _check(16 <= self.num_perm <= 1024, f"num_perm must be 16..1024, got {self.num_perm}")
+        _check(self.scheme == "affine32", f"only the 'affine32' scheme is supported, got {self.scheme!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CandidateConfig:
+    """MinHash LSH at document and passage level."""
+
+    doc_threshold: float = 0.4  # estimated Jaccard for document-level candidates
+    passage_threshold: float = 0.3  # estimated Jaccard for window-level candidates
+    window: int = 100  # window size in CJK characters (words count WORD_WEIGHT each)
+    max_shingle_repeats: int = 8
+    max_window_hits: int = 50  # a window colliding with more documents than this is stock text  # a shingle repeated more often inside one document is not a seed
+
+    def __post_init__(self) -> None:
+        for name in ("doc_threshold", "passage_threshold"):
+            value = getattr(self, name)
+            _check(0.0 < value < 1.0, f"{name} must be between 0 and 1 (exclusive), got {value}")
+        _check(self.window >= 20, f"window must be at least 20, got {self.window}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlignConfig:
+    """Seed-and-extend alignment of a candidate pair."""
+
+    max_gap: int = 40  # largest unmatched gap (CJK characters; words count WORD_WEIGHT) inside one passage
+    min_similarity: float = 0.5  # Indel similarity a passage needs to be reported
+
+    def __post_init__(self) -> None:
+        _check(self.max_gap >= 0, f"max_gap must be >= 0, got {self.max_gap}")
+        _check(0.0 <= self.min_similarity <= 1.0, f"min_similarity must be in [0, 1], got {self.min_similarity}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScanConfig:
+    """Everything ``dedup.scan`` needs besides the folder."""
+
+    min_passage: int = 50  # shortest reported passage, in CJK characters (a word counts WORD_WEIGHT)
+    threshold: float = 0.8  # coverage of the shorter document that makes a pair a near-duplicate
+    min_docs_boilerplate: int = 3  # text in this many unrelated documents is boilerplate
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    include_hidden: bool = False
+    normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
+    sign: SignConfig = field(default_factory=SignConfig)
+    candidates: CandidateConfig = field(default_factory=CandidateConfig)
+    align: AlignConfig = field(default_factory=AlignConfig)
+
+    def __post_init__(self) -> None:
+        _check(self.min_passage >= 5, f"min_passage must be at least 5, got {self.min_passage}")
+        _check(0.0 < self.threshold <= 1.0, f"threshold must be in (0, 1], got {self.threshold}")
+        _check(
+            self.min_docs_boilerplate >= 2,
+            f"min_docs_boilerplate must be at least 2, got {self.min_docs_boilerplate}",
+        )
+        object.__setattr__(self, "include", tuple(self.include))
+        object.__setattr__(self, "exclude", tuple(self.exclude))
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,96 @@
+"""Records that travel between the pipeline stages.
+
+All records are frozen dataclasses. Offsets are code-point offsets into
+``Document.text``, the text as decoded (or extracted) from the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Relation = Literal["exact", "near_duplicate", "partial"]
+
+#: Order of severity, most severe first.
+RELATIONS: tuple[Relation, ...] = ("exact", "near_duplicate", "partial")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One readable input file."""
+
+    path: str  # relative to the scanned folder, "/" separators
+    text: str  # decoded text: BOM removed, line endings kept
+    format: str = "txt"  # txt, md, docx, pdf, html
+    encoding: str | None = None  # detected encoding for text formats
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was found but could not be read."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A span of document ``a`` that matches a span of document ``b``."""
+
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    similarity: float
+    boilerplate: bool = False
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two documents that share text, verified on the text."""
+
+    a: str
+    b: str
+    relation: Relation
+    similarity: float
+    a_coverage: float  # share of a's (non-boilerplate) text inside passages
+    b_coverage: float
+    passages: tuple[Passage, ...] = ()
+    differences: tuple[str, ...] = ()  # human-readable notes: what differs
+
+
+@dataclass(frozen=True)
+class DocumentEntry:
+    """One line of the report's document list."""
+
+    path: str
+    status: Literal["ok", "skipped"]
+    chars: int | None = None
+    reason: str | None = None
+    format: str | None = None
+    encoding: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a scan found."""
+
+    root: str
+    documents: tuple[DocumentEntry, ...]
+    pairs: tuple[Pair, ...]
+    clusters: tuple[tuple[str, ...], ...]
+    config: dict = field(default_factory=dict)
+
+    @property
+    def scanned(self) -> int:
+        return sum(1 for d in self.documents if d.status == "ok")
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for d in self.documents if d.status == "skipped")
+
+    def pairs_by_relation(self) -> dict[str, int]:
+        counts = {r: 0 for r in RELATIONS}
+        for p in self.pairs:
+            counts[p.relation] += 1
+        return counts

@@ -1,0 +1,291 @@
+"""The one place where the stages are chained: ingest → normalize → sign →
+candidates → align → report. ``scan`` is the public entry point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dedup import ingest as ingest_stage
+from dedup.align import TokenSpan, align
+from dedup.candidates import document_candidates, group_frequency, shingle_document_frequency, window_candidates
+from dedup.config import ScanConfig
+from dedup.explain import covered_mask, describe
+from dedup.models import Document, DocumentEntry, Pair, Passage, Report, Skipped
+from dedup.normalize import normalize
+from dedup.sign import Signed, make_minhash, minhash_of, sign, window_minhashes, window_size
+
+#: progress(stage, done, total)
+Progress = Callable[[str, int, int], None]
+
+#: A near-duplicate must also cover at least this share of the longer document.
+NEAR_DUPLICATE_MIN_OTHER = 0.5
+#: Documents sharing passages that cover this share of one of them are related:
+#: text they share is theirs, not boilerplate.
+RELATED_COVERAGE = 0.5
+#: A passage is boilerplate when at least this share of it is boilerplate text.
+BOILERPLATE_SHARE = 0.5
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    pass
+
+
+@dataclass(frozen=True, eq=False)
+class _Doc:
+    doc: Document
+    signed: Signed
+
+    @property
+    def norm(self):
+        return self.signed.norm
+
+
+def scan(root: str | Path, *, config: ScanConfig | None = None, progress: Progress | None = None) -> Report:
+    """Scan a folder: find near-duplicate documents and copied passages.
+
+    Raises ``InputError`` if the folder cannot be read; files that cannot be
+    read are listed in the report as skipped.
+    """
+    config = config or ScanConfig()
+    progress = progress or _noop
+    root = Path(root)
+    documents, skipped = ingest_stage.ingest(
+        root,
+        include=config.include,
+        exclude=config.exclude,
+        include_hidden=config.include_hidden,
+        progress=lambda done, total: progress("read", done, total),
+    )
+    return compare(documents, skipped, config=config, progress=progress, root=str(root))
+
+
+def sign_documents(documents: Sequence[Document], *, config: ScanConfig, progress: Progress = _noop) -> list[Signed]:
+    """Normalize and sign a batch of documents."""
+    out = []
+    for i, doc in enumerate(documents):
+        out.append(sign(normalize(doc.text, config.normalize), config.sign))
+        progress("sign", i + 1, len(documents))
+    return out
+
+
+def compare(
+    documents: Sequence[Document],
+    skipped: Sequence[Skipped] = (),
+    *,
+    config: ScanConfig | None = None,
+    progress: Progress | None = None,
+    root: str = "",
+) -> Report:
+    """Find pairs among already-read documents (the part of ``scan`` after ingest)."""
+    config = config or ScanConfig()
+    progress = progress or _noop
+    signed = sign_documents(documents, config=config, progress=progress)
+    docs = [_Doc(d, s) for d, s in zip(documents, signed)]
+    matcher = _Matcher(docs, config)
+
+    # 1. candidates: whole documents and windows that collide in LSH
+    progress("candidates", 0, 2)
+    candidates = document_candidates(
+        [minhash_of(d.signed.hashes, config.sign) if len(d.signed.hashes) else None for d in docs],
+        threshold=config.candidates.doc_threshold,
+        num_perm=config.sign.num_perm,
+    )
+    candidates |= _identical_pairs(docs)
+    progress("candidates", 1, 2)
+    windows = []
+    for d in docs:
+        size = window_size(d.norm, config.candidates.window)
+        windows.append([make_minhash(hv, config.sign) for _, _, hv in window_minhashes(d.signed, config.sign, window=size)])
+    candidates |= set(
+        window_candidates(
+            windows,
+            threshold=config.candidates.passage_threshold,
+            num_perm=config.sign.num_perm,
+            max_hits=config.candidates.max_window_hits,
+        )
+    )
+    progress("candidates", 2, 2)
+    candidates = sorted(candidates)
+
+    # 2. verify on the text: align every candidate pair
+    for n, (i, j) in enumerate(candidates):
+        matcher.spans(i, j)
+        progress("align", n + 1, len(candidates))
+
+    # 3. boilerplate: shingles found in at least min_docs unrelated documents
+    related = [(i, j) for i, j in candidates if matcher.related(i, j)]
+    boiler = _boilerplate_masks(docs, _clusters(len(docs), related), config.min_docs_boilerplate)
+
+    # 4. classify with boilerplate known
+    pairs = [p for p in (matcher.judge(c, boiler, config) for c in candidates) if p is not None]
+    pairs.sort(key=_severity)
+
+    clusters = _cluster_paths(docs, [p for p in pairs if p.relation in ("exact", "near_duplicate")])
+    entries = [DocumentEntry(path=d.path, status="ok", chars=len(d.text), format=d.format, encoding=d.encoding) for d in documents]
+    entries += [DocumentEntry(path=s.path, status="skipped", reason=s.reason) for s in skipped]
+    entries.sort(key=lambda e: e.path)
+    return Report(root=root, documents=tuple(entries), pairs=tuple(pairs), clusters=clusters, config=config.to_dict())
+
+
+class _Matcher:
+    """Aligns pairs (caching the alignment) and turns them into ``Pair`` records."""
+
+    def __init__(self, docs: Sequence[_Doc], config: ScanConfig) -> None:
+        self.docs = docs
+        self.config = config
+        self._spans: dict[tuple[int, int], list[TokenSpan]] = {}
+
+    def spans(self, i: int, j: int) -> list[TokenSpan]:
+        key = (i, j)
+        if key not in self._spans:
+            self._spans[key] = align(
+                self.docs[i].signed,
+                self.docs[j].signed,
+                config=self.config.align,
+                min_passage=self.config.min_passage,
+                max_repeats=self.config.candidates.max_shingle_repeats,
+            )
+        return self._spans[key]
+
+    def related(self, i: int, j: int) -> bool:
+        """Whether the passages of a pair cover much of either document (before boilerplate is known)."""
+        spans = self.spans(i, j)
+        if not spans:
+            return False
+        a, b = self.docs[i].norm, self.docs[j].norm
+        cov_a = _coverage(a.weights, np.zeros(len(a), dtype=bool), [(s.a0, s.a1) for s in spans])
+        cov_b = _coverage(b.weights, np.zeros(len(b), dtype=bool), [(s.b0, s.b1) for s in spans])
+        return max(cov_a, cov_b) >= RELATED_COVERAGE
+
+    def judge(self, pair: tuple[int, int], boiler: Sequence[np.ndarray], config: ScanConfig) -> Pair | None:
+        i, j = pair
+        a, b = self.docs[i], self.docs[j]
+        spans = self.spans(i, j)
+        bp_a = _token_mask(a.signed, boiler[i])
+        bp_b = _token_mask(b.signed, boiler[j])
+        exact = len(a.norm) > 0 and a.norm.tokens == b.norm.tokens and a.norm.converted == b.norm.converted
+        if exact and not spans:
+            spans = [TokenSpan(0, len(a.norm), 0, len(b.norm), 1.0)]
+        flagged = [(s, _boiler_share(s, bp_a, bp_b) >= BOILERPLATE_SHARE) for s in spans]
+        content = [s for s, is_bp in flagged if not is_bp]
+        if not content:
+            return None
+        cov_a = _coverage(a.norm.weights, bp_a, [(s.a0, s.a1) for s in content])
+        cov_b = _coverage(b.norm.weights, bp_b, [(s.b0, s.b1) for s in content])
+        if exact:
+            relation = "exact"
+        elif max(cov_a, cov_b) >= config.threshold and min(cov_a, cov_b) >= NEAR_DUPLICATE_MIN_OTHER:
+            relation = "near_duplicate"
+        else:
+            relation = "partial"
+        similarity = 1.0 if exact else _pair_similarity(a, b, bp_a, bp_b, content)
+        passages = tuple(
+            Passage(*a.norm.span(s.a0, s.a1), *b.norm.span(s.b0, s.b1), similarity=s.similarity, boilerplate=is_bp)
+            for s, is_bp in flagged
+        )
+        differences = ()
+        if relation != "partial":
+            differences = describe(a.doc, a.norm, b.doc, b.norm, spans, relation=relation, boiler_a=bp_a, boiler_b=bp_b)
+        return Pair(
+            a=a.doc.path,
+            b=b.doc.path,
+            relation=relation,
+            similarity=round(similarity, 4),
+            a_coverage=round(cov_a, 4),
+            b_coverage=round(cov_b, 4),
+            passages=passages,
+            differences=differences,
+        )
+
+
+def _token_mask(signed: Signed, shingle_mask: np.ndarray) -> np.ndarray:
+    """Tokens covered by any flagged shingle."""
+    n = len(signed.norm)
+    ranges = [(int(p), int(p + k)) for p, k in zip(signed.positions[shingle_mask], signed.lengths[shingle_mask])]
+    return covered_mask(n, ranges) if ranges else np.zeros(n, dtype=bool)
+
+
+def _boiler_share(span: TokenSpan, bp_a: np.ndarray, bp_b: np.ndarray) -> float:
+    a = bp_a[span.a0 : span.a1].mean() if span.a1 > span.a0 else 0.0
+    b = bp_b[span.b0 : span.b1].mean() if span.b1 > span.b0 else 0.0
+    return float(a + b) / 2
+
+
+def _coverage(weights: np.ndarray, boiler: np.ndarray, ranges: list[tuple[int, int]]) -> float:
+    content = ~boiler
+    total = float(weights[content].sum())
+    if total == 0:
+        return 0.0
+    inside = covered_mask(len(weights), ranges) & content
+    return float(weights[inside].sum()) / total
+
+
+def _pair_similarity(a: _Doc, b: _Doc, bp_a, bp_b, spans: Sequence[TokenSpan]) -> float:
+    """Dice-style similarity of the two documents' content: matched size over total size."""
+    wa, wb = a.norm.weights, b.norm.weights
+    total = float(wa[~bp_a].sum() + wb[~bp_b].sum())
+    if total == 0:
+        return 0.0
+    matched = sum(s.similarity * (float(wa[s.a0 : s.a1].sum()) + float(wb[s.b0 : s.b1].sum())) for s in spans)
+    return min(1.0, matched / total)
+
+
+def _identical_pairs(docs: Sequence[_Doc]) -> set[tuple[int, int]]:
+    by_tokens: dict[str, list[int]] = {}
+    for i, d in enumerate(docs):
+        if len(d.norm):
+            by_tokens.setdefault(d.norm.tokens, []).append(i)
+    return {(g[x], g[y]) for g in by_tokens.values() for x in range(len(g)) for y in range(x + 1, len(g))}
+
+
+def _clusters(n: int, edges) -> list[int]:
+    """Connected-component label of each of ``n`` nodes."""
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, j in edges:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    return [find(x) for x in range(n)]
+
+
+def _cluster_paths(docs: Sequence[_Doc], pairs: Sequence[Pair]) -> tuple[tuple[str, ...], ...]:
+    index = {d.doc.path: i for i, d in enumerate(docs)}
+    labels = _clusters(len(docs), [(index[p.a], index[p.b]) for p in pairs])
+    groups: dict[int, list[str]] = {}
+    for i, label in enumerate(labels):
+        groups.setdefault(label, []).append(docs[i].doc.path)
+    return tuple(sorted(tuple(sorted(g)) for g in groups.values() if len(g) > 1))
+
+
+def _boilerplate_masks(docs: Sequence[_Doc], labels: Sequence[int], min_docs: int) -> list[np.ndarray]:
+    """Per document, which shingles are boilerplate: found in ``min_docs`` unrelated documents.
+
+    Documents that are near-duplicates of each other count once, so a speech
+    uploaded five times is not boilerplate, but page furniture on pages of
+    different speeches is.
+    """
+    hashes = [d.signed.hashes for d in docs]
+    values, counts = shingle_document_frequency(hashes)
+    common = values[counts >= min_docs]
+    values, groups = group_frequency(hashes, labels, common)
+    boiler = values[groups >= min_docs]
+    return [np.isin(h, boiler) for h in hashes]
+
+
+_RELATION_RANK = {"exact": 0, "near_duplicate": 1, "partial": 2}
+
+
+def _severity(pair: Pair):
+    return (_RELATION_RANK[pair.relation], -max(pair.a_coverage, pair.b_coverage), -pair.similarity, pair.a, pair.b)

@@ -1,0 +1,55 @@
+"""The JSON report: a public contract. Extend it, never break it.
+
+Version 1 fields (see README "JSON report"): ``version``, ``documents``,
+``pairs`` (``a``, ``b``, ``relation``, ``similarity``, ``passages`` with
+``a_start``/``a_end``/``b_start``/``b_end``/``similarity``/``boilerplate``),
+``clusters``. Extra fields: ``summary``, per pair ``a_coverage``,
+``b_coverage``, ``differences``; per document ``format``, ``encoding``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from dedup.models import DocumentEntry, Report
+
+JSON_VERSION = 1
+
+
+def _document(entry: DocumentEntry) -> dict:
+    if entry.status == "skipped":
+        return {"path": entry.path, "status": "skipped", "reason": entry.reason}
+    return {"path": entry.path, "chars": entry.chars, "status": "ok", "format": entry.format, "encoding": entry.encoding}
+
+
+def report_to_dict(report: Report) -> dict:
+    """The report as plain JSON-ready data."""
+    return {
+        "version": JSON_VERSION,
+        "summary": {
+            "documents": report.scanned,
+            "skipped": report.skipped,
+            "clusters": len(report.clusters),
+            "pairs": report.pairs_by_relation(),
+        },
+        "documents": [_document(d) for d in report.documents],
+        "pairs": [
+            {
+                "a": p.a,
+                "b": p.b,
+                "relation": p.relation,
+                "similarity": p.similarity,
+                "a_coverage": p.a_coverage,
+                "b_coverage": p.b_coverage,
+                "differences": list(p.differences),
+                "passages": [asdict(x) for x in p.passages],
+            }
+            for p in report.pairs
+        ],
+        "clusters": [list(c) for c in report.clusters],
+    }
+
+
+def report_to_json(report: Report, *, indent: int | None = 2) -> str:
+    return json.dumps(report_to_dict(report), ensure_ascii=False, indent=indent)

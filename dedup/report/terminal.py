@@ -1,0 +1,123 @@
+"""The colored terminal report (rich)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from dedup.models import Pair, Report
+from dedup.report.sidebyside import hunks
+
+RELATION_STYLE = {"exact": "bold red", "near_duplicate": "bold dark_orange", "partial": "bold cyan"}
+SEGMENT_STYLE = {"same": "", "changed": "bold black on yellow", "gap": "dim"}
+_FLAT = str.maketrans({"\n": " ", "\r": "", "\t": " "})
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}"
+
+
+def _summary(report: Report) -> Panel:
+    counts = report.pairs_by_relation()
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("documents scanned", str(report.scanned))
+    grid.add_row("skipped", Text(str(report.skipped), style="yellow" if report.skipped else ""))
+    grid.add_row("near-duplicate clusters", str(len(report.clusters)))
+    for rel, n in counts.items():
+        grid.add_row(f"pairs: {rel.replace('_', '-')}", Text(str(n), style=RELATION_STYLE[rel] if n else ""))
+    return Panel(grid, title=f"dedup scan of {report.root or '.'}", title_align="left", border_style="blue")
+
+
+def _skipped(report: Report) -> Table | None:
+    rows = [d for d in report.documents if d.status == "skipped"]
+    if not rows:
+        return None
+    table = Table(title="Skipped files", title_justify="left", show_edge=False)
+    table.add_column("file", style="yellow")
+    table.add_column("reason")
+    for d in rows:
+        table.add_row(d.path, d.reason or "")
+    return table
+
+
+def _pairs_table(pairs: list[Pair]) -> Table:
+    table = Table(title="Pairs, most severe first", title_justify="left", expand=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("relation")
+    table.add_column("sim", justify="right")
+    table.add_column("a", overflow="fold")
+    table.add_column("% of a", justify="right")
+    table.add_column("b", overflow="fold")
+    table.add_column("% of b", justify="right")
+    table.add_column("passages", justify="right")
+    for n, p in enumerate(pairs, 1):
+        table.add_row(
+            str(n),
+            Text(p.relation.replace("_", "-"), style=RELATION_STYLE[p.relation]),
+            f"{p.similarity:.2f}",
+            p.a,
+            _pct(p.a_coverage),
+            p.b,
+            _pct(p.b_coverage),
+            str(sum(1 for x in p.passages if not x.boilerplate)),
+        )
+    return table
+
+
+def _segments_text(segments) -> Text:
+    text = Text()
+    for chunk, kind in segments:
+        text.append(chunk.translate(_FLAT), style=SEGMENT_STYLE[kind])
+    return text
+
+
+def _pair_detail(n: int, pair: Pair, load_text: Callable[[str], str], max_passages: int) -> Panel:
+    parts = []
+    if pair.differences:
+        notes = Text()
+        for d in pair.differences:
+            notes.append("• ", style="dim")
+            notes.append(d + "\n")
+        parts.append(notes)
+    a_text, b_text = load_text(pair.a), load_text(pair.b)
+    shown = sorted((x for x in pair.passages if not x.boilerplate), key=lambda x: -(x.a_end - x.a_start))
+    for k, passage in enumerate(shown[:max_passages], 1):
+        table = Table(show_header=True, expand=True, box=None, padding=(0, 1))
+        table.add_column(f"{pair.a}  [{passage.a_start}:{passage.a_end}]", ratio=1, overflow="fold")
+        table.add_column(f"{pair.b}  [{passage.b_start}:{passage.b_end}]", ratio=1, overflow="fold")
+        for hunk in hunks(a_text, b_text, passage, max_hunks=4):
+            table.add_row(_segments_text(hunk.a), _segments_text(hunk.b))
+            table.add_row("", "")
+        title = Text(f"passage {k}/{len(shown)} · similarity {passage.similarity:.2f}", style="bold")
+        parts.append(Group(title, table))
+    if len(shown) > max_passages:
+        parts.append(Text(f"… {len(shown) - max_passages} more passages (see --format json)", style="dim"))
+    title = Text.assemble((f"#{n} ", "dim"), (pair.relation.replace("_", "-"), RELATION_STYLE[pair.relation]), f"  {pair.a}  ↔  {pair.b}")
+    return Panel(Group(*parts), title=title, title_align="left", border_style=RELATION_STYLE[pair.relation].split()[-1])
+
+
+def render(report: Report, console: Console, *, load_text: Callable[[str], str], show: int = 5, max_passages: int = 2) -> None:
+    """Print the report: summary, skipped files, pairs table, clusters, then the top pairs in detail."""
+    console.print(_summary(report))
+    skipped = _skipped(report)
+    if skipped is not None:
+        console.print(skipped)
+    pairs = list(report.pairs)
+    if not pairs:
+        console.print(Text("No copied documents or passages found.", style="green"))
+        return
+    console.print(_pairs_table(pairs))
+    if report.clusters:
+        console.print(Text("Near-duplicate clusters", style="bold italic"))
+        for k, cluster in enumerate(report.clusters, 1):
+            console.print(Text(f"  {k}. ", style="dim") + Text("  ≈  ".join(cluster)))
+    for n, pair in enumerate(pairs[:show], 1):
+        console.print(_pair_detail(n, pair, load_text, max_passages))
+    if len(pairs) > show:
+        console.print(Text(f"{len(pairs) - show} more pairs not shown in detail (use --show N or --format json).", style="dim"))
