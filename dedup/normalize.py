@@ -89,6 +89,23 @@ def _normalize_word(word: str, casefold: bool) -> str:
     return word.casefold() if casefold else word
 
 
+def _word_parts(raw: str, casefold: bool, words: dict[str, None]) -> list[tuple[str, int]]:
+    """Tokens of one word after NFKC: ``(cjk_char, 0)`` or ``(word, code)``.
+
+    NFKC can split a word ("¼" → "1⁄4") or turn it into CJK ("㈱" → "(株)"),
+    so the normalized word is tokenized again; all parts share its span.
+    """
+    norm = _normalize_word(raw, casefold)
+    parts: list[tuple[str, int]] = []
+    for m in _TOKEN_RE.finditer(norm):
+        if m.group("cjk") is not None:
+            parts.append((m.group("cjk"), 0))
+        else:
+            words[m.group("word")] = None
+            parts.append((m.group("word"), word_code(m.group("word"))))
+    return parts
+
+
 def page_marker_spans(text: str) -> list[tuple[int, int]]:
     """Spans of page markers in ``text``."""
     return [m.span() for m in _PAGE_MARKER_RE.finditer(text)]
@@ -157,7 +174,7 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     cjk_flags: list[bool] = []
     cjk_chars: list[str] = []
     cjk_slots: list[int] = []
-    word_cache: dict[str, int] = {}
+    word_cache: dict[str, list[tuple[str, int]]] = {}
     words: dict[str, None] = {}
 
     for m in _TOKEN_RE.finditer(text):
@@ -166,25 +183,27 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
             marker = next(marker_iter, None)
         if marker is not None and marker[0] <= s < marker[1]:
             continue
-        starts.append(s)
-        ends.append(e)
         ch = m.group("cjk")
         if ch is not None:
             if _NEEDS_NFKC.match(ch):
                 ch = unicodedata.normalize("NFKC", ch)[:1] or ch
-            cjk_slots.append(len(codes))
-            cjk_chars.append(ch)
-            codes.append(0)
-            cjk_flags.append(True)
+            parts: list[tuple[str, int]] = [(ch, 0)]
         else:
             raw = m.group("word")
-            code = word_cache.get(raw)
-            if code is None:
-                norm = _normalize_word(raw, config.casefold)
-                words[norm] = None
-                code = word_cache[raw] = word_code(norm)
-            codes.append(code)
-            cjk_flags.append(False)
+            parts = word_cache.get(raw)  # type: ignore[assignment]
+            if parts is None:
+                parts = word_cache[raw] = _word_parts(raw, config.casefold, words)
+        for ch, code in parts:
+            starts.append(s)
+            ends.append(e)
+            if code:
+                codes.append(code)
+                cjk_flags.append(False)
+            else:
+                cjk_slots.append(len(codes))
+                cjk_chars.append(ch)
+                codes.append(0)
+                cjk_flags.append(True)
 
     converted = 0
     if cjk_chars:

@@ -1,0 +1,68 @@
+from dedup.align import align, fragments, seeds
+from dedup.config import AlignConfig, SignConfig
+from dedup.normalize import normalize
+from dedup.sign import sign
+
+from texts import EN_SPEECH, ZH_SPEECH
+
+SIGN = SignConfig()
+ALIGN = AlignConfig()
+
+
+def _align(a: str, b: str, min_passage: int = 50):
+    sa, sb = sign(normalize(a), SIGN), sign(normalize(b), SIGN)
+    return sa.norm, sb.norm, align(sa, sb, config=ALIGN, min_passage=min_passage)
+
+
+def test_identical_texts_align_end_to_end():
+    na, nb, spans = _align(ZH_SPEECH, ZH_SPEECH)
+    assert len(spans) == 1
+    s = spans[0]
+    assert (s.a0, s.a1, s.b0, s.b1, s.similarity) == (0, len(na), 0, len(nb), 1.0)
+
+
+def test_substitutions_and_page_markers_stay_one_passage():
+    spun = ZH_SPEECH.replace("发展", "开展").replace("督促", "催促").replace("广大", "广阔")
+    spun = spun.replace("。", "。—2—", 3)
+    na, nb, spans = _align(ZH_SPEECH, spun)
+    assert len(spans) == 1
+    assert spans[0].similarity > 0.95
+    assert spans[0].a1 - spans[0].a0 > 0.95 * len(na)
+
+
+def test_passage_inside_another_text_is_found_with_offsets():
+    passage = ZH_SPEECH[ZH_SPEECH.index("要围绕道路交通") : ZH_SPEECH.index("三、压紧压实")]
+    host = EN_SPEECH[:400] + passage + EN_SPEECH[400:]
+    na, nb, spans = _align(ZH_SPEECH, host)
+    assert len(spans) == 1
+    a0, a1 = na.span(spans[0].a0, spans[0].a1)
+    b0, b1 = nb.span(spans[0].b0, spans[0].b1)
+    assert ZH_SPEECH[a0:a1] == host[b0:b1] == passage.strip().rstrip("。")  # token to token
+
+
+def test_reordered_paragraphs_give_one_passage_per_block():
+    paras = ZH_SPEECH.split("\n")
+    body = paras[4:]
+    reordered = "\n".join(paras[:4] + body[len(body) // 2 :] + body[: len(body) // 2])
+    _, _, spans = _align(ZH_SPEECH, reordered)
+    assert len(spans) >= 2
+    assert sorted(s.b0 for s in spans) != [s.b0 for s in spans]
+
+
+def test_unrelated_texts_share_nothing():
+    other = "今天我们隆重召开全县教育工作大会，表彰先进，部署任务。近年来，全县教育事业发展取得了显著成绩，办学条件明显改善，教育质量稳步提高。"
+    assert _align(ZH_SPEECH, other * 3)[2] == []
+    assert _align(EN_SPEECH, ZH_SPEECH)[2] == []
+
+
+def test_short_matches_below_min_passage_are_not_reported():
+    shared = "安全生产责任重于泰山"
+    _, _, spans = _align("甲" * 0 + "我们说" + shared + "这句话很重要。", "他们也认为" + shared + "的确如此。", min_passage=50)
+    assert spans == []
+
+
+def test_seeds_and_fragments():
+    sa, sb = sign(normalize("一二三四五六七八九十"), SIGN), sign(normalize("零一二三四五六七八九十"), SIGN)
+    seed_array = seeds(sa, sb)
+    assert sorted(map(tuple, seed_array.tolist())) == [(i, i + 1, 5) for i in range(6)]
+    assert fragments(seed_array).tolist() == [[0, 10, 1]]

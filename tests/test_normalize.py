@@ -1,0 +1,67 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.config import NormalizeConfig
+from dedup.normalize import normalize, normalize_text, page_marker_spans, to_simplified
+
+from texts import EN_SPEECH, ZH_SPEECH
+
+
+def test_cjk_characters_and_words_are_tokens():
+    norm = normalize("中文 Hello, WORLD! ＡＢＣ")
+    assert norm.readable() == "中文 hello world abc"
+    assert list(norm.cjk) == [True, True, False, False, False]
+
+
+def test_offsets_map_back_to_original_text():
+    text = "Ｈｅｌｌｏ，世界！\r\nline two"
+    norm = normalize(text)
+    assert [text[s:e] for s, e in zip(norm.starts, norm.ends)] == ["Ｈｅｌｌｏ", "世", "界", "line", "two"]
+
+
+def test_traditional_is_simplified_and_counted():
+    norm = normalize("中華人民共和國政府工作報告")
+    assert norm.readable() == "中华人民共和国政府工作报告"
+    assert norm.converted == 3
+    assert to_simplified("發展經濟") == "发展经济"
+    assert normalize("發展", NormalizeConfig(traditional_to_simplified=False)).readable() == "發展"
+
+
+def test_punctuation_whitespace_and_rewrapping_do_not_matter():
+    a = normalize("同志们：今天我们召开会议，\n主要任务是“总结工作”。")
+    b = normalize("同志们:今天我们 召开会议,主要任务是\n\n〞总结工作〞.")
+    assert a.tokens == b.tokens
+
+
+def test_page_markers_are_left_out():
+    text = "推动科学发展 —1— 的重要契机\n第3页 共8页\n加强建设\nPage 3 of 8\nthe end\n  12  \nmore"
+    assert normalize(text).readable() == "推动科学发展的重要契机加强建设 the end more"
+    assert normalize(text).page_markers == 4
+    assert page_marker_spans("2010-3-5") == []
+
+
+def test_real_speeches_keep_all_their_words():
+    zh = normalize(ZH_SPEECH)
+    assert int(zh.cjk.sum()) == sum(1 for c in ZH_SPEECH if "\u4e00" <= c <= "\u9fff")
+    en = normalize(EN_SPEECH)
+    assert len(en) == len(EN_SPEECH.split()) + EN_SPEECH.count("-")  # hyphenated words split; no markers
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200))
+def test_normalization_is_idempotent(text):
+    # page markers are judged on lines, and a normalized text has no lines: test the rest
+    config = NormalizeConfig(drop_page_markers=False)
+    once = normalize_text(text, config)
+    assert normalize_text(once, config) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("發展中国 abc ABC，。\n—1第页共Page of2")), max_size=120))
+def test_token_spans_slice_to_their_source(text):
+    norm = normalize(text)
+    assert len(norm.starts) == len(norm.ends) == len(norm.tokens)
+    for s, e in zip(norm.starts, norm.ends):
+        assert 0 <= s < e <= len(text)
+        assert text[s:e].strip() == text[s:e]
+    assert list(norm.starts) == sorted(norm.starts)

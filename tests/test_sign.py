@@ -1,0 +1,62 @@
+import numpy as np
+from datasketch import MinHash
+
+from dedup.config import SignConfig
+from dedup.normalize import normalize
+from dedup.sign import minhash_of, shingle_hash, sign, window_minhashes, window_size
+
+from texts import EN_SPEECH, ZH_SPEECH
+
+CONFIG = SignConfig()
+
+
+def _shingles(signed):
+    return [signed.norm.tokens[p : p + k] for p, k in zip(signed.positions, signed.lengths)]
+
+
+def test_cjk_character_ngrams_and_latin_word_ngrams():
+    signed = sign(normalize("深入开展创先争优活动 the quick brown fox"), CONFIG)
+    lengths = dict(zip(signed.positions.tolist(), signed.lengths.tolist()))
+    assert lengths[0] == 5  # starts on a CJK character
+    assert lengths[len(signed.norm) - 3] == 3  # "quick brown fox": three words
+    assert len(signed.norm) - 1 not in lengths  # no shingle past the end
+
+
+def test_vectorized_hashes_equal_the_scalar_hash():
+    signed = sign(normalize(ZH_SPEECH + EN_SPEECH), CONFIG)
+    assert [shingle_hash(s) for s in _shingles(signed)] == signed.hashes.tolist()
+
+
+def test_signatures_equal_datasketch_minhash_with_the_same_hash():
+    for text in (ZH_SPEECH, EN_SPEECH, "短", "a b"):
+        signed = sign(normalize(text), CONFIG)
+        reference = MinHash(num_perm=CONFIG.num_perm, seed=CONFIG.seed, hashfunc=shingle_hash)
+        reference.update_batch(_shingles(signed))
+        ours = minhash_of(signed.hashes, CONFIG)
+        assert isinstance(ours, MinHash)
+        assert ours.scheme == reference.scheme
+        assert np.array_equal(ours.hashvalues, reference.hashvalues)
+
+
+def test_jaccard_estimate_tracks_edits():
+    a = sign(normalize(ZH_SPEECH), CONFIG)
+    b = sign(normalize(ZH_SPEECH.replace("安全", "平安")), CONFIG)
+    c = sign(normalize(EN_SPEECH), CONFIG)
+    ma, mb, mc = (minhash_of(s.hashes, CONFIG) for s in (a, b, c))
+    exact = len(set(a.hashes.tolist()) & set(b.hashes.tolist())) / len(set(a.hashes.tolist()) | set(b.hashes.tolist()))
+    assert abs(ma.jaccard(mb) - exact) < 0.12
+    assert ma.jaccard(mc) < 0.05
+
+
+def test_windows_cover_the_document_and_skip_flagged_shingles():
+    signed = sign(normalize(ZH_SPEECH), CONFIG)
+    size = window_size(signed.norm, 100)
+    assert size == 100
+    windows = window_minhashes(signed, CONFIG, window=size)
+    assert windows[0][0] == 0
+    assert windows[-1][1] >= len(signed.hashes) - size // 2
+    assert all(e - s <= size for s, e, _ in windows)
+    skip = np.ones(len(signed.hashes), dtype=bool)
+    assert window_minhashes(signed, CONFIG, window=size, skip=skip) == []
+    en = sign(normalize(EN_SPEECH), CONFIG)
+    assert window_size(en.norm, 100) == 24
