@@ -34,86 +34,116 @@ def covered_mask(n: int, ranges: Sequence[tuple[int, int]]) -> np.ndarray:
     return np.cumsum(diff[:-1]) > 0
 
 
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset)
+_MAX_HEADER_LINE = 100  # a longer line is body text, not a title, byline or date
 
 
-def _header_note(doc_a: Document, na: Normalized, miss_a: np.ndarray, doc_b: Document, nb: Normalized, miss_b: np.ndarray) -> str | None:
-    """"only the first N lines differ: ..." when every unmatched token is in the first lines."""
-    lines: set[int] = set()
-    labels: list[str] = []
-    for doc, norm, miss in ((doc_a, na, miss_a), (doc_b, nb, miss_b)):
-        idx = np.nonzero(miss)[0]
-        if len(idx) == 0:
+def _header_ranges(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, line)`` of the header: the first short lines with text."""
+    out: list[tuple[int, int, str]] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        start, pos = pos, pos + len(line)
+        stripped = line.strip()
+        if not stripped:
             continue
-        line_nos = {_line_of(doc.text, int(norm.starts[i])) for i in (idx[0], idx[-1])}
-        first_line = _first_text_line(doc.text)
-        last = max(line_nos)
-        if last - first_line >= _MAX_HEADER_LINES:
-            return None
-        if any(_line_of(doc.text, int(norm.starts[i])) - first_line >= _MAX_HEADER_LINES for i in idx):
-            return None
-        text_lines = doc.text.splitlines()
-        for ln in range(first_line, last + 1):
-            lines.add(ln - first_line)
-            if ln >= len(text_lines):
-                continue
-            line = text_lines[ln].strip()
-            if _DATE_RE.search(line):
-                labels.append("date")
-            if ln == first_line:
-                labels.append("title")
-            elif line and len(line) <= 30 and not _DATE_RE.search(line):
-                labels.append("speaker or byline")
-    if not lines:
-        return None
-    n = max(lines) + 1
+        if len(stripped) > _MAX_HEADER_LINE or len(out) == _MAX_HEADER_LINES:
+            break
+        out.append((start, pos, stripped))
+    return out
+
+
+def _header_note(sides) -> tuple[str | None, list[np.ndarray]]:
+    """Note on changed header lines, and for each side the changes outside the header.
+
+    ``sides`` holds ``(document, normalized, changed-token mask)`` for a and b.
+    """
+    labels: list[str] = []
+    n_lines = 0
+    rest = []
+    for doc, norm, changed in sides:
+        ranges = _header_ranges(doc.text)
+        in_header = np.zeros(len(norm), dtype=bool)
+        for k, (start, end, line) in enumerate(ranges):
+            here = (norm.starts >= start) & (norm.starts < end)
+            in_header |= here
+            if (here & changed).any():
+                n_lines = max(n_lines, k + 1)
+                if k == 0:
+                    labels.append("title")
+                if _DATE_RE.search(line):
+                    labels.append("date")
+                elif k and len(line) <= 30:
+                    labels.append("speaker or byline")
+        rest.append(changed & ~in_header)
+    if not n_lines:
+        return None, rest
     what = ", ".join(dict.fromkeys(sorted(labels, key=["title", "speaker or byline", "date"].index)))
-    head = "only the first line differs" if n == 1 else f"only the first {n} lines differ"
-    return f"{head}: {what}" if what else head
+    only = "only " if not any(m.any() for m in rest) else ""
+    head = only + ("the first line differs" if n_lines == 1 else f"the first {n_lines} lines differ")
+    return (f"{head}: {what}" if what else head), rest
 
 
-def _first_text_line(text: str) -> int:
-    for i, line in enumerate(text.splitlines()):
-        if line.strip():
-            return i
-    return 0
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.nonzero(edges == 1)[0].tolist(), np.nonzero(edges == -1)[0].tolist()))
 
 
-def _extra_text_note(name: str, doc: Document, norm: Normalized, miss: np.ndarray, boiler: np.ndarray) -> str | None:
-    idx = np.nonzero(miss)[0]
-    if len(idx) == 0:
+def _extra_text_note(name: str, norm: Normalized, miss: np.ndarray, boiler: np.ndarray) -> str | None:
+    """Where the text of one side that the other lacks sits: before, after, or inside."""
+    runs = _runs(miss)
+    if not runs:
         return None
-    chars = int(sum(norm.ends[i] - norm.starts[i] for i in idx))
-    share = len(idx) / max(1, len(norm))
-    where = []
-    if miss[: max(1, len(norm) // 10)].any():
-        where.append("at the start")
-    if miss[len(norm) - max(1, len(norm) // 10) :].any():
-        where.append("at the end")
-    if miss[len(norm) // 10 : len(norm) - len(norm) // 10].any():
-        where.append("in the body")
-    bp = int((miss & boiler).sum())
-    note = f"{name} has {chars} characters ({share:.0%}) not found in the other, {' and '.join(where)}"
-    if bp and bp >= len(idx) // 2:
-        note += " — mostly page furniture that recurs in other documents"
+
+    def chars(run):
+        return int(norm.ends[run[1] - 1] - norm.starts[run[0]])
+
+    parts = []
+    if runs[0][0] == 0:
+        parts.append(f"{chars(runs[0])} before the shared text")
+        runs = runs[1:]
+    tail = None
+    if runs and runs[-1][1] == len(norm):
+        tail = f"{chars(runs[-1])} after it"
+        runs = runs[:-1]
+    if runs:
+        parts.append(f"{sum(chars(r) for r in runs)} inside it in {len(runs)} place{'s' if len(runs) > 1 else ''}")
+    if tail:
+        parts.append(tail)
+    total = int(miss.sum())
+    note = f"{name} has text the other lacks ({total / max(1, len(norm)):.0%} of {name}): characters " + ", ".join(parts)
+    if int((miss & boiler).sum()) >= total // 2:
+        note += "; mostly page furniture that recurs in other documents"
     return note
 
 
-def _substitutions(doc_a: Document, na: Normalized, doc_b: Document, nb: Normalized, spans: Sequence[TokenSpan]) -> Counter:
-    subs: Counter = Counter()
-    budget = 200_000
+def _word(doc: Document, norm: Normalized, lo: int, hi: int) -> str:
+    return doc.text[norm.starts[lo] : norm.ends[hi - 1]]
+
+
+def _edits(na: Normalized, nb: Normalized, spans: Sequence[TokenSpan]):
+    """Non-equal opcodes of the passages (bounded work on very long passages)."""
+    budget = 400_000
     for span in spans:
         size = (span.a1 - span.a0) + (span.b1 - span.b0)
         if size > budget:
-            break
+            return
         budget -= size
-        for tag, a0, a1, b0, b1 in opcodes(na, nb, span):
-            if tag == "replace" and a1 - a0 <= 3 and b1 - b0 <= 3:
-                old = doc_a.text[na.starts[a0] : na.ends[a1 - 1]]
-                new = doc_b.text[nb.starts[b0] : nb.ends[b1 - 1]]
-                subs[(old, new)] += 1
-    return subs
+        for op in opcodes(na, nb, span):
+            if op[0] != "equal":
+                yield op
+
+
+def _substitution(doc_a, na, doc_b, nb, op) -> tuple[str, str] | None:
+    """A short replacement as readable words; a lone CJK character gets its neighbour for context."""
+    _, a0, a1, b0, b1 = op
+    if a1 - a0 > 3 or b1 - b0 > 3:
+        return None
+    if a1 - a0 == 1 and b1 - b0 == 1 and na.cjk[a0] and nb.cjk[b0]:
+        if a1 < len(na) and b1 < len(nb) and na.tokens[a1] == nb.tokens[b1] and na.cjk[a1]:
+            a1, b1 = a1 + 1, b1 + 1
+        elif a0 > 0 and b0 > 0 and na.tokens[a0 - 1] == nb.tokens[b0 - 1] and na.cjk[a0 - 1]:
+            a0, b0 = a0 - 1, b0 - 1
+    return _word(doc_a, na, a0, a1), _word(doc_b, nb, b0, b1)
 
 
 def describe(
@@ -143,14 +173,18 @@ def describe(
 
     miss_a = ~covered_mask(len(na), [(s.a0, s.a1) for s in spans])
     miss_b = ~covered_mask(len(nb), [(s.b0, s.b1) for s in spans])
-    header = _header_note(doc_a, na, miss_a, doc_b, nb, miss_b)
+    changed_a, changed_b = miss_a.copy(), miss_b.copy()
+    edits = list(_edits(na, nb, spans))
+    for _, a0, a1, b0, b1 in edits:
+        changed_a[a0:a1] = True
+        changed_b[b0:b1] = True
+    header, (rest_a, rest_b) = _header_note(((doc_a, na, changed_a), (doc_b, nb, changed_b)))
     if header:
         notes.append(header)
-    else:
-        for name, doc, norm, miss, boiler in (("a", doc_a, na, miss_a, boiler_a), ("b", doc_b, nb, miss_b, boiler_b)):
-            note = _extra_text_note(name, doc, norm, miss, boiler)
-            if note:
-                notes.append(note)
+    for name, norm, miss, rest, boiler in (("a", na, miss_a, rest_a, boiler_a), ("b", nb, miss_b, rest_b, boiler_b)):
+        note = _extra_text_note(name, norm, miss & rest, boiler)
+        if note:
+            notes.append(note)
 
     order = [s.b0 for s in sorted(spans, key=lambda s: s.a0)]
     moved = sum(1 for x, y in zip(order, order[1:]) if y < x)
@@ -164,11 +198,16 @@ def describe(
         if norm.page_markers:
             notes.append(f"{name} has {norm.page_markers} page markers (ignored)")
 
-    subs = _substitutions(doc_a, na, doc_b, nb, spans)
+    subs: Counter = Counter()
+    for op in edits:
+        if op[0] == "replace" and rest_a[op[1]:op[2]].any():
+            sub = _substitution(doc_a, na, doc_b, nb, op)
+            if sub:
+                subs[sub] += 1
     if subs:
         total = sum(subs.values())
         top = ", ".join(f"{o}→{n} ×{c}" if c > 1 else f"{o}→{n}" for (o, n), c in subs.most_common(6))
-        notes.append(f"{total} substituted words, e.g. {top}")
+        notes.append(f"{total} substituted word{'s' if total > 1 else ''}, e.g. {top}")
     if doc_a.format != doc_b.format:
         notes.append(f"different file formats: {doc_a.format} vs {doc_b.format}")
     return tuple(notes)

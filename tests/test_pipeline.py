@@ -1,0 +1,117 @@
+from pathlib import Path
+
+import pytest
+
+import dedup
+from dedup.config import ScanConfig
+from dedup.errors import InputError
+
+from texts import EN_SPEECH, ZH_SPEECH
+
+SITE_HEAD = """分享
+{name}.docx
+下载文档
+温馨提示:
+1. 部分包含数学公式或PPT动画的文件,查看预览时可能会显示错乱或异常,文件下载后无此问题,请放心下载。
+2. 本文档由用户上传,版权归属用户,本站负责整理代发布。如果您对本文档版权有争议请及时联系客服。
+3. 下载前请仔细阅读文档内容,确认文档内容符合您的需求后进行下载,若出现内容与标题不符可向本站投诉处理。
+4. 下载文档时可能由于网络波动等原因无法下载或下载错误,付费完成后未能成功下载的用户请联系客服处理。
+网站客服:400123456
+"""
+SITE_FOOT = "\n此文档下载收益归作者所有\n下载文档\n你可能关注的文档\n收起\n展开\n"
+
+OTHER_ZH = [
+    """在全县教育工作大会上的讲话\n李文华\n2020年8月28日\n\n同志们：\n今天我们隆重召开全县教育工作大会，主要任务是表彰先进、总结经验、部署新学年的教育工作。过去一年，全县教育系统攻坚克难，义务教育均衡发展通过国家评估，新建改扩建学校十二所，新增学位六千余个，城乡办学条件差距明显缩小。高考本科上线率再创新高，职业教育毕业生就业率保持在百分之九十五以上。\n新学年，我们要坚持立德树人根本任务，深化课堂教学改革，减轻学生过重课业负担，让每个孩子都能享有公平而有质量的教育。要加强教师队伍建设，完善乡村教师补助政策，让优秀教师愿意到农村去、留得住、教得好。要加大财政投入，优先保障教育经费，持续改善薄弱学校办学条件。\n同志们，教育是国之大计、党之大计。让我们凝心聚力、真抓实干，奋力开创全县教育事业发展新局面。\n谢谢大家！\n""",
+    """在全区文化旅游产业发展推进会上的讲话\n王海燕\n2021年4月16日\n\n同志们：\n这次会议的主要任务是，深入分析全区文化旅游产业发展面临的机遇和挑战，研究部署今后一个时期的重点工作。近年来，我区依托青山绿水和历史文化资源，打造了古镇、湿地、茶园三条精品线路，年接待游客突破八百万人次，旅游综合收入增长百分之十八。\n但也要看到，我区旅游产品同质化问题仍然存在，住宿餐饮配套不足，过夜游客比例偏低，品牌影响力有待提升。下一步，要坚持文旅融合，深挖非遗、民俗和红色资源，开发研学、康养、夜游等新业态；要补齐基础设施短板，改造提升景区道路、停车场和旅游厕所；要创新营销方式，用好短视频和直播平台，讲好我们的故事。\n同志们，文化旅游是朝阳产业、富民产业。希望大家抢抓机遇，奋发有为，推动全区文化旅游产业高质量发展。\n谢谢大家！\n""",
+]
+
+
+def _write(root: Path, rel: str, text: str, encoding: str = "utf-8") -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding))
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    _write(tmp_path, "zh/safety.txt", ZH_SPEECH)
+    _write(tmp_path, "zh/safety_redated.txt", ZH_SPEECH.replace("张明远", "刘建国").replace("2019年9月18日", "2023年9月6日"))
+    _write(tmp_path, "zh/safety_gbk.txt", ZH_SPEECH, "gb18030")
+    spun = ZH_SPEECH.replace("发展", "开展").replace("督促", "催促").replace("广大", "广阔")
+    _write(tmp_path, "site/page1.txt", SITE_HEAD.format(name="安全生产讲话") + spun + SITE_FOOT)
+    for k, text in enumerate(OTHER_ZH, 2):
+        _write(tmp_path, f"site/page{k}.txt", SITE_HEAD.format(name=f"讲话{k}") + text + SITE_FOOT)
+    passage = EN_SPEECH[EN_SPEECH.index("This library has") : EN_SPEECH.index("We paid for it")]
+    _write(tmp_path, "en/library.txt", EN_SPEECH)
+    _write(tmp_path, "en/host.txt", "Good evening. " * 3 + "We gather tonight to honor our volunteers, who kept the food bank open through the flood.\n" + passage + "\nThank you all, and good night.\n")
+    _write(tmp_path, "broken.txt", "")
+    return tmp_path
+
+
+def _pair(report, a: str, b: str):
+    for p in report.pairs:
+        if {p.a, p.b} == {a, b}:
+            return p
+    return None
+
+
+def test_scan_finds_every_planted_case(folder: Path):
+    report = dedup.scan(folder)
+    assert report.scanned == 8 and report.skipped == 1
+    assert _pair(report, "zh/safety.txt", "zh/safety_gbk.txt").relation == "exact"
+    redated = _pair(report, "zh/safety.txt", "zh/safety_redated.txt")
+    assert redated.relation == "near_duplicate"
+    assert any("first" in d and "lines differ" in d for d in redated.differences)
+    page = _pair(report, "site/page1.txt", "zh/safety.txt")
+    assert page.relation == "near_duplicate"
+    assert any("substituted" in d for d in page.differences)
+    host = _pair(report, "en/host.txt", "en/library.txt")
+    assert host.relation == "partial"
+    assert any(
+        {"zh/safety.txt", "zh/safety_gbk.txt", "zh/safety_redated.txt", "site/page1.txt"} <= set(c) for c in report.clusters
+    )
+
+
+def test_pages_of_the_same_site_are_not_pairs(folder: Path):
+    report = dedup.scan(folder)
+    for a, b in (("site/page1.txt", "site/page2.txt"), ("site/page1.txt", "site/page3.txt"), ("site/page2.txt", "site/page3.txt")):
+        assert _pair(report, a, b) is None
+
+
+def test_passage_offsets_slice_to_matching_text(folder: Path):
+    from rapidfuzz.distance import Indel
+
+    from dedup.normalize import normalize_text
+
+    report = dedup.scan(folder)
+    texts = {}
+    for p in report.pairs:
+        for side in (p.a, p.b):
+            texts.setdefault(side, dedup.ingest.read_document(folder / side).text)
+        for x in p.passages:
+            a = normalize_text(texts[p.a][x.a_start : x.a_end])
+            b = normalize_text(texts[p.b][x.b_start : x.b_end])
+            assert a and b
+            assert Indel.normalized_similarity(a, b) >= 0.5
+
+
+def test_skipped_file_has_a_reason(folder: Path):
+    report = dedup.scan(folder)
+    (entry,) = [d for d in report.documents if d.status == "skipped"]
+    assert entry.path == "broken.txt" and entry.reason
+
+
+def test_min_passage_is_honoured(folder: Path):
+    report = dedup.scan(folder, config=ScanConfig(min_passage=400))
+    assert _pair(report, "en/host.txt", "en/library.txt") is None
+
+
+def test_missing_folder_raises(tmp_path: Path):
+    with pytest.raises(InputError):
+        dedup.scan(tmp_path / "nope")
+
+
+def test_progress_is_reported(folder: Path):
+    seen = []
+    dedup.scan(folder, progress=lambda stage, done, total: seen.append(stage))
+    assert {"read", "sign", "candidates", "align"} <= set(seen)
