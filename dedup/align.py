@@ -34,37 +34,42 @@ class TokenSpan:
     similarity: float
 
 
-def _groups(hashes: np.ndarray, max_repeats: int, skip: np.ndarray | None):
-    idx = np.arange(len(hashes)) if skip is None else np.nonzero(~skip)[0]
-    order = idx[np.argsort(hashes[idx], kind="stable")]
-    values, starts, counts = np.unique(hashes[order], return_index=True, return_counts=True)
+@dataclass(frozen=True, eq=False)
+class ShingleIndex:
+    """A document's shingles grouped by hash, for finding seeds against any other document."""
+
+    order: np.ndarray  # shingle indices sorted by hash
+    values: np.ndarray  # distinct hashes (repeated ones left out)
+    starts: np.ndarray  # where each hash's group starts in ``order``
+    counts: np.ndarray  # size of each group
+
+
+def shingle_index(signed: Signed, *, max_repeats: int = 8) -> ShingleIndex:
+    """Group a document's shingles by hash; hashes repeated more than ``max_repeats`` times are left out."""
+    order = np.argsort(signed.hashes, kind="stable")
+    values, starts, counts = np.unique(signed.hashes[order], return_index=True, return_counts=True)
     ok = counts <= max_repeats
-    return order, values[ok], starts[ok], counts[ok]
+    return ShingleIndex(order, values[ok], starts[ok], counts[ok])
 
 
-def seeds(
-    sa: Signed,
-    sb: Signed,
-    *,
-    max_repeats: int = 8,
-    skip_a: np.ndarray | None = None,
-    skip_b: np.ndarray | None = None,
-) -> np.ndarray:
+def seeds(sa: Signed, sb: Signed, *, index_a: ShingleIndex | None = None, index_b: ShingleIndex | None = None) -> np.ndarray:
     """Shared shingles as an ``(m, 3)`` array of (token in a, token in b, length)."""
-    oa, va, sta, ca = _groups(sa.hashes, max_repeats, skip_a)
-    ob, vb, stb, cb = _groups(sb.hashes, max_repeats, skip_b)
+    ia_ = index_a or shingle_index(sa)
+    ib_ = index_b or shingle_index(sb)
+    oa, va, sta, ca = ia_.order, ia_.values, ia_.starts, ia_.counts
+    ob, vb, stb, cb = ib_.order, ib_.values, ib_.starts, ib_.counts
     common, ia, ib = np.intersect1d(va, vb, assume_unique=True, return_indices=True)
     if len(common) == 0:
         return np.zeros((0, 3), dtype=np.int64)
     ca, cb, sta, stb = ca[ia], cb[ib], sta[ia], stb[ib]
-    single = (ca == 1) & (cb == 1)
-    ai = [oa[sta[single]]]
-    bi = [ob[stb[single]]]
-    for s1, c1, s2, c2 in zip(sta[~single], ca[~single], stb[~single], cb[~single]):
-        a_pos, b_pos = oa[s1 : s1 + c1], ob[s2 : s2 + c2]
-        ai.append(np.repeat(a_pos, len(b_pos)))
-        bi.append(np.tile(b_pos, len(a_pos)))
-    a_idx, b_idx = np.concatenate(ai), np.concatenate(bi)
+    # every (a, b) combination within each group of equal hashes, vectorized
+    a_elem = np.repeat(sta - np.cumsum(ca) + ca, ca) + np.arange(int(ca.sum()))  # positions in oa
+    reps = np.repeat(cb, ca)  # each a element pairs with all b elements of its group
+    b_first = np.repeat(stb, ca)
+    total = int(reps.sum())
+    offsets = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)
+    a_idx = oa[np.repeat(a_elem, reps)]
+    b_idx = ob[np.repeat(b_first, reps) + offsets]
     return np.stack([sa.positions[a_idx], sb.positions[b_idx], sa.lengths[a_idx]], axis=1).astype(np.int64)
 
 
@@ -121,10 +126,11 @@ def _trim_islands(chain: _Chain, wa: np.ndarray) -> _Chain:
     )
 
 
-def chain(frags: np.ndarray, wa: np.ndarray, wb: np.ndarray, max_gap: float) -> list[_Chain]:
+def chain(frags: np.ndarray, wa: np.ndarray, wb: np.ndarray, max_gap: float, *, min_size: float = 0) -> list[_Chain]:
     """Chain fragments whose gaps on both sides are at most ``max_gap`` (weighted).
 
-    ``wa``/``wb`` are cumulative token weights (length n+1) of the two documents.
+    ``wa``/``wb`` are cumulative token weights (length n+1) of the two
+    documents. Chains smaller than ``min_size`` on either side are dropped.
     """
     chains: list[_Chain] = []
     open_: list[_Chain] = []
@@ -156,16 +162,20 @@ def chain(frags: np.ndarray, wa: np.ndarray, wb: np.ndarray, max_gap: float) -> 
         elif best_gap >= 0 or a1 > best.a1 or b1 > best.b1:
             best.a1, best.b1 = max(best.a1, a1), max(best.b1, b1)
             best.parts.append((a0, a1, b0, b1))
-    return [_trim_islands(c, wa) for c in chains]
+    big = [c for c in chains if min(wa[c.a1] - wa[c.a0], wb[c.b1] - wb[c.b0]) >= min_size]
+    return [_trim_islands(c, wa) for c in big]
 
 
 def _cumweights(norm: Normalized) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(norm.weights)])
 
 
-def similarity(na: Normalized, nb: Normalized, span: TokenSpan | tuple[int, int, int, int]) -> float:
+def similarity(
+    na: Normalized, nb: Normalized, span: TokenSpan | tuple[int, int, int, int], *, score_cutoff: float = 0.0
+) -> float:
+    """Indel similarity of the two sides of a span (0 when below ``score_cutoff``)."""
     a0, a1, b0, b1 = span[:4] if isinstance(span, tuple) else (span.a0, span.a1, span.b0, span.b1)
-    return float(Indel.normalized_similarity(na.tokens[a0:a1], nb.tokens[b0:b1]))
+    return float(Indel.normalized_similarity(na.tokens[a0:a1], nb.tokens[b0:b1], score_cutoff=score_cutoff))
 
 
 def align(
@@ -174,22 +184,25 @@ def align(
     *,
     config: AlignConfig,
     min_passage: float,
-    max_repeats: int = 8,
-    skip_a: np.ndarray | None = None,
-    skip_b: np.ndarray | None = None,
+    index_a: ShingleIndex | None = None,
+    index_b: ShingleIndex | None = None,
 ) -> list[TokenSpan]:
-    """Passages shared by two signed documents, verified, in token coordinates."""
-    seed_array = seeds(sa, sb, max_repeats=max_repeats, skip_a=skip_a, skip_b=skip_b)
+    """Passages shared by two signed documents, verified, in token coordinates.
+
+    ``index_a``/``index_b`` (from ``shingle_index``) can be passed to reuse
+    the per-document work across many pairs.
+    """
+    seed_array = seeds(sa, sb, index_a=index_a, index_b=index_b)
     if len(seed_array) == 0:
         return []
     wa, wb = _cumweights(sa.norm), _cumweights(sb.norm)
-    chains = chain(fragments(seed_array), wa, wb, config.max_gap)
+    chains = chain(fragments(seed_array), wa, wb, config.max_gap, min_size=min_passage)
     chains = _merge_neighbours(chains, wa, wb, sa.norm, sb.norm, config)
     spans = []
     for c in chains:
         if min(wa[c.a1] - wa[c.a0], wb[c.b1] - wb[c.b0]) < min_passage:
             continue
-        sim = similarity(sa.norm, sb.norm, (c.a0, c.a1, c.b0, c.b1))
+        sim = similarity(sa.norm, sb.norm, (c.a0, c.a1, c.b0, c.b1), score_cutoff=config.min_similarity)
         if sim >= config.min_similarity:
             spans.append(TokenSpan(c.a0, c.a1, c.b0, c.b1, round(sim, 4)))
     spans = _drop_dominated(spans)
@@ -233,7 +246,7 @@ def _merge_neighbours(chains, wa, wb, na, nb, config: AlignConfig) -> list[_Chai
             ga, gb = wa[c.a0] - wa[p.a1], wb[c.b0] - wb[p.b1]
             if 0 <= ga <= 3 * config.max_gap and 0 <= gb <= 3 * config.max_gap:
                 joined = (p.a0, c.a1, p.b0, c.b1)
-                if similarity(na, nb, joined) >= config.min_similarity:
+                if similarity(na, nb, joined, score_cutoff=config.min_similarity) >= config.min_similarity:
                     out[-1] = _Chain(p.a0, c.a1, p.b0, c.b1, p.parts + c.parts)
                     continue
         out.append(c)

@@ -28,9 +28,10 @@ _MAX_HEADER_LINES = 5
 def covered_mask(n: int, ranges: Sequence[tuple[int, int]]) -> np.ndarray:
     """Boolean mask of length ``n`` that is True inside any of ``ranges``."""
     diff = np.zeros(n + 1, dtype=np.int64)
-    for s, e in ranges:
-        diff[s] += 1
-        diff[e] -= 1
+    if len(ranges):
+        r = np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
+        np.add.at(diff, r[:, 0], 1)
+        np.add.at(diff, r[:, 1], -1)
     return np.cumsum(diff[:-1]) > 0
 
 

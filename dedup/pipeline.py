@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from dedup import ingest as ingest_stage
-from dedup.align import TokenSpan, align
+from dedup.align import ShingleIndex, TokenSpan, align, shingle_index
 from dedup.candidates import document_candidates, group_frequency, shingle_document_frequency, window_candidates
 from dedup.config import ScanConfig
 from dedup.explain import covered_mask, describe
@@ -119,7 +119,10 @@ def compare(
 
     # 3. boilerplate: shingles found in at least min_docs unrelated documents
     related = [(i, j) for i, j in candidates if matcher.related(i, j)]
-    boiler = _boilerplate_masks(docs, _clusters(len(docs), related), config.min_docs_boilerplate)
+    boiler = [
+        _token_mask(d.signed, mask)
+        for d, mask in zip(docs, _boilerplate_masks(docs, _clusters(len(docs), related), config.min_docs_boilerplate))
+    ]
 
     # 4. classify with boilerplate known
     pairs = [p for p in (matcher.judge(c, boiler, config) for c in candidates) if p is not None]
@@ -139,6 +142,12 @@ class _Matcher:
         self.docs = docs
         self.config = config
         self._spans: dict[tuple[int, int], list[TokenSpan]] = {}
+        self._indexes: dict[int, ShingleIndex] = {}
+
+    def index(self, i: int) -> ShingleIndex:
+        if i not in self._indexes:
+            self._indexes[i] = shingle_index(self.docs[i].signed, max_repeats=self.config.candidates.max_shingle_repeats)
+        return self._indexes[i]
 
     def spans(self, i: int, j: int) -> list[TokenSpan]:
         key = (i, j)
@@ -148,7 +157,8 @@ class _Matcher:
                 self.docs[j].signed,
                 config=self.config.align,
                 min_passage=self.config.min_passage,
-                max_repeats=self.config.candidates.max_shingle_repeats,
+                index_a=self.index(i),
+                index_b=self.index(j),
             )
         return self._spans[key]
 
@@ -163,11 +173,14 @@ class _Matcher:
         return max(cov_a, cov_b) >= RELATED_COVERAGE
 
     def judge(self, pair: tuple[int, int], boiler: Sequence[np.ndarray], config: ScanConfig) -> Pair | None:
+        """The verified pair, or None when it shares nothing but boilerplate.
+
+        ``boiler`` holds each document's boilerplate-token mask.
+        """
         i, j = pair
         a, b = self.docs[i], self.docs[j]
         spans = self.spans(i, j)
-        bp_a = _token_mask(a.signed, boiler[i])
-        bp_b = _token_mask(b.signed, boiler[j])
+        bp_a, bp_b = boiler[i], boiler[j]
         exact = len(a.norm) > 0 and a.norm.tokens == b.norm.tokens and a.norm.converted == b.norm.converted
         if exact and not spans:
             spans = [TokenSpan(0, len(a.norm), 0, len(b.norm), 1.0)]
@@ -205,9 +218,8 @@ class _Matcher:
 
 def _token_mask(signed: Signed, shingle_mask: np.ndarray) -> np.ndarray:
     """Tokens covered by any flagged shingle."""
-    n = len(signed.norm)
-    ranges = [(int(p), int(p + k)) for p, k in zip(signed.positions[shingle_mask], signed.lengths[shingle_mask])]
-    return covered_mask(n, ranges) if ranges else np.zeros(n, dtype=bool)
+    ranges = np.stack([signed.positions[shingle_mask], signed.positions[shingle_mask] + signed.lengths[shingle_mask]], axis=1)
+    return covered_mask(len(signed.norm), ranges)
 
 
 def _boiler_share(span: TokenSpan, bp_a: np.ndarray, bp_b: np.ndarray) -> float:
