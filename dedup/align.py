@@ -244,7 +244,8 @@ def _merge_neighbours(chains, wa, wb, na, nb, config: AlignConfig) -> list[_Chai
         if out:
             p = out[-1]
             ga, gb = wa[c.a0] - wa[p.a1], wb[c.b0] - wb[p.b1]
-            if 0 <= ga <= 3 * config.max_gap and 0 <= gb <= 3 * config.max_gap:
+            # both sides edited alike (not text left out on one side: that ends a passage)
+            if 0 <= ga <= 3 * config.max_gap and 0 <= gb <= 3 * config.max_gap and abs(ga - gb) <= config.max_gap:
                 joined = (p.a0, c.a1, p.b0, c.b1)
                 if similarity(na, nb, joined, score_cutoff=config.min_similarity) >= config.min_similarity:
                     out[-1] = _Chain(p.a0, c.a1, p.b0, c.b1, p.parts + c.parts)

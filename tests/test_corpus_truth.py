@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import unicodedata
@@ -138,8 +139,10 @@ def test_originals_are_distinct() -> None:
 
 def test_generator_is_deterministic(tmp_path: Path) -> None:
     out = tmp_path / "corpus"
-    subprocess.run([sys.executable, str(CORPUS / "make_corpus.py"), "--out", str(out)], check=True,
-                   capture_output=True)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(CORPUS.parent), os.environ.get("PYTHONPATH")])))
+    run = subprocess.run([sys.executable, str(CORPUS / "make_corpus.py"), "--out", str(out)],
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
     assert json.loads((out / "truth.json").read_text(encoding="utf-8")) == TRUTH
     assert (out / "truth.json").read_bytes() == (CORPUS / "truth.json").read_bytes()
     for sub in GENERATED:
