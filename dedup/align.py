@@ -17,10 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz.distance import Indel, Levenshtein
+from scipy import sparse
 
 from dedup.config import AlignConfig
 from dedup.normalize import Normalized
-from dedup.sign import Signed
+from dedup.sign import Signed, bag_features
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,15 @@ class TokenSpan:
 
 @dataclass(frozen=True, eq=False)
 class ShingleIndex:
-    """A document's shingles grouped by hash, for finding seeds against any other document."""
+    """Per-document work for seeding, done once and reused for every pair the document is in."""
 
     order: np.ndarray  # shingle indices sorted by hash
     values: np.ndarray  # distinct hashes (repeated ones left out)
     starts: np.ndarray  # where each hash's group starts in ``order``
     counts: np.ndarray  # size of each group
+    features: np.ndarray  # bag-of-words feature of each token (0: none)
+    sentence: np.ndarray  # sentence number of each token
+    sentence_starts: np.ndarray  # first token of each sentence, plus len(tokens) at the end
 
 
 def shingle_index(signed: Signed, *, max_repeats: int = 8) -> ShingleIndex:
@@ -49,7 +53,69 @@ def shingle_index(signed: Signed, *, max_repeats: int = 8) -> ShingleIndex:
     order = np.argsort(signed.hashes, kind="stable")
     values, starts, counts = np.unique(signed.hashes[order], return_index=True, return_counts=True)
     ok = counts <= max_repeats
-    return ShingleIndex(order, values[ok], starts[ok], counts[ok])
+    norm = signed.norm
+    breaks = norm.breaks if norm.breaks is not None else np.zeros(len(norm), dtype=bool)
+    sentence = np.concatenate([[0], np.cumsum(breaks[:-1])]).astype(np.int64) if len(norm) else np.zeros(0, np.int64)
+    sentence_starts = np.concatenate([[0], np.nonzero(breaks[:-1])[0] + 1, [len(norm)]]).astype(np.int64)
+    return ShingleIndex(
+        order, values[ok], starts[ok], counts[ok], bag_features(norm), sentence, sentence_starts if len(norm) else np.zeros(1, np.int64)
+    )
+
+
+def _sentence_matrix(index: ShingleIndex, vocab: np.ndarray):
+    keep = index.features != 0
+    rows = index.sentence[keep]
+    cols = np.searchsorted(vocab, index.features[keep])
+    m = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(index.sentence_starts) - 1, len(vocab)))
+    m.data[:] = 1.0  # sets, not counts
+    return m
+
+
+def sentence_seeds(
+    index_a: ShingleIndex, index_b: ShingleIndex, *, min_cosine: float = 0.6, min_dice: float = 0.5, min_features: int = 5
+) -> np.ndarray:
+    """Sentence pairs with similar bags of words, as ``(a0, a1, b0, b1)`` token ranges.
+
+    Tolerates shuffled and replaced words, which break shingles (tf-idf
+    cosine and Dice over each pair's sentences, after Sanchez-Perez et al.,
+    PAN 2014).
+    """
+    fa, fb = index_a.features, index_b.features
+    vocab = np.intersect1d(fa[fa != 0], fb[fb != 0])
+    if len(vocab) == 0:
+        return np.zeros((0, 4), dtype=np.int64)
+    all_vocab = np.union1d(fa[fa != 0], fb[fb != 0])
+    ma, mb = _sentence_matrix(index_a, all_vocab), _sentence_matrix(index_b, all_vocab)
+    df = np.asarray(ma.sum(axis=0)).ravel() + np.asarray(mb.sum(axis=0)).ravel()
+    idf = np.log((ma.shape[0] + mb.shape[0]) / np.maximum(df, 1))
+    wa, wb = ma.multiply(idf).tocsr(), mb.multiply(idf).tocsr()
+    shared = (ma @ mb.T).tocoo()
+    if shared.nnz == 0:
+        return np.zeros((0, 4), dtype=np.int64)
+    size_a, size_b = np.asarray(ma.sum(axis=1)).ravel(), np.asarray(mb.sum(axis=1)).ravel()
+    dot = np.asarray((wa @ wb.T)[shared.row, shared.col]).ravel()
+    norm_a = np.sqrt(np.asarray(wa.multiply(wa).sum(axis=1)).ravel())
+    norm_b = np.sqrt(np.asarray(wb.multiply(wb).sum(axis=1)).ravel())
+    r, c, n = shared.row, shared.col, shared.data
+    cosine = dot / np.maximum(norm_a[r] * norm_b[c], 1e-12)
+    dice = 2 * n / np.maximum(size_a[r] + size_b[c], 1)
+    ok = (cosine >= min_cosine) & (dice >= min_dice) & (size_a[r] >= min_features) & (size_b[c] >= min_features)
+    r, c = r[ok], c[ok]
+    sa, sb = index_a.sentence_starts, index_b.sentence_starts
+    return np.stack([sa[r], sa[r + 1], sb[c], sb[c + 1]], axis=1).astype(np.int64)
+
+
+def bag_similarity(index_a: ShingleIndex, index_b: ShingleIndex, span: tuple[int, int, int, int]) -> float:
+    """Dice similarity of the bags of features of the two sides of a span (order-free)."""
+    a0, a1, b0, b1 = span
+    fa, fb = index_a.features[a0:a1], index_b.features[b0:b1]
+    fa, fb = fa[fa != 0], fb[fb != 0]
+    if len(fa) + len(fb) == 0:
+        return 0.0
+    va, ca = np.unique(fa, return_counts=True)
+    vb, cb = np.unique(fb, return_counts=True)
+    _, ia, ib = np.intersect1d(va, vb, assume_unique=True, return_indices=True)
+    return float(2 * np.minimum(ca[ia], cb[ib]).sum() / (len(fa) + len(fb)))
 
 
 def seeds(sa: Signed, sb: Signed, *, index_a: ShingleIndex | None = None, index_b: ShingleIndex | None = None) -> np.ndarray:
@@ -74,9 +140,9 @@ def seeds(sa: Signed, sb: Signed, *, index_a: ShingleIndex | None = None, index_
 
 
 def fragments(seed_array: np.ndarray) -> np.ndarray:
-    """Exact matches: overlapping seeds on one diagonal, as ``(a0, a1, b0)`` rows sorted by a0."""
+    """Exact matches: overlapping seeds on one diagonal, as ``(a0, a1, b0, b1)`` rows sorted by a0."""
     if len(seed_array) == 0:
-        return np.zeros((0, 3), dtype=np.int64)
+        return np.zeros((0, 4), dtype=np.int64)
     pa, pb, k = seed_array[:, 0], seed_array[:, 1], seed_array[:, 2]
     diag = pa - pb
     order = np.lexsort((pa, diag))
@@ -89,7 +155,7 @@ def fragments(seed_array: np.ndarray) -> np.ndarray:
     starts = pa[new]
     ends = np.zeros(run_id[-1] + 1, dtype=np.int64)
     np.maximum.at(ends, run_id, end)
-    out = np.stack([starts, ends, starts - diag[new]], axis=1)
+    out = np.stack([starts, ends, starts - diag[new], ends - diag[new]], axis=1)
     return out[np.argsort(out[:, 0], kind="stable")]
 
 
@@ -134,8 +200,7 @@ def chain(frags: np.ndarray, wa: np.ndarray, wb: np.ndarray, max_gap: float, *, 
     """
     chains: list[_Chain] = []
     open_: list[_Chain] = []
-    for a0, a1, b0 in frags.tolist():
-        b1 = b0 + (a1 - a0)
+    for a0, a1, b0, b1 in frags.tolist():
         open_ = [c for c in open_ if wa[a0] - wa[c.a1] <= max_gap]
         best, best_gap = None, None
         for c in open_:
@@ -192,22 +257,64 @@ def align(
     ``index_a``/``index_b`` (from ``shingle_index``) can be passed to reuse
     the per-document work across many pairs.
     """
-    seed_array = seeds(sa, sb, index_a=index_a, index_b=index_b)
-    if len(seed_array) == 0:
+    index_a = index_a or shingle_index(sa)
+    index_b = index_b or shingle_index(sb)
+    frags = fragments(seeds(sa, sb, index_a=index_a, index_b=index_b))
+    if config.sentence_seeds:
+        extra = sentence_seeds(index_a, index_b)
+        if len(extra):
+            frags = np.concatenate([frags, extra])
+            frags = frags[np.lexsort((-frags[:, 1], frags[:, 0]))]
+    if len(frags) == 0:
         return []
     wa, wb = _cumweights(sa.norm), _cumweights(sb.norm)
-    chains = chain(fragments(seed_array), wa, wb, config.max_gap, min_size=min_passage)
-    chains = _merge_neighbours(chains, wa, wb, sa.norm, sb.norm, config)
+
+    def score(span: tuple[int, int, int, int]) -> float:
+        """Indel similarity, or the bag-of-words one where word order was shuffled."""
+        sim = similarity(sa.norm, sb.norm, span, score_cutoff=config.min_similarity)
+        if sim < config.min_similarity and config.sentence_seeds:
+            sim = max(sim, bag_similarity(index_a, index_b, span))
+        return sim
+
+    chains = chain(frags, wa, wb, config.max_gap, min_size=min_passage)
+    chains = _merge_neighbours(chains, wa, wb, score, config)
     spans = []
     for c in chains:
-        if min(wa[c.a1] - wa[c.a0], wb[c.b1] - wb[c.b0]) < min_passage:
+        c = _trim_edges(sa.norm, sb.norm, c)
+        if c is None or min(wa[c.a1] - wa[c.a0], wb[c.b1] - wb[c.b0]) < min_passage:
             continue
-        sim = similarity(sa.norm, sb.norm, (c.a0, c.a1, c.b0, c.b1), score_cutoff=config.min_similarity)
+        sim = score((c.a0, c.a1, c.b0, c.b1))
         if sim >= config.min_similarity:
             spans.append(TokenSpan(c.a0, c.a1, c.b0, c.b1, round(sim, 4)))
     spans = _drop_dominated(spans)
     spans.sort(key=lambda s: (s.a0, s.b0))
     return spans
+
+
+_EDGE = 200  # tokens looked at when trimming a passage's ends
+_MIN_BLOCK = 2  # a passage starts and ends with at least this many tokens in common
+
+
+def _trim_edges(na: Normalized, nb: Normalized, c: _Chain) -> _Chain | None:
+    """Move a passage's ends inward to the first and last run of matching tokens.
+
+    Sentence seeds cover whole sentences, of which only a part may be copied.
+    """
+    a0, a1, b0, b1 = c.a0, c.a1, c.b0, c.b1
+    head = Indel.opcodes(na.tokens[a0 : min(a1, a0 + _EDGE)], nb.tokens[b0 : min(b1, b0 + _EDGE)])
+    first = next((op for op in head if op.tag == "equal" and op.src_end - op.src_start >= _MIN_BLOCK), None)
+    if first is None:
+        return None
+    a0, b0 = a0 + first.src_start, b0 + first.dest_start
+    ta, tb = max(a0, a1 - _EDGE), max(b0, b1 - _EDGE)
+    tail = Indel.opcodes(na.tokens[ta:a1], nb.tokens[tb:b1])
+    last = next((op for op in reversed(tail) if op.tag == "equal" and op.src_end - op.src_start >= _MIN_BLOCK), None)
+    if last is None:
+        return None
+    a1, b1 = ta + last.src_end, tb + last.dest_end
+    if a1 <= a0 or b1 <= b0:
+        return None
+    return _Chain(a0, a1, b0, b1, c.parts)
 
 
 def _overlap(x0: int, x1: int, y0: int, y1: int) -> float:
@@ -217,22 +324,24 @@ def _overlap(x0: int, x1: int, y0: int, y1: int) -> float:
 
 
 def _drop_dominated(spans: list[TokenSpan]) -> list[TokenSpan]:
-    """Of passages that cover mostly the same text on both sides, keep the best.
+    """Of passages that cover mostly the same text on either side, keep the best.
 
     Repetitive text (a phrase used many times) can chain chance seeds into a
-    shifted copy of a real passage; the real one is longer and more similar.
+    shifted copy of a real passage, and text repeated in one document matches
+    the other document's copy several times: one match per passage is kept,
+    the longest and most similar.
     """
     ranked = sorted(spans, key=lambda s: -s.similarity * ((s.a1 - s.a0) + (s.b1 - s.b0)))
     kept: list[TokenSpan] = []
     for s in ranked:
         if all(
-            _overlap(s.a0, s.a1, k.a0, k.a1) <= 0.5 or _overlap(s.b0, s.b1, k.b0, k.b1) <= 0.5 for k in kept
+            _overlap(s.a0, s.a1, k.a0, k.a1) <= 0.5 and _overlap(s.b0, s.b1, k.b0, k.b1) <= 0.5 for k in kept
         ):
             kept.append(s)
     return kept
 
 
-def _merge_neighbours(chains, wa, wb, na, nb, config: AlignConfig) -> list[_Chain]:
+def _merge_neighbours(chains, wa, wb, score, config: AlignConfig) -> list[_Chain]:
     """Join consecutive chains in the same order on both sides when the joined passage stays similar.
 
     Heavier editing than ``max_gap`` allows breaks one copied passage into
@@ -247,7 +356,7 @@ def _merge_neighbours(chains, wa, wb, na, nb, config: AlignConfig) -> list[_Chai
             # both sides edited alike (not text left out on one side: that ends a passage)
             if 0 <= ga <= 3 * config.max_gap and 0 <= gb <= 3 * config.max_gap and abs(ga - gb) <= config.max_gap:
                 joined = (p.a0, c.a1, p.b0, c.b1)
-                if similarity(na, nb, joined, score_cutoff=config.min_similarity) >= config.min_similarity:
+                if score(joined) >= config.min_similarity:
                     out[-1] = _Chain(p.a0, c.a1, p.b0, c.b1, p.parts + c.parts)
                     continue
         out.append(c)

@@ -64,7 +64,8 @@ class AlignConfig:
     """Seed-and-extend alignment of a candidate pair."""
 
     max_gap: int = 40  # largest unmatched gap (CJK characters; words count WORD_WEIGHT) inside one passage
-    min_similarity: float = 0.5  # Indel similarity a passage needs to be reported
+    min_similarity: float = 0.5  # similarity a passage needs to be reported
+    sentence_seeds: bool = True  # also seed with similar sentences (shuffled or replaced words)
 
     def __post_init__(self) -> None:
         _check(self.max_gap >= 0, f"max_gap must be >= 0, got {self.max_gap}")

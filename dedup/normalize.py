@@ -120,6 +120,7 @@ class Normalized:
     ends: np.ndarray  # int64, original end offset of each token
     cjk: np.ndarray  # bool, token is a CJK character
     words: tuple[str, ...] = ()  # distinct normalized words, for display
+    breaks: np.ndarray | None = None  # bool, a sentence ends after this token
     page_markers: int = 0  # page markers left out
     converted: int = 0  # CJK tokens changed by Traditional→Simplified
 
@@ -214,15 +215,42 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
             codes[slot] = ord(ch)
 
     arr = np.array(codes, dtype="<u4")
+    starts_arr = np.array(starts, dtype=np.int64)
+    ends_arr = np.array(ends, dtype=np.int64)
     return Normalized(
         tokens=arr.tobytes().decode("utf-32-le"),
-        starts=np.array(starts, dtype=np.int64),
-        ends=np.array(ends, dtype=np.int64),
+        starts=starts_arr,
+        ends=ends_arr,
+        breaks=sentence_breaks(text, starts_arr, ends_arr),
         cjk=np.array(cjk_flags, dtype=bool),
         words=tuple(words),
         page_markers=len(markers),
         converted=converted,
     )
+
+
+_SENTENCE_END_RE = re.compile(r"[。！？!?；;.…]|\n[ \t\r\u3000]*\n")
+MAX_SENTENCE = 80  # tokens; longer runs without punctuation are cut
+
+
+def sentence_breaks(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """For each token, whether a sentence ends after it (punctuation or a blank line in the gap)."""
+    n = len(starts)
+    breaks = np.zeros(n, dtype=bool)
+    if n == 0:
+        return breaks
+    marks = np.fromiter((m.start() for m in _SENTENCE_END_RE.finditer(text)), dtype=np.int64)
+    if len(marks):
+        token = np.searchsorted(starts, marks, side="right") - 1
+        ok = (token >= 0) & (ends[np.maximum(token, 0)] <= marks)
+        breaks[token[ok]] = True
+    breaks[-1] = True
+    # cut very long sentences
+    sentence = np.concatenate([[0], np.cumsum(breaks[:-1])])
+    first = np.concatenate([[0], np.nonzero(breaks[:-1])[0] + 1])
+    offset = np.arange(n) - first[sentence]
+    breaks |= (offset % MAX_SENTENCE) == MAX_SENTENCE - 1
+    return breaks
 
 
 def normalize_text(text: str, config: NormalizeConfig | None = None) -> str:

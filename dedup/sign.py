@@ -171,3 +171,40 @@ def window_minhashes(
         hv = blocks[:, i:j].min(axis=1)
         out.append((int(block_starts[i]), int(min(n, block_starts[i] + window)), hv))
     return out
+
+
+# Common English function words: left out of bag-of-words features.
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most
+    my myself no nor not now of off on once only or other our ours ourselves out over own same she should
+    so some such than that the their theirs them themselves then there these they this those through to
+    too under until up very was we were what when where which while who whom why will with would you
+    your yours yourself yourselves also us let""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stopword_codes() -> np.ndarray:
+    from dedup.normalize import word_code
+
+    return np.array(sorted(word_code(w) for w in STOPWORDS), dtype=np.uint64)
+
+
+def bag_features(norm: Normalized) -> np.ndarray:
+    """Order-free features per token (0 where none), for bag-of-words similarity.
+
+    A Latin word that is not a stopword is its own feature; a CJK character
+    followed by another gives the character bigram. Used where word order
+    was shuffled or words replaced, which breaks shingles.
+    """
+    n = len(norm)
+    codes = np.frombuffer(norm.tokens.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    feats = np.where(norm.cjk, np.uint64(0), codes)
+    feats[np.isin(feats, _stopword_codes())] = 0
+    if n > 1:
+        both = norm.cjk[:-1] & norm.cjk[1:]
+        bigram = (codes[:-1] << np.uint64(32)) | codes[1:] | np.uint64(1 << 63)
+        feats[:-1] = np.where(both, bigram, feats[:-1])
+    return feats

@@ -65,4 +65,4 @@ def test_seeds_and_fragments():
     sa, sb = sign(normalize("一二三四五六七八九十"), SIGN), sign(normalize("零一二三四五六七八九十"), SIGN)
     seed_array = seeds(sa, sb)
     assert sorted(map(tuple, seed_array.tolist())) == [(i, i + 1, 5) for i in range(6)]
-    assert fragments(seed_array).tolist() == [[0, 10, 1]]
+    assert fragments(seed_array).tolist() == [[0, 10, 1, 11]]
