@@ -44,8 +44,10 @@ class ShingleIndex:
     starts: np.ndarray  # where each hash's group starts in ``order``
     counts: np.ndarray  # size of each group
     features: np.ndarray  # bag-of-words feature of each token (0: none)
-    sentence: np.ndarray  # sentence number of each token
+    unique_features: np.ndarray  # sorted distinct features
     sentence_starts: np.ndarray  # first token of each sentence, plus len(tokens) at the end
+    sentence_sets: np.ndarray  # sorted distinct (sentence, feature) rows
+    sentence_sizes: np.ndarray  # distinct features per sentence
 
 
 def shingle_index(signed: Signed, *, max_repeats: int = 8) -> ShingleIndex:
@@ -54,52 +56,51 @@ def shingle_index(signed: Signed, *, max_repeats: int = 8) -> ShingleIndex:
     values, starts, counts = np.unique(signed.hashes[order], return_index=True, return_counts=True)
     ok = counts <= max_repeats
     norm = signed.norm
-    breaks = norm.breaks if norm.breaks is not None else np.zeros(len(norm), dtype=bool)
-    sentence = np.concatenate([[0], np.cumsum(breaks[:-1])]).astype(np.int64) if len(norm) else np.zeros(0, np.int64)
-    sentence_starts = np.concatenate([[0], np.nonzero(breaks[:-1])[0] + 1, [len(norm)]]).astype(np.int64)
+    n = len(norm)
+    breaks = norm.breaks if norm.breaks is not None else np.zeros(n, dtype=bool)
+    sentence = np.concatenate([[0], np.cumsum(breaks[:-1])]).astype(np.int64) if n else np.zeros(0, np.int64)
+    sentence_starts = np.concatenate([[0], np.nonzero(breaks[:-1])[0] + 1, [n]]).astype(np.int64) if n else np.zeros(1, np.int64)
+    features = bag_features(norm)
+    sets, sizes = _sentence_sets(features, sentence, len(sentence_starts) - 1)
     return ShingleIndex(
-        order, values[ok], starts[ok], counts[ok], bag_features(norm), sentence, sentence_starts if len(norm) else np.zeros(1, np.int64)
+        order, values[ok], starts[ok], counts[ok], features, np.unique(features[features != 0]), sentence_starts, sets, sizes
     )
 
 
-def _sentence_matrix(index: ShingleIndex, vocab: np.ndarray):
-    keep = index.features != 0
-    rows = index.sentence[keep]
-    cols = np.searchsorted(vocab, index.features[keep])
-    m = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(index.sentence_starts) - 1, len(vocab)))
-    m.data[:] = 1.0  # sets, not counts
-    return m
+def _sentence_sets(features: np.ndarray, sentence: np.ndarray, n_sentences: int):
+    """Distinct features of each sentence: sorted unique (sentence, feature) rows and set sizes."""
+    keep = features != 0
+    rows = np.unique(np.stack([sentence[keep].astype(np.uint64), features[keep]], axis=1), axis=0)
+    sizes = np.bincount(rows[:, 0].astype(np.int64), minlength=n_sentences)
+    return rows, sizes
 
 
 def sentence_seeds(
-    index_a: ShingleIndex, index_b: ShingleIndex, *, min_cosine: float = 0.6, min_dice: float = 0.5, min_features: int = 5
+    index_a: ShingleIndex, index_b: ShingleIndex, *, min_dice: float = 0.5, min_features: int = 5
 ) -> np.ndarray:
     """Sentence pairs with similar bags of words, as ``(a0, a1, b0, b1)`` token ranges.
 
-    Tolerates shuffled and replaced words, which break shingles (tf-idf
-    cosine and Dice over each pair's sentences, after Sanchez-Perez et al.,
-    PAN 2014).
+    Tolerates shuffled and replaced words, which break shingles: two
+    sentences match when the Dice coefficient of their feature sets is at
+    least ``min_dice`` (after Sanchez-Perez et al., PAN 2014).
     """
-    fa, fb = index_a.features, index_b.features
-    vocab = np.intersect1d(fa[fa != 0], fb[fb != 0])
-    if len(vocab) == 0:
+    shared = np.intersect1d(index_a.unique_features, index_b.unique_features, assume_unique=True)
+    if len(shared) == 0:
         return np.zeros((0, 4), dtype=np.int64)
-    all_vocab = np.union1d(fa[fa != 0], fb[fb != 0])
-    ma, mb = _sentence_matrix(index_a, all_vocab), _sentence_matrix(index_b, all_vocab)
-    df = np.asarray(ma.sum(axis=0)).ravel() + np.asarray(mb.sum(axis=0)).ravel()
-    idf = np.log((ma.shape[0] + mb.shape[0]) / np.maximum(df, 1))
-    wa, wb = ma.multiply(idf).tocsr(), mb.multiply(idf).tocsr()
-    shared = (ma @ mb.T).tocoo()
-    if shared.nnz == 0:
-        return np.zeros((0, 4), dtype=np.int64)
-    size_a, size_b = np.asarray(ma.sum(axis=1)).ravel(), np.asarray(mb.sum(axis=1)).ravel()
-    dot = np.asarray((wa @ wb.T)[shared.row, shared.col]).ravel()
-    norm_a = np.sqrt(np.asarray(wa.multiply(wa).sum(axis=1)).ravel())
-    norm_b = np.sqrt(np.asarray(wb.multiply(wb).sum(axis=1)).ravel())
-    r, c, n = shared.row, shared.col, shared.data
-    cosine = dot / np.maximum(norm_a[r] * norm_b[c], 1e-12)
+    ra, rb = index_a.sentence_sets, index_b.sentence_sets
+    ra, rb = ra[np.isin(ra[:, 1], shared)], rb[np.isin(rb[:, 1], shared)]
+    na, nb = len(index_a.sentence_starts) - 1, len(index_b.sentence_starts) - 1
+    ma = sparse.csr_matrix(
+        (np.ones(len(ra)), (ra[:, 0].astype(np.int64), np.searchsorted(shared, ra[:, 1]))), shape=(na, len(shared))
+    )
+    mb = sparse.csr_matrix(
+        (np.ones(len(rb)), (rb[:, 0].astype(np.int64), np.searchsorted(shared, rb[:, 1]))), shape=(nb, len(shared))
+    )
+    common = (ma @ mb.T).tocoo()
+    r, c, n = common.row, common.col, common.data
+    size_a, size_b = index_a.sentence_sizes, index_b.sentence_sizes
     dice = 2 * n / np.maximum(size_a[r] + size_b[c], 1)
-    ok = (cosine >= min_cosine) & (dice >= min_dice) & (size_a[r] >= min_features) & (size_b[c] >= min_features)
+    ok = (dice >= min_dice) & (size_a[r] >= min_features) & (size_b[c] >= min_features)
     r, c = r[ok], c[ok]
     sa, sb = index_a.sentence_starts, index_b.sentence_starts
     return np.stack([sa[r], sa[r + 1], sb[c], sb[c + 1]], axis=1).astype(np.int64)

@@ -47,8 +47,8 @@ class CandidateConfig:
     """MinHash LSH at document and passage level."""
 
     doc_threshold: float = 0.4  # estimated Jaccard for document-level candidates
-    passage_threshold: float = 0.3  # estimated Jaccard for window-level candidates
-    window: int = 100  # window size in CJK characters (words count WORD_WEIGHT each)
+    passage_threshold: float = 0.4  # estimated Jaccard of the words in two windows, for candidates
+    window: int = 100  # window size in bag-of-words features: CJK bigrams, or about 4 per content word
     max_shingle_repeats: int = 8
     max_window_hits: int = 50  # a window colliding with more documents than this is stock text  # a shingle repeated more often inside one document is not a seed
 

@@ -17,7 +17,7 @@ from dedup.config import ScanConfig
 from dedup.explain import covered_mask, describe
 from dedup.models import Document, DocumentEntry, Pair, Passage, Report, Skipped
 from dedup.normalize import normalize
-from dedup.sign import Signed, make_minhash, minhash_of, sign, window_minhashes, window_size
+from dedup.sign import Signed, bag_signed, make_minhash, minhash_of, sign, window_minhashes, window_size
 
 #: progress(stage, done, total)
 Progress = Callable[[str, int, int], None]
@@ -99,8 +99,9 @@ def compare(
     progress("candidates", 1, 2)
     windows = []
     for d in docs:
+        bag = bag_signed(d.signed)
         size = window_size(d.norm, config.candidates.window)
-        windows.append([make_minhash(hv, config.sign) for _, _, hv in window_minhashes(d.signed, config.sign, window=size)])
+        windows.append([make_minhash(hv, config.sign) for _, _, hv in window_minhashes(bag, config.sign, window=size)])
     candidates |= set(
         window_candidates(
             windows,

@@ -196,15 +196,28 @@ def bag_features(norm: Normalized) -> np.ndarray:
     """Order-free features per token (0 where none), for bag-of-words similarity.
 
     A Latin word that is not a stopword is its own feature; a CJK character
-    followed by another gives the character bigram. Used where word order
+    followed by two more gives the character trigram. Used where word order
     was shuffled or words replaced, which breaks shingles.
     """
     n = len(norm)
     codes = np.frombuffer(norm.tokens.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
     feats = np.where(norm.cjk, np.uint64(0), codes)
     feats[np.isin(feats, _stopword_codes())] = 0
-    if n > 1:
-        both = norm.cjk[:-1] & norm.cjk[1:]
-        bigram = (codes[:-1] << np.uint64(32)) | codes[1:] | np.uint64(1 << 63)
-        feats[:-1] = np.where(both, bigram, feats[:-1])
+    if n > 2:
+        all3 = norm.cjk[:-2] & norm.cjk[1:-1] & norm.cjk[2:]
+        c = codes & np.uint64(0x3FFFF)  # CJK code points fit in 18 bits
+        trigram = (c[:-2] << np.uint64(36)) | (c[1:-1] << np.uint64(18)) | c[2:] | np.uint64(1 << 63)
+        feats[:-2] = np.where(all3, trigram, feats[:-2])
     return feats
+
+
+def bag_signed(signed: Signed) -> Signed:
+    """The document's bag-of-words features as one-token "shingles" (for window signatures).
+
+    Windows of these still look alike when words were shuffled or replaced.
+    """
+    feats = bag_features(signed.norm)
+    positions = np.nonzero(feats)[0]
+    f = feats[positions]
+    hashes = _fold(f ^ (f >> np.uint64(29)))
+    return Signed(norm=signed.norm, positions=positions, lengths=np.ones(len(positions), dtype=np.int64), hashes=hashes)
