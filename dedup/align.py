@@ -33,6 +33,7 @@ class TokenSpan:
     b0: int
     b1: int
     similarity: float
+    moved: int = 0  # blocks inside the passage that appear in another order in b
 
 
 @dataclass(frozen=True, eq=False)
@@ -286,7 +287,7 @@ def align(
             continue
         sim = score((c.a0, c.a1, c.b0, c.b1))
         if sim >= config.min_similarity:
-            spans.append(TokenSpan(c.a0, c.a1, c.b0, c.b1, round(sim, 4)))
+            spans.append(TokenSpan(c.a0, c.a1, c.b0, c.b1, round(sim, 4), _moved(c.parts, min_passage, wa)))
     spans = _drop_dominated(spans)
     spans.sort(key=lambda s: (s.a0, s.b0))
     return spans
@@ -342,23 +343,49 @@ def _drop_dominated(spans: list[TokenSpan]) -> list[TokenSpan]:
     return kept
 
 
-def _merge_neighbours(chains, wa, wb, score, config: AlignConfig) -> list[_Chain]:
-    """Join consecutive chains in the same order on both sides when the joined passage stays similar.
+def _moved(parts, min_size: float, wa: np.ndarray) -> int:
+    """How many sizeable pieces of a passage come earlier in b than the piece before them in a."""
+    big = sorted((p for p in parts if wa[p[1]] - wa[p[0]] >= min_size / 2), key=lambda p: p[0])
+    return sum(1 for x, y in zip(big, big[1:]) if y[3] <= x[2])
 
-    Heavier editing than ``max_gap`` allows breaks one copied passage into
-    pieces; joining them keeps one passage per copied block.
+
+#: Below this similarity a piece of text counts as edited (not copied verbatim).
+EDITED = 0.9
+
+
+def _merge_neighbours(chains, wa, wb, score, config: AlignConfig) -> list[_Chain]:
+    """Join chains that are close on both sides when the joined passage stays similar.
+
+    Heavier editing than ``max_gap`` allows, or sentences shuffled inside a
+    passage, break one copied passage into pieces; joining them keeps one
+    passage per copied block. Pieces close in a but in either order in b are
+    joined; blocks moved far apart (reordered paragraphs) stay separate.
     """
+    limit = 3 * config.max_gap
     chains = sorted(chains, key=lambda c: c.a0)
     out: list[_Chain] = []
     for c in chains:
         if out:
             p = out[-1]
-            ga, gb = wa[c.a0] - wa[p.a1], wb[c.b0] - wb[p.b1]
-            # both sides edited alike (not text left out on one side: that ends a passage)
-            if 0 <= ga <= 3 * config.max_gap and 0 <= gb <= 3 * config.max_gap and abs(ga - gb) <= config.max_gap:
-                joined = (p.a0, c.a1, p.b0, c.b1)
+            ga = wa[c.a0] - wa[p.a1] if c.a0 >= p.a1 else 0.0
+            if c.b0 >= p.b1:
+                gb = wb[c.b0] - wb[p.b1]
+            elif c.b1 <= p.b0:
+                gb = wb[p.b0] - wb[c.b1]
+            else:
+                gb = 0.0
+            in_order = c.b0 >= p.b1
+            # both sides edited alike (not text left out on one side: that ends a passage);
+            # verbatim blocks in another order are moved paragraphs, reported one by one
+            if (
+                ga <= limit
+                and gb <= limit
+                and abs(ga - gb) <= config.max_gap
+                and (in_order or min(score((p.a0, p.a1, p.b0, p.b1)), score((c.a0, c.a1, c.b0, c.b1))) < EDITED)
+            ):
+                joined = (min(p.a0, c.a0), max(p.a1, c.a1), min(p.b0, c.b0), max(p.b1, c.b1))
                 if score(joined) >= config.min_similarity:
-                    out[-1] = _Chain(p.a0, c.a1, p.b0, c.b1, p.parts + c.parts)
+                    out[-1] = _Chain(*joined, p.parts + c.parts)
                     continue
         out.append(c)
     return out

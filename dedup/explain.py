@@ -23,6 +23,7 @@ _DATE_RE = re.compile(
     re.IGNORECASE,
 )
 _MAX_HEADER_LINES = 5
+_MIN_EXTRA = 5  # fewer unmatched tokens than this are not worth a note
 
 
 def covered_mask(n: int, ranges: Sequence[tuple[int, int]]) -> np.ndarray:
@@ -111,6 +112,8 @@ def _extra_text_note(name: str, norm: Normalized, miss: np.ndarray, boiler: np.n
     if tail:
         parts.append(tail)
     total = int(miss.sum())
+    if total < _MIN_EXTRA:
+        return None
     note = f"{name} has text the other lacks ({total / max(1, len(norm)):.0%} of {name}): characters " + ", ".join(parts)
     if int((miss & boiler).sum()) >= total // 2:
         note += "; mostly page furniture that recurs in other documents"
@@ -139,10 +142,18 @@ def _substitution(doc_a, na, doc_b, nb, op) -> tuple[str, str] | None:
     _, a0, a1, b0, b1 = op
     if a1 - a0 > 3 or b1 - b0 > 3:
         return None
-    if a1 - a0 == 1 and b1 - b0 == 1 and na.cjk[a0] and nb.cjk[b0]:
-        if a1 < len(na) and b1 < len(nb) and na.tokens[a1] == nb.tokens[b1] and na.cjk[a1]:
+    if min(a1 - a0, b1 - b0) == 1 and na.cjk[a0:a1].all() and nb.cjk[b0:b1].all():
+        # a lone character is shown with the neighbour it forms a word with: the
+        # neighbour whose two-character string recurs more often in the documents
+        right = a1 < len(na) and b1 < len(nb) and na.tokens[a1] == nb.tokens[b1] and na.cjk[a1]
+        left = a0 > 0 and b0 > 0 and na.tokens[a0 - 1] == nb.tokens[b0 - 1] and na.cjk[a0 - 1]
+        if left and right:
+            left_count = na.tokens.count(na.tokens[a0 - 1 : a1]) + nb.tokens.count(nb.tokens[b0 - 1 : b1])
+            right_count = na.tokens.count(na.tokens[a0 : a1 + 1]) + nb.tokens.count(nb.tokens[b0 : b1 + 1])
+            left, right = left_count >= right_count, left_count < right_count
+        if right:
             a1, b1 = a1 + 1, b1 + 1
-        elif a0 > 0 and b0 > 0 and na.tokens[a0 - 1] == nb.tokens[b0 - 1] and na.cjk[a0 - 1]:
+        elif left:
             a0, b0 = a0 - 1, b0 - 1
     return _word(doc_a, na, a0, a1), _word(doc_b, nb, b0, b1)
 
@@ -188,9 +199,9 @@ def describe(
             notes.append(note)
 
     order = [s.b0 for s in sorted(spans, key=lambda s: s.a0)]
-    moved = sum(1 for x, y in zip(order, order[1:]) if y < x)
+    moved = sum(1 for x, y in zip(order, order[1:]) if y < x) + sum(s.moved for s in spans)
     if moved:
-        notes.append(f"text reordered: {len(spans)} blocks, {moved} out of order")
+        notes.append(f"text reordered: {moved} block{'s' if moved > 1 else ''} moved")
 
     for name, doc, norm in (("a", doc_a, na), ("b", doc_b, nb)):
         cjk = int(norm.cjk.sum())
