@@ -219,6 +219,9 @@ def chain(frags: np.ndarray, wa: np.ndarray, wb: np.ndarray, max_gap: float, *, 
             overlap_b = max(0.0, -gb)
             if overlap_a > (wa[a1] - wa[a0]) or overlap_b > (wb[b1] - wb[b0]):
                 continue
+            last = c.parts[-1]
+            if abs((a0 - b0) - (last[0] - last[2])) > max_gap:  # a jump to another alignment
+                continue
             gap = max(ga, gb)
             if best is None or gap < best_gap:
                 best, best_gap = c, gap
@@ -285,6 +288,8 @@ def align(
         c = _trim_edges(sa.norm, sb.norm, c)
         if c is None or min(wa[c.a1] - wa[c.a0], wb[c.b1] - wb[c.b0]) < min_passage:
             continue
+        if _matched(c, wa) < min_passage:  # chance matches of stock phrases strung together
+            continue
         sim = score((c.a0, c.a1, c.b0, c.b1))
         if sim >= config.min_similarity:
             spans.append(TokenSpan(c.a0, c.a1, c.b0, c.b1, round(sim, 4), _moved(c.parts, min_passage, wa)))
@@ -341,6 +346,17 @@ def _drop_dominated(spans: list[TokenSpan]) -> list[TokenSpan]:
         ):
             kept.append(s)
     return kept
+
+
+def _matched(c: _Chain, wa: np.ndarray) -> float:
+    """Weighted size of the text of a that its seeds (exact fragments, similar sentences) cover."""
+    total, end = 0.0, c.a0
+    for a0, a1, _, _ in sorted(c.parts):
+        lo, hi = max(a0, end, c.a0), min(a1, c.a1)
+        if hi > lo:
+            total += wa[hi] - wa[lo]
+            end = hi
+    return total
 
 
 def _moved(parts, min_size: float, wa: np.ndarray) -> int:

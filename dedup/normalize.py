@@ -123,13 +123,20 @@ class Normalized:
     breaks: np.ndarray | None = None  # bool, a sentence ends after this token
     page_markers: int = 0  # page markers left out
     converted: int = 0  # CJK tokens changed by Traditional→Simplified
+    sizes: np.ndarray | None = None  # weight of each token (see ``weights``)
 
     def __len__(self) -> int:
         return len(self.tokens)
 
     @property
     def weights(self) -> np.ndarray:
-        """Size of each token in CJK-character units (a word counts WORD_WEIGHT)."""
+        """Size of each token in CJK-character units.
+
+        A CJK character counts 1, a word WORD_WEIGHT (so 12 words weigh like
+        50 characters), a number or code with digits 1 (dates, URLs, ids).
+        """
+        if self.sizes is not None:
+            return self.sizes
         return np.where(self.cjk, 1.0, WORD_WEIGHT)
 
     @property
@@ -173,6 +180,7 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     ends: list[int] = []
     codes: list[int] = []
     cjk_flags: list[bool] = []
+    sizes: list[float] = []
     cjk_chars: list[str] = []
     cjk_slots: list[int] = []
     word_cache: dict[str, list[tuple[str, int]]] = {}
@@ -200,7 +208,9 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
             if code:
                 codes.append(code)
                 cjk_flags.append(False)
+                sizes.append(1.0 if any(c.isdigit() for c in ch) else WORD_WEIGHT)
             else:
+                sizes.append(1.0)
                 cjk_slots.append(len(codes))
                 cjk_chars.append(ch)
                 codes.append(0)
@@ -226,6 +236,7 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
         words=tuple(words),
         page_markers=len(markers),
         converted=converted,
+        sizes=np.array(sizes, dtype=np.float64),
     )
 
 

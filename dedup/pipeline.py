@@ -5,7 +5,7 @@ candidates → align → report. ``scan`` is the public entry point.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +27,6 @@ NEAR_DUPLICATE_MIN_OTHER = 0.5
 #: Documents sharing passages that cover this share of one of them are related:
 #: text they share is theirs, not boilerplate.
 RELATED_COVERAGE = 0.5
-#: A passage is boilerplate when at least this share of it is boilerplate text.
-BOILERPLATE_SHARE = 0.5
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -120,10 +118,7 @@ def compare(
 
     # 3. boilerplate: shingles found in at least min_docs unrelated documents
     related = [(i, j) for i, j in candidates if matcher.related(i, j)]
-    boiler = [
-        _token_mask(d.signed, mask)
-        for d, mask in zip(docs, _boilerplate_masks(docs, _clusters(len(docs), related), config.min_docs_boilerplate))
-    ]
+    boiler = _boilerplate(docs, _clusters(len(docs), related), config)
 
     # 4. classify with boilerplate known
     pairs = [p for p in (matcher.judge(c, boiler, config) for c in candidates) if p is not None]
@@ -185,7 +180,7 @@ class _Matcher:
         exact = len(a.norm) > 0 and a.norm.tokens == b.norm.tokens and a.norm.converted == b.norm.converted
         if exact and not spans:
             spans = [TokenSpan(0, len(a.norm), 0, len(b.norm), 1.0)]
-        flagged = [(s, _boiler_share(s, bp_a, bp_b) >= BOILERPLATE_SHARE) for s in spans]
+        flagged = [(s, _is_boilerplate(s, a.norm.weights, bp_a, b.norm.weights, bp_b, config.min_passage)) for s in spans]
         content = [s for s, is_bp in flagged if not is_bp]
         if not content:
             return None
@@ -217,16 +212,11 @@ class _Matcher:
         )
 
 
-def _token_mask(signed: Signed, shingle_mask: np.ndarray) -> np.ndarray:
-    """Tokens covered by any flagged shingle."""
-    ranges = np.stack([signed.positions[shingle_mask], signed.positions[shingle_mask] + signed.lengths[shingle_mask]], axis=1)
-    return covered_mask(len(signed.norm), ranges)
-
-
-def _boiler_share(span: TokenSpan, bp_a: np.ndarray, bp_b: np.ndarray) -> float:
-    a = bp_a[span.a0 : span.a1].mean() if span.a1 > span.a0 else 0.0
-    b = bp_b[span.b0 : span.b1].mean() if span.b1 > span.b0 else 0.0
-    return float(a + b) / 2
+def _is_boilerplate(span: TokenSpan, wa: np.ndarray, bp_a: np.ndarray, wb: np.ndarray, bp_b: np.ndarray, min_passage: float) -> bool:
+    """A passage is boilerplate when, without its boilerplate text, less than ``min_passage`` is left on a side."""
+    rest_a = float(wa[span.a0 : span.a1][~bp_a[span.a0 : span.a1]].sum())
+    rest_b = float(wb[span.b0 : span.b1][~bp_b[span.b0 : span.b1]].sum())
+    return min(rest_a, rest_b) < min_passage
 
 
 def _coverage(weights: np.ndarray, boiler: np.ndarray, ranges: list[tuple[int, int]]) -> float:
@@ -282,19 +272,54 @@ def _cluster_paths(docs: Sequence[_Doc], pairs: Sequence[Pair]) -> tuple[tuple[s
     return tuple(sorted(tuple(sorted(g)) for g in groups.values() if len(g) > 1))
 
 
-def _boilerplate_masks(docs: Sequence[_Doc], labels: Sequence[int], min_docs: int) -> list[np.ndarray]:
-    """Per document, which shingles are boilerplate: found in ``min_docs`` unrelated documents.
+#: Boilerplate is judged on long shingles: recurring common phrases (高质量发展,
+#: "the American people") are not boilerplate, recurring lines and paragraphs are.
+BOILERPLATE_NGRAM = {"cjk_ngram": 15, "word_ngram": 6}
+#: Share of the text at either end of a document where page furniture sits.
+EDGE = 0.25
+#: Text in this share of the (unrelated) documents is boilerplate wherever it is.
+FREQUENT = 0.02
 
-    Documents that are near-duplicates of each other count once, so a speech
-    uploaded five times is not boilerplate, but page furniture on pages of
-    different speeches is.
+
+def _boilerplate(docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig) -> list[np.ndarray]:
+    """Per document, the tokens that are boilerplate.
+
+    Boilerplate is text found in at least ``min_docs_boilerplate`` unrelated
+    documents that either sits at the edges of the documents (page
+    furniture, stock openings and closings: within the first or last
+    ``EDGE`` of the text in most of them) or recurs in a sizeable share of the
+    corpus (``FREQUENT``). A passage copied into a few other speeches is in
+    the middle of them and stays a copy.
+
+    Documents that are near-duplicates of each other (or otherwise share most
+    of their text) count once, so a speech uploaded five times is not
+    boilerplate, but page furniture on pages of different speeches is.
     """
-    hashes = [d.signed.hashes for d in docs]
+    long_config = replace(config.sign, **BOILERPLATE_NGRAM)
+    longs = [sign(d.norm, long_config) for d in docs]
+    hashes = [x.hashes for x in longs]
+    min_docs = config.min_docs_boilerplate
     values, counts = shingle_document_frequency(hashes)
     common = values[counts >= min_docs]
     values, groups = group_frequency(hashes, labels, common)
-    boiler = values[groups >= min_docs]
-    return [np.isin(h, boiler) for h in hashes]
+    candidates = values[groups >= min_docs]
+    frequent = values[groups >= max(min_docs, FREQUENT * len(set(labels)))]
+    # how many documents hold each candidate at an edge
+    edge_hashes = []
+    for x in longs:
+        n = len(x.norm)
+        at_edge = (x.positions < EDGE * n) | (x.positions + x.lengths > (1 - EDGE) * n)
+        edge_hashes.append(x.hashes[at_edge & np.isin(x.hashes, candidates)])
+    edge_values, edge_counts = shingle_document_frequency(edge_hashes)
+    df = dict(zip(common.tolist(), counts[counts >= min_docs].tolist()))
+    at_edges = edge_values[[c * 2 >= df[v] for v, c in zip(edge_values.tolist(), edge_counts.tolist())]] if len(edge_values) else edge_values
+    boiler = np.union1d(frequent, at_edges)
+    out = []
+    for x in longs:
+        flags = np.isin(x.hashes, boiler)
+        ranges = np.stack([x.positions[flags], x.positions[flags] + x.lengths[flags]], axis=1)
+        out.append(covered_mask(len(x.norm), ranges))
+    return out
 
 
 _RELATION_RANK = {"exact": 0, "near_duplicate": 1, "partial": 2}
