@@ -115,3 +115,23 @@ def test_progress_is_reported(folder: Path):
     seen = []
     dedup.scan(folder, progress=lambda stage, done, total: seen.append(stage))
     assert {"read", "sign", "candidates", "align"} <= set(seen)
+
+
+def test_real_seed_page_is_a_near_duplicate_of_its_clean_speech(shared_data: Path, tmp_path: Path):
+    """The real download page in ../shared/data/seed against its speech with header, furniture and spinning undone."""
+    import re
+
+    (seed_file,) = sorted((shared_data / "seed").glob("*.txt"))
+    page = seed_file.read_text(encoding="utf-8")
+    body = page[page.index("同志们") : page.index("谢谢大家") + len("谢谢大家。")]
+    body = re.sub(r"—\d+—|第\d+页 共\d+页", "", body)
+    for spun, word in {"效劳": "服务", "开展": "发展", "根底": "基础", "稳固": "巩固", "广阔": "广大",
+                       "原那么": "原则", "催促": "督促", "播送": "广播", "发动": "动员", "〞": "”"}.items():
+        body = body.replace(spun, word)
+    _write(tmp_path, "seed_page.txt", page)
+    _write(tmp_path, "clean.txt", "在深入开展创先争优活动暨文明城市创建百日整治动员大会上的讲话\n2010年6月5日\n" + body)
+    report = dedup.scan(tmp_path)
+    (pair,) = report.pairs
+    assert pair.relation == "near_duplicate"
+    assert any("substituted" in d for d in pair.differences)
+    assert any("page markers" in d for d in pair.differences)
