@@ -85,8 +85,11 @@ def _pair_detail(n: int, pair: Pair, load_text: Callable[[str], str], max_passag
             notes.append("• ", style="dim")
             notes.append(d + "\n")
         parts.append(notes)
-    a_text, b_text = load_text(pair.a), load_text(pair.b)
     shown = sorted((x for x in pair.passages if not x.boilerplate), key=lambda x: -(x.a_end - x.a_start))
+    if pair.relation == "exact":
+        shown = []  # the same text: nothing to compare side by side
+    a_text = load_text(pair.a) if shown else ""
+    b_text = load_text(pair.b) if shown else ""
     for k, passage in enumerate(shown[:max_passages], 1):
         table = Table(show_header=True, expand=True, box=None, padding=(0, 1))
         table.add_column(f"{pair.a}  [{passage.a_start}:{passage.a_end}]", ratio=1, overflow="fold")
