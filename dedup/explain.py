@@ -7,9 +7,11 @@ what was changed to disguise the copy.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -23,7 +25,8 @@ _DATE_RE = re.compile(
     re.IGNORECASE,
 )
 _MAX_HEADER_LINES = 5
-_MIN_EXTRA = 5  # fewer unmatched tokens than this are not worth a note
+_MIN_EXTRA = 5
+_CONTEXT = 6  # CJK characters each side given to the word segmenter  # fewer unmatched tokens than this are not worth a note
 
 
 def covered_mask(n: int, ranges: Sequence[tuple[int, int]]) -> np.ndarray:
@@ -137,24 +140,45 @@ def _edits(na: Normalized, nb: Normalized, spans: Sequence[TokenSpan]):
                 yield op
 
 
+@lru_cache(maxsize=1)
+def _segmenter():
+    import jieba
+
+    jieba.setLogLevel(logging.ERROR)
+    return jieba
+
+
+def _word_extension(norm: Normalized, lo: int, hi: int) -> tuple[int, int]:
+    """How many CJK characters to add left and right so that tokens ``lo:hi`` become whole words."""
+    start, stop = lo, hi
+    while start > 0 and lo - start < _CONTEXT and norm.cjk[start - 1]:
+        start -= 1
+    while stop < len(norm) and stop - hi < _CONTEXT and norm.cjk[stop]:
+        stop += 1
+    left = right = 0
+    pos = start
+    for word in _segmenter().cut(norm.tokens[start:stop], HMM=False):
+        w0, w1 = pos, pos + len(word)
+        pos = w1
+        if w1 > lo and w0 < hi:  # a word overlapping the change
+            left, right = max(left, lo - w0), max(right, w1 - hi)
+    return left, right
+
+
 def _substitution(doc_a, na, doc_b, nb, op) -> tuple[str, str] | None:
-    """A short replacement as readable words; a lone CJK character gets its neighbour for context."""
+    """A short replacement as readable words: CJK characters are widened to whole words."""
     _, a0, a1, b0, b1 = op
     if a1 - a0 > 3 or b1 - b0 > 3:
         return None
-    if min(a1 - a0, b1 - b0) == 1 and na.cjk[a0:a1].all() and nb.cjk[b0:b1].all():
-        # a lone character is shown with the neighbour it forms a word with: the
-        # neighbour whose two-character string recurs more often in the documents
-        right = a1 < len(na) and b1 < len(nb) and na.tokens[a1] == nb.tokens[b1] and na.cjk[a1]
-        left = a0 > 0 and b0 > 0 and na.tokens[a0 - 1] == nb.tokens[b0 - 1] and na.cjk[a0 - 1]
-        if left and right:
-            left_count = na.tokens.count(na.tokens[a0 - 1 : a1]) + nb.tokens.count(nb.tokens[b0 - 1 : b1])
-            right_count = na.tokens.count(na.tokens[a0 : a1 + 1]) + nb.tokens.count(nb.tokens[b0 : b1 + 1])
-            left, right = left_count >= right_count, left_count < right_count
-        if right:
-            a1, b1 = a1 + 1, b1 + 1
-        elif left:
-            a0, b0 = a0 - 1, b0 - 1
+    if na.cjk[a0:a1].all() and nb.cjk[b0:b1].all():
+        la, ra = _word_extension(na, a0, a1)
+        lb, rb = _word_extension(nb, b0, b1)
+        left, right = min(la, lb), min(ra, rb)
+        if left == right == 0 and min(a1 - a0, b1 - b0) == 1:  # no word found: show one neighbour
+            left, right = max(la, lb) and 1, 0 if max(la, lb) else 1
+        left = min(left, a0, b0)
+        right = min(right, len(na) - a1, len(nb) - b1)
+        a0, a1, b0, b1 = a0 - left, a1 + right, b0 - left, b1 + right
     return _word(doc_a, na, a0, a1), _word(doc_b, nb, b0, b1)
 
 
