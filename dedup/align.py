@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz.distance import Indel, Levenshtein
-from scipy import sparse
 
+from dedup.candidates import member
 from dedup.config import AlignConfig
 from dedup.normalize import Normalized
 from dedup.sign import Signed, bag_features
@@ -47,7 +47,7 @@ class ShingleIndex:
     features: np.ndarray  # bag-of-words feature of each token (0: none)
     unique_features: np.ndarray  # sorted distinct features
     sentence_starts: np.ndarray  # first token of each sentence, plus len(tokens) at the end
-    sentence_sets: np.ndarray  # sorted distinct (sentence, feature) rows
+    sentence_sets: np.ndarray  # distinct (sentence, feature) rows, sorted by feature
     sentence_sizes: np.ndarray  # distinct features per sentence
 
 
@@ -68,12 +68,15 @@ def shingle_index(signed: Signed, *, max_repeats: int = 8) -> ShingleIndex:
     )
 
 
+_MAX_SENTENCES_PER_FEATURE = 30
+
+
 def _sentence_sets(features: np.ndarray, sentence: np.ndarray, n_sentences: int):
-    """Distinct features of each sentence: sorted unique (sentence, feature) rows and set sizes."""
+    """Distinct features of each sentence: unique (sentence, feature) rows sorted by feature, and set sizes."""
     keep = features != 0
     rows = np.unique(np.stack([sentence[keep].astype(np.uint64), features[keep]], axis=1), axis=0)
     sizes = np.bincount(rows[:, 0].astype(np.int64), minlength=n_sentences)
-    return rows, sizes
+    return rows[np.argsort(rows[:, 1], kind="stable")], sizes
 
 
 def sentence_seeds(
@@ -88,17 +91,21 @@ def sentence_seeds(
     shared = np.intersect1d(index_a.unique_features, index_b.unique_features, assume_unique=True)
     if len(shared) == 0:
         return np.zeros((0, 4), dtype=np.int64)
-    ra, rb = index_a.sentence_sets, index_b.sentence_sets
-    ra, rb = ra[np.isin(ra[:, 1], shared)], rb[np.isin(rb[:, 1], shared)]
-    na, nb = len(index_a.sentence_starts) - 1, len(index_b.sentence_starts) - 1
-    ma = sparse.csr_matrix(
-        (np.ones(len(ra)), (ra[:, 0].astype(np.int64), np.searchsorted(shared, ra[:, 1]))), shape=(na, len(shared))
-    )
-    mb = sparse.csr_matrix(
-        (np.ones(len(rb)), (rb[:, 0].astype(np.int64), np.searchsorted(shared, rb[:, 1]))), shape=(nb, len(shared))
-    )
-    common = (ma @ mb.T).tocoo()
-    r, c, n = common.row, common.col, common.data
+    ra, rb = index_a.sentence_sets, index_b.sentence_sets  # sorted by feature
+    ra = ra[member(ra[:, 1], shared)]
+    # join the (sentence, feature) rows of a and b on the feature
+    lo = np.searchsorted(rb[:, 1], ra[:, 1], side="left")
+    count = np.searchsorted(rb[:, 1], ra[:, 1], side="right") - lo
+    count[count > _MAX_SENTENCES_PER_FEATURE] = 0  # a feature in many sentences says little
+    total = int(count.sum())
+    if total == 0:
+        return np.zeros((0, 4), dtype=np.int64)
+    offsets = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+    sent_a = np.repeat(ra[:, 0].astype(np.int64), count)
+    sent_b = rb[np.repeat(lo, count) + offsets, 0].astype(np.int64)
+    nb = len(index_b.sentence_starts) - 1
+    keys, n = np.unique(sent_a * nb + sent_b, return_counts=True)
+    r, c = keys // nb, keys % nb
     size_a, size_b = index_a.sentence_sizes, index_b.sentence_sizes
     dice = 2 * n / np.maximum(size_a[r] + size_b[c], 1)
     ok = (dice >= min_dice) & (size_a[r] >= min_features) & (size_b[c] >= min_features)

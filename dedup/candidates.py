@@ -64,6 +64,15 @@ def window_candidates(
     return counts
 
 
+def member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``np.isin(values, sorted_set)`` for a sorted array, without re-sorting it on every call."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=bool)
+    idx = np.searchsorted(sorted_set, values)
+    idx[idx == len(sorted_set)] = 0
+    return sorted_set[idx] == values
+
+
 def shingle_document_frequency(hash_sets: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Distinct shingle hashes and, for each, the number of documents holding it."""
     if not hash_sets:
@@ -75,13 +84,13 @@ def shingle_document_frequency(hash_sets: Sequence[np.ndarray]) -> tuple[np.ndar
 def group_frequency(
     hash_sets: Sequence[np.ndarray], groups: Sequence[int], among: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For the hashes in ``among``: in how many distinct groups (e.g. clusters) they occur."""
+    """For the (sorted) hashes in ``among``: in how many distinct groups (e.g. clusters) they occur."""
     if len(among) == 0:
         return among, np.zeros(0, dtype=np.int64)
     keys = []
     for h, g in zip(hash_sets, groups):
         u = np.unique(h)
-        u = u[np.isin(u, among, assume_unique=True)]
+        u = u[member(u, among)]
         keys.append((u.astype(np.uint64) << np.uint64(32)) | np.uint64(g))
     pairs = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.uint64)
     return np.unique((pairs >> np.uint64(32)).astype(np.uint32), return_counts=True)

@@ -12,7 +12,7 @@ import numpy as np
 
 from dedup import ingest as ingest_stage
 from dedup.align import ShingleIndex, TokenSpan, align, shingle_index
-from dedup.candidates import document_candidates, group_frequency, shingle_document_frequency, window_candidates
+from dedup.candidates import document_candidates, group_frequency, member, shingle_document_frequency, window_candidates
 from dedup.config import ScanConfig
 from dedup.explain import covered_mask, describe
 from dedup.models import Document, DocumentEntry, Pair, Passage, Report, Skipped
@@ -297,11 +297,11 @@ def _boilerplate(docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig
     """
     long_config = replace(config.sign, **BOILERPLATE_NGRAM)
     longs = [sign(d.norm, long_config) for d in docs]
-    hashes = [x.hashes for x in longs]
+    uniques = [np.unique(x.hashes) for x in longs]
     min_docs = config.min_docs_boilerplate
-    values, counts = shingle_document_frequency(hashes)
-    common = values[counts >= min_docs]
-    values, groups = group_frequency(hashes, labels, common)
+    values, counts = shingle_document_frequency(uniques)
+    common, common_df = values[counts >= min_docs], counts[counts >= min_docs]
+    values, groups = group_frequency(uniques, labels, common)
     candidates = values[groups >= min_docs]
     frequent = values[groups >= max(min_docs, FREQUENT * len(set(labels)))]
     # how many documents hold each candidate at an edge
@@ -309,14 +309,15 @@ def _boilerplate(docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig
     for x in longs:
         n = len(x.norm)
         at_edge = (x.positions < EDGE * n) | (x.positions + x.lengths > (1 - EDGE) * n)
-        edge_hashes.append(x.hashes[at_edge & np.isin(x.hashes, candidates)])
+        h = x.hashes[at_edge]
+        edge_hashes.append(h[member(h, candidates)])
     edge_values, edge_counts = shingle_document_frequency(edge_hashes)
-    df = dict(zip(common.tolist(), counts[counts >= min_docs].tolist()))
-    at_edges = edge_values[[c * 2 >= df[v] for v, c in zip(edge_values.tolist(), edge_counts.tolist())]] if len(edge_values) else edge_values
+    df = common_df[np.searchsorted(common, edge_values)] if len(edge_values) else edge_counts
+    at_edges = edge_values[edge_counts * 2 >= df]
     boiler = np.union1d(frequent, at_edges)
     out = []
     for x in longs:
-        flags = np.isin(x.hashes, boiler)
+        flags = member(x.hashes, boiler)
         ranges = np.stack([x.positions[flags], x.positions[flags] + x.lengths[flags]], axis=1)
         out.append(covered_mask(len(x.norm), ranges))
     return out
