@@ -77,6 +77,7 @@ import re
 import shutil
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -372,20 +373,40 @@ class SitePage:
     lines: list[T]  # the page as text lines (furniture untracked)
 
 
-def site_page(o: Original, rng: random.Random, *, filename: str, keywords: str, date: str) -> SitePage:
+@dataclass(frozen=True)
+class Site:
+    """A document-sharing site: its furniture, word spinner and page layout (the default is 范文云库)."""
+
+    head: tuple[str, ...] = tuple(SITE_HEAD)  # lines before the body; {filename} and {keywords} are filled in
+    foot: tuple[str, ...] = tuple(SITE_FOOT)  # lines after the body (after an empty line)
+    spinner: Callable[[T], T] = spin
+    lead: str = "{title}1 {title} {name} {date} "  # new text opening the body ({title} is spun)
+    page_chars: tuple[int, int] = (600, 800)  # page length range, in characters of the body stream
+    inline_marker: str = " —{k}—"  # page marker appended to the text at the end of page k
+    page_line: str = "第{k}页 共{total}页"  # line added after page k (half of the pages, and the last one)
+    cut_at_space: bool = False  # move each page cut to the next space (no word cut in two)
+
+
+SITE = Site()
+
+
+def site_page(o: Original, rng: random.Random, *, filename: str, keywords: str, date: str, site: Site = SITE) -> SitePage:
     title, speaker, _ = o.header()
     name = speaker.split()[-1]
-    spun_title = spin(T.new(title)).text
-    head = T.new(f"{spun_title}1 {spun_title} {name} {date} ")
+    spun_title = site.spinner(T.new(title)).text
+    head = T.new(site.lead.format(title=spun_title, name=name, date=date))
     # re-flow: paragraphs joined by one space, then the spinner
     paras = [o.tracked[s:e] for s, e in o.paragraphs()]
     stream = T.concat([T.concat([p[: len(p.text.rstrip("\n"))], T.new(" ")]) for p in paras])
-    stream = spin(stream[: len(stream) - 1])
-    # pages of 600-800 characters
+    stream = site.spinner(stream[: len(stream) - 1])
+    # pages of 600-800 characters (site.page_chars)
     cuts = []
     pos = 0
     while True:
-        pos += rng.randint(600, 800)
+        pos += rng.randint(*site.page_chars)
+        if site.cut_at_space:
+            while pos < len(stream) and not stream.text[pos].isspace():
+                pos += 1
         if pos >= len(stream) - 150:
             break
         cuts.append(pos)
@@ -394,17 +415,17 @@ def site_page(o: Original, rng: random.Random, *, filename: str, keywords: str, 
     current = head
     prev = 0
     for k, cut in enumerate(cuts, start=1):
-        current = current + stream[prev:cut] + T.new(f" —{k}—")
+        current = current + stream[prev:cut] + T.new(site.inline_marker.format(k=k, total=total))
         prev = cut
         if rng.random() < 0.5:
             lines.append(current)
-            lines.append(T.new(f"第{k}页 共{total}页"))
+            lines.append(T.new(site.page_line.format(k=k, total=total)))
             current = T.new("")
-    current = current + stream[prev:] + T.new(f" —{total}—")
+    current = current + stream[prev:] + T.new(site.inline_marker.format(k=total, total=total))
     lines.append(current)
-    lines.append(T.new(f"第{total}页 共{total}页"))
-    furniture = [T.new(x.format(filename=filename, keywords=keywords)) for x in SITE_HEAD]
-    return SitePage(furniture + lines + [T.new("")] + [T.new(x) for x in SITE_FOOT])
+    lines.append(T.new(site.page_line.format(k=total, total=total)))
+    furniture = [T.new(x.format(filename=filename, keywords=keywords)) for x in site.head]
+    return SitePage(furniture + lines + [T.new("")] + [T.new(x) for x in site.foot])
 
 
 def site_txt(page: SitePage) -> T:
@@ -552,9 +573,13 @@ def runs_of(t: T) -> list[Run]:
 
 def shared(x: T, y: T) -> list[tuple[str, int, int, int, int]]:
     """(key, x_start, x_end, y_start, y_end) for every stretch both copied from the same original."""
+    return shared_runs(runs_of(x), runs_of(y))
+
+
+def shared_runs(runs_x: list[Run], runs_y: list[Run]) -> list[tuple[str, int, int, int, int]]:
+    """:func:`shared` from the runs of both texts (``runs_of``)."""
     out = []
-    runs_y = runs_of(y)
-    for rx in runs_of(x):
+    for rx in runs_x:
         for ry in runs_y:
             if rx.key != ry.key:
                 continue
@@ -787,9 +812,98 @@ def check_originals_distinct(originals: dict[str, Original]) -> None:
 # --------------------------------------------------------------------------- main
 
 
-def build(out: Path) -> dict:
+Docs = dict[str, tuple[T, str, OffsetMap, str]]  # path -> (intended text, text read back, offset map, lang)
+
+
+def read_back(out: Path, originals: dict[str, Original], planted: list[Planted]) -> Docs:
+    """Every document: intended tracked text, text read back by ``read_document``, offset map, language."""
+    from dedup.ingest import read_document
+
+    docs: Docs = {}
+    for o in originals.values():
+        read = read_document(out / o.path, relpath=o.path).text
+        assert read == o.text, o.path
+        docs[o.path] = (o.tracked, read, OffsetMap(o.text, read), o.lang)
+    for p in planted:
+        read = read_document(out / p.path, relpath=p.path).text
+        if p.path.endswith(".txt"):
+            encoding = {b"\xff\xfe": "utf-16"}.get(p.data[:2], "big5" if "big5" in p.path else
+                                                   "gb18030" if "gb18030" in p.path else "utf-8")
+            mine = p.data.decode(encoding)
+            if mine != read:
+                print(f"warning: read_document decodes {p.path} differently; truth uses {encoding}",
+                      file=sys.stderr)
+                read = mine
+        docs[p.path] = (p.tracked, read, OffsetMap(p.tracked.text, read), p.lang)
+    return docs
+
+
+def truth_cases(originals: dict[str, Original], planted: list[Planted], docs: Docs) -> list[dict]:
+    """Every pair of documents that shares copied material: the declared cases and the implied ones."""
+    by_key = {o.key: o for o in originals.values()}
+    by_path = {p.path: p for p in planted}
+    declared = {(by_key[k].path, p.path): v for p in planted for k, v in p.sources.items()}
+    order = [o.path for o in originals.values()] + [p.path for p in planted]
+    runs = {path: runs_of(docs[path][0]) for path in order}
+    keys = {path: {r.key for r in runs[path]} for path in order}
+    cases: list[dict] = []
+    for a, b in combinations(order, 2):
+        if not keys[a] & keys[b]:
+            continue  # nothing copied from a common original
+        ta, ra, ma, lang = docs[a]
+        tb, rb, mb, _ = docs[b]
+        found = shared_runs(runs[a], runs[b])
+        if not found:
+            assert (a, b) not in declared, f"declared case without shared text: {a} {b}"
+            continue
+        passages = []
+        for _, xs, xe, ys, ye in found:
+            a_span = trim(ra, *ma.span(*trim(ta.text, xs, xe)))
+            b_span = trim(rb, *mb.span(*trim(tb.text, ys, ye)))
+            passages.append({"a_start": a_span[0], "a_end": a_span[1], "b_start": b_span[0], "b_end": b_span[1]})
+        passages.sort(key=lambda q: (q["b_start"], q["a_start"]))
+        via = sorted({k for k, *_ in found})
+        if (a, b) in declared:
+            case_id, kind, relation = declared[(a, b)]
+            case = {"id": case_id, "kind": kind, "lang": lang, "a": a, "b": b, "relation": relation}
+        else:
+            assert a in by_path and b in by_path, f"originals share text: {a} {b}"
+            pa, pb = by_path[a], by_path[b]
+            if pa.exact_of and pa.exact_of == pb.exact_of:
+                relation = "exact"
+            else:
+                cover = []
+                for text, side in ((ra, "a"), (rb, "b")):
+                    inside = sum(len(re.sub(r"\s", "", text[q[f"{side}_start"] : q[f"{side}_end"]])) for q in passages)
+                    cover.append(inside / max(1, len(re.sub(r"\s", "", text))))
+                relation = "near_duplicate" if max(cover) >= NEAR_DUPLICATE_COVERAGE else "partial"
+            case = {"id": "", "kind": "implied", "lang": lang, "a": a, "b": b,
+                    "relation": relation, "via": [by_key[k].path for k in via]}
+        case["passages"] = passages
+        cases.append(case)
+    missing = set(declared) - {(c["a"], c["b"]) for c in cases}
+    assert not missing, missing
+    rank = {p.path: i for i, p in enumerate(planted)}
+    cases.sort(key=lambda c: (c["kind"] == "implied", rank.get(c["b"], -1), rank.get(c["a"], -1)))
+    implied = [c for c in cases if c["kind"] == "implied"]
+    for n, case in enumerate(implied, start=1):
+        case["id"] = f"{case['lang']}-implied-{n}"
+    return cases
+
+
+def check_passages(cases: list[dict], docs: Docs, ratio: Callable[[dict], float] = min_ratio) -> None:
+    """Every passage is inside both texts and its two sides match (``fuzz.ratio`` >= ``ratio(case)``)."""
     from rapidfuzz import fuzz
 
+    for case in cases:
+        ra, rb = docs[case["a"]][1], docs[case["b"]][1]
+        for q in case["passages"]:
+            assert 0 <= q["a_start"] < q["a_end"] <= len(ra) and 0 <= q["b_start"] < q["b_end"] <= len(rb)
+            score = fuzz.ratio(normalized(ra[q["a_start"] : q["a_end"]]), normalized(rb[q["b_start"] : q["b_end"]]))
+            assert score >= ratio(case), (case["id"], q, score)
+
+
+def build(out: Path) -> dict:
     from dedup.ingest import read_document
 
     originals = load_originals(HERE)
@@ -813,23 +927,7 @@ def build(out: Path) -> dict:
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_bytes(data)
 
-    # every document: intended tracked text, text read back, offset map
-    docs: dict[str, tuple[T, str, OffsetMap, str]] = {}
-    for o in originals.values():
-        read = read_document(out / o.path, relpath=o.path).text
-        assert read == o.text, o.path
-        docs[o.path] = (o.tracked, read, OffsetMap(o.text, read), o.lang)
-    for p in planted:
-        read = read_document(out / p.path, relpath=p.path).text
-        if p.path.endswith(".txt"):
-            encoding = {b"\xff\xfe": "utf-16"}.get(p.data[:2], "big5" if "big5" in p.path else
-                                                   "gb18030" if "gb18030" in p.path else "utf-8")
-            mine = p.data.decode(encoding)
-            if mine != read:
-                print(f"warning: read_document decodes {p.path} differently; truth uses {encoding}",
-                      file=sys.stderr)
-                read = mine
-        docs[p.path] = (p.tracked, read, OffsetMap(p.tracked.text, read), p.lang)
+    docs = read_back(out, originals, planted)
     for rel in BROKEN:
         try:
             read_document(out / rel, relpath=rel)
@@ -838,50 +936,7 @@ def build(out: Path) -> dict:
         else:
             print(f"warning: {rel} is readable", file=sys.stderr)
 
-    by_key = {o.key: o for o in originals.values()}
-    by_path = {p.path: p for p in planted}
-    declared = {(by_key[k].path, p.path): v for p in planted for k, v in p.sources.items()}
-    order = [o.path for o in originals.values()] + [p.path for p in planted]
-    cases: list[dict] = []
-    for a, b in combinations(order, 2):
-        ta, ra, ma, lang = docs[a]
-        tb, rb, mb, _ = docs[b]
-        found = shared(ta, tb)
-        if not found:
-            assert (a, b) not in declared, f"declared case without shared text: {a} {b}"
-            continue
-        passages = []
-        for _, xs, xe, ys, ye in found:
-            a_span = trim(ra, *ma.span(*trim(ta.text, xs, xe)))
-            b_span = trim(rb, *mb.span(*trim(tb.text, ys, ye)))
-            passages.append({"a_start": a_span[0], "a_end": a_span[1], "b_start": b_span[0], "b_end": b_span[1]})
-        passages.sort(key=lambda q: (q["b_start"], q["a_start"]))
-        keys = sorted({k for k, *_ in found})
-        if (a, b) in declared:
-            case_id, kind, relation = declared[(a, b)]
-            case = {"id": case_id, "kind": kind, "lang": lang, "a": a, "b": b, "relation": relation}
-        else:
-            assert a in by_path and b in by_path, f"originals share text: {a} {b}"
-            pa, pb = by_path[a], by_path[b]
-            if pa.exact_of and pa.exact_of == pb.exact_of:
-                relation = "exact"
-            else:
-                cover = []
-                for text, side in ((ra, "a"), (rb, "b")):
-                    inside = sum(len(re.sub(r"\s", "", text[q[f"{side}_start"] : q[f"{side}_end"]])) for q in passages)
-                    cover.append(inside / max(1, len(re.sub(r"\s", "", text))))
-                relation = "near_duplicate" if max(cover) >= NEAR_DUPLICATE_COVERAGE else "partial"
-            case = {"id": "", "kind": "implied", "lang": lang, "a": a, "b": b,
-                    "relation": relation, "via": [by_key[k].path for k in keys]}
-        case["passages"] = passages
-        cases.append(case)
-    missing = set(declared) - {(c["a"], c["b"]) for c in cases}
-    assert not missing, missing
-    rank = {p.path: i for i, p in enumerate(planted)}
-    cases.sort(key=lambda c: (c["kind"] == "implied", rank.get(c["b"], -1), rank.get(c["a"], -1)))
-    implied = [c for c in cases if c["kind"] == "implied"]
-    for n, case in enumerate(implied, start=1):
-        case["id"] = f"{case['lang']}-implied-{n}"
+    cases = truth_cases(originals, planted, docs)
 
     # negatives: every two pages of the download site
     site_pages = [p.path for p in planted if p.site]
@@ -891,12 +946,7 @@ def build(out: Path) -> dict:
         negatives.append({"id": f"zh-same-site-negative-{n}", "kind": "same_site_unrelated", "a": a, "b": b})
 
     # every passage must really match
-    for case in cases:
-        ra, rb = docs[case["a"]][1], docs[case["b"]][1]
-        for q in case["passages"]:
-            assert 0 <= q["a_start"] < q["a_end"] <= len(ra) and 0 <= q["b_start"] < q["b_end"] <= len(rb)
-            score = fuzz.ratio(normalized(ra[q["a_start"] : q["a_end"]]), normalized(rb[q["b_start"] : q["b_end"]]))
-            assert score >= min_ratio(case), (case["id"], q, score)
+    check_passages(cases, docs)
 
     truth = {"version": 1, "cases": cases, "negatives": negatives, "skipped": list(BROKEN)}
     (out / "truth.json").write_bytes((json.dumps(truth, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))

@@ -169,74 +169,100 @@ class Normalized:
         return "".join(parts)
 
 
+_OTHER, _WORD, _CJK = 0, 1, 2
+
+
+@lru_cache(maxsize=1)
+def _char_classes() -> np.ndarray:
+    """Class of every code point: CJK character, word character (letter or digit) or other.
+
+    The same classes as ``_TOKEN_RE``: word characters are those ``str.isalnum``
+    accepts, CJK characters those of ``_CJK_RANGES``.
+    """
+    table = np.zeros(0x110000, dtype=np.uint8)
+    alnum = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF and chr(c).isalnum()]
+    table[alnum] = _WORD
+    for m in re.finditer(r"(.)-(.)|(.)", _CJK_RANGES, re.S):
+        lo, hi = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(3))
+        table[ord(lo) : ord(hi) + 1] = _CJK
+    return table
+
+
+def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    edges = np.diff(np.concatenate([[0], mask.view(np.int8), [0]]))
+    return np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+
+
 def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
-    """Tokenize and normalize ``text`` for matching."""
+    """Tokenize and normalize ``text`` for matching (vectorized over the code points)."""
     config = config or NormalizeConfig()
     markers = page_marker_spans(text) if config.drop_page_markers else []
-    marker_iter = iter(markers)
-    marker = next(marker_iter, None)
+    cps = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+    classes = _char_classes()[cps] if len(cps) else np.zeros(0, dtype=np.uint8)
 
-    starts: list[int] = []
-    ends: list[int] = []
-    codes: list[int] = []
-    cjk_flags: list[bool] = []
-    sizes: list[float] = []
-    cjk_chars: list[str] = []
-    cjk_slots: list[int] = []
-    word_cache: dict[str, list[tuple[str, int]]] = {}
-    words: dict[str, None] = {}
+    cjk_pos = np.nonzero(classes == _CJK)[0]
+    word_starts, word_ends = _runs(classes == _WORD)
+    if markers:
+        inside = np.zeros(len(cps) + 1, dtype=np.int64)
+        for ms, me in markers:
+            inside[ms] += 1
+            inside[me] -= 1
+        inside = np.cumsum(inside)[:-1] > 0
+        cjk_pos = cjk_pos[~inside[cjk_pos]]
+        keep = ~inside[word_starts]
+        word_starts, word_ends = word_starts[keep], word_ends[keep]
 
-    for m in _TOKEN_RE.finditer(text):
-        s, e = m.span()
-        while marker is not None and marker[1] <= s:
-            marker = next(marker_iter, None)
-        if marker is not None and marker[0] <= s < marker[1]:
-            continue
-        ch = m.group("cjk")
-        if ch is not None:
-            if _NEEDS_NFKC.match(ch):
-                ch = unicodedata.normalize("NFKC", ch)[:1] or ch
-            parts: list[tuple[str, int]] = [(ch, 0)]
-        else:
-            raw = m.group("word")
-            parts = word_cache.get(raw)  # type: ignore[assignment]
-            if parts is None:
-                parts = word_cache[raw] = _word_parts(raw, config.casefold, words)
-        for ch, code in parts:
-            starts.append(s)
-            ends.append(e)
-            if code:
-                codes.append(code)
-                cjk_flags.append(False)
-                sizes.append(1.0 if any(c.isdigit() for c in ch) else WORD_WEIGHT)
-            else:
-                sizes.append(1.0)
-                cjk_slots.append(len(codes))
-                cjk_chars.append(ch)
-                codes.append(0)
-                cjk_flags.append(True)
-
+    # CJK tokens: NFKC for compatibility forms, then Traditional→Simplified
+    cjk_codes = cps[cjk_pos].astype(np.uint32)
+    compat = np.nonzero(((cjk_codes >= 0x2E80) & (cjk_codes <= 0x2FDF)) | ((cjk_codes >= 0xF900) & (cjk_codes <= 0xFAFF)) | ((cjk_codes >= 0x2F800) & (cjk_codes <= 0x2FA1F)))[0]
+    for k in compat:
+        cjk_codes[k] = ord(unicodedata.normalize("NFKC", chr(cjk_codes[k]))[:1] or chr(cjk_codes[k]))
     converted = 0
-    if cjk_chars:
-        original = "".join(cjk_chars)
-        simplified = to_simplified(original) if config.traditional_to_simplified else original
-        converted = sum(1 for x, y in zip(original, simplified) if x != y)
-        for slot, ch in zip(cjk_slots, simplified):
-            codes[slot] = ord(ch)
+    if len(cjk_codes) and config.traditional_to_simplified:
+        original = cjk_codes.astype("<u4").tobytes().decode("utf-32-le")
+        simplified = to_simplified(original)
+        if simplified != original:
+            new_codes = np.frombuffer(simplified.encode("utf-32-le"), dtype="<u4")
+            converted = int((new_codes != cjk_codes).sum())
+            cjk_codes = new_codes.astype(np.uint32)
 
-    arr = np.array(codes, dtype="<u4")
-    starts_arr = np.array(starts, dtype=np.int64)
-    ends_arr = np.array(ends, dtype=np.int64)
+    # word tokens: NFKC and case folding per distinct word (a word may become several tokens)
+    cache: dict[str, list[tuple[str, int]]] = {}
+    words: dict[str, None] = {}
+    w_starts: list[int] = []
+    w_ends: list[int] = []
+    w_codes: list[int] = []
+    w_cjk: list[bool] = []
+    w_sizes: list[float] = []
+    for s_, e_ in zip(word_starts.tolist(), word_ends.tolist()):
+        raw = text[s_:e_]
+        parts = cache.get(raw)
+        if parts is None:
+            parts = cache[raw] = _word_parts(raw, config.casefold, words)
+        for part, code in parts:
+            w_starts.append(s_)
+            w_ends.append(e_)
+            w_cjk.append(not code)
+            w_codes.append(code or ord(part))
+            w_sizes.append(1.0 if not code or any(c.isdigit() for c in part) else WORD_WEIGHT)
+
+    starts = np.concatenate([cjk_pos.astype(np.int64), np.array(w_starts, dtype=np.int64)])
+    ends = np.concatenate([cjk_pos.astype(np.int64) + 1, np.array(w_ends, dtype=np.int64)])
+    codes = np.concatenate([cjk_codes, np.array(w_codes, dtype=np.uint32)])
+    cjk = np.concatenate([np.ones(len(cjk_pos), dtype=bool), np.array(w_cjk, dtype=bool)])
+    sizes = np.concatenate([np.ones(len(cjk_pos)), np.array(w_sizes, dtype=np.float64)])
+    order = np.argsort(starts, kind="stable")
+    starts, ends, codes, cjk, sizes = starts[order], ends[order], codes[order], cjk[order], sizes[order]
     return Normalized(
-        tokens=arr.tobytes().decode("utf-32-le"),
-        starts=starts_arr,
-        ends=ends_arr,
-        breaks=sentence_breaks(text, starts_arr, ends_arr),
-        cjk=np.array(cjk_flags, dtype=bool),
+        tokens=codes.astype("<u4").tobytes().decode("utf-32-le"),
+        starts=starts,
+        ends=ends,
+        breaks=sentence_breaks(text, starts, ends),
+        cjk=cjk,
         words=tuple(words),
         page_markers=len(markers),
         converted=converted,
-        sizes=np.array(sizes, dtype=np.float64),
+        sizes=sizes,
     )
 
 

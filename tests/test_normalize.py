@@ -65,3 +65,15 @@ def test_token_spans_slice_to_their_source(text):
         assert 0 <= s < e <= len(text)
         assert text[s:e].strip() == text[s:e]
     assert list(norm.starts) == sorted(norm.starts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=120))
+def test_vectorized_tokens_are_the_regex_tokens(text):
+    """The numpy tokenizer finds exactly the tokens of ``_TOKEN_RE`` (the specification)."""
+    from dedup.normalize import _TOKEN_RE
+
+    norm = normalize(text, NormalizeConfig(drop_page_markers=False))
+    expected = [m.span() for m in _TOKEN_RE.finditer(text)]
+    got = sorted(set(zip(norm.starts.tolist(), norm.ends.tolist())))  # NFKC may split a word: same span
+    assert got == expected
