@@ -12,12 +12,18 @@ import numpy as np
 
 from dedup import ingest as ingest_stage
 from dedup.align import ShingleIndex, TokenSpan, align, shingle_index
-from dedup.candidates import document_candidates, group_frequency, member, shingle_document_frequency, window_candidates
+from dedup.candidates import (
+    banded_candidates,
+    document_candidates,
+    group_frequency,
+    member,
+    shingle_document_frequency,
+)
 from dedup.config import ScanConfig
 from dedup.explain import covered_mask, describe
 from dedup.models import Document, DocumentEntry, Pair, Passage, Report, Skipped
 from dedup.normalize import normalize
-from dedup.sign import Signed, bag_signed, make_minhash, minhash_of, sign, window_minhashes, window_size
+from dedup.sign import Signed, bag_signed, minhash_of, sign, window_minhashes, window_size
 
 #: progress(stage, done, total)
 Progress = Callable[[str, int, int], None]
@@ -95,19 +101,20 @@ def compare(
     )
     candidates |= _identical_pairs(docs)
     progress("candidates", 1, 2)
-    windows = []
-    for d in docs:
+    signatures, owners = [], []
+    for i, d in enumerate(docs):
         bag = bag_signed(d.signed)
         size = window_size(d.norm, config.candidates.window)
-        windows.append([make_minhash(hv, config.sign) for _, _, hv in window_minhashes(bag, config.sign, window=size)])
-    candidates |= set(
-        window_candidates(
-            windows,
+        for _, _, hv in window_minhashes(bag, config.sign, window=size):
+            signatures.append(hv)
+            owners.append(i)
+    if signatures:
+        candidates |= banded_candidates(
+            np.stack(signatures),
+            np.array(owners),
             threshold=config.candidates.passage_threshold,
-            num_perm=config.sign.num_perm,
             max_hits=config.candidates.max_window_hits,
         )
-    )
     progress("candidates", 2, 2)
     candidates = sorted(candidates)
 

@@ -1,6 +1,8 @@
 import numpy as np
 
-from dedup.candidates import document_candidates, group_frequency, shingle_document_frequency, window_candidates
+from datasketch import MinHashLSH
+
+from dedup.candidates import banded_candidates, document_candidates, group_frequency, shingle_document_frequency
 from dedup.config import SignConfig
 from dedup.normalize import normalize
 from dedup.sign import make_minhash, minhash_of, sign, window_minhashes
@@ -20,16 +22,43 @@ def test_near_duplicates_collide_and_unrelated_do_not():
     assert pairs == {(0, 1)}
 
 
+def _windows(texts):
+    signatures, owners = [], []
+    for i, text in enumerate(texts):
+        signed = sign(normalize(text), CONFIG)
+        for _, _, hv in window_minhashes(signed, CONFIG, window=100):
+            signatures.append(hv)
+            owners.append(i)
+    return np.stack(signatures), np.array(owners)
+
+
 def test_a_copied_passage_collides_at_window_level():
     passage = ZH_SPEECH[ZH_SPEECH.index("要围绕道路交通") : ZH_SPEECH.index("三、压紧压实")]
     host = "今天我们隆重召开全县教育工作大会，表彰先进，部署任务。" * 20 + passage + "近年来全县教育事业发展取得了显著成绩。" * 20
-    windows = []
-    for text in (ZH_SPEECH, host, EN_SPEECH):
-        signed = sign(normalize(text), CONFIG)
-        windows.append([make_minhash(hv, CONFIG) for _, _, hv in window_minhashes(signed, CONFIG, window=100)])
-    counts = window_candidates(windows, threshold=0.3, num_perm=CONFIG.num_perm)
-    assert set(counts) == {(0, 1)}
-    assert window_candidates(windows, threshold=0.3, num_perm=CONFIG.num_perm, max_hits=0) == {}
+    signatures, owners = _windows([ZH_SPEECH, host, EN_SPEECH])
+    assert banded_candidates(signatures, owners, threshold=0.3) == {(0, 1)}
+    assert banded_candidates(signatures, owners, threshold=0.3, max_hits=0) == set()
+
+
+def test_banded_candidates_equal_datasketch_lsh():
+    rng = np.random.default_rng(1)
+    base = rng.integers(0, 2**32, size=(40, CONFIG.num_perm), dtype=np.uint64).astype(np.uint32)
+    # windows that are noisy copies of a few base signatures
+    picks = rng.integers(0, 40, size=300)
+    sigs = base[picks].copy()
+    noise = rng.random(sigs.shape) < rng.random((300, 1))
+    sigs[noise] = rng.integers(0, 2**32, size=int(noise.sum()), dtype=np.uint64).astype(np.uint32)
+    owners = rng.integers(0, 120, size=300)
+    lsh = MinHashLSH(threshold=0.4, num_perm=CONFIG.num_perm)
+    for w, hv in enumerate(sigs):
+        lsh.insert(w, make_minhash(hv, CONFIG))
+    expected = set()
+    for w, hv in enumerate(sigs):
+        for other in lsh.query(make_minhash(hv, CONFIG)):
+            if owners[other] != owners[w]:
+                expected.add((min(owners[w], owners[other]), max(owners[w], owners[other])))
+    assert banded_candidates(sigs, owners, threshold=0.4) == expected
+    assert len(expected) > 10
 
 
 def test_document_and_group_frequency():
