@@ -267,6 +267,8 @@ def session_year(name: str) -> tuple[int, int, int]:
     if not m:
         raise ValueError(f"not an NPC session: {name}")
     congress, session = chinese_number(m.group(1)), chinese_number(m.group(2))
+    if (congress, session) == (2, 3):
+        return 1962, congress, session  # no session in 1961
     start = _NPC_START.get(congress, 1983 + 5 * (congress - 6))
     return start + session - 1, congress, session
 

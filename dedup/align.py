@@ -280,6 +280,8 @@ def align(
     if len(frags) == 0:
         return []
     wa, wb = _cumweights(sa.norm), _cumweights(sb.norm)
+    if float((wa[frags[:, 1]] - wa[frags[:, 0]]).sum()) < min_passage:
+        return []  # not enough matching text for one passage: most candidate pairs end here
 
     def score(span: tuple[int, int, int, int]) -> float:
         """Indel similarity, or the bag-of-words one where word order was shuffled."""

@@ -77,3 +77,7 @@ def test_vectorized_tokens_are_the_regex_tokens(text):
     expected = [m.span() for m in _TOKEN_RE.finditer(text)]
     got = sorted(set(zip(norm.starts.tolist(), norm.ends.tolist())))  # NFKC may split a word: same span
     assert got == expected
+
+
+def test_page_marker_lines_with_crlf():
+    assert normalize("加强建设\r\n12\r\n第3页\r\n推进").readable() == normalize("加强建设\n12\n第3页\n推进").readable() == "加强建设推进"
