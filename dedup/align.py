@@ -156,10 +156,13 @@ def fragments(seed_array: np.ndarray) -> np.ndarray:
     diag = pa - pb
     order = np.lexsort((pa, diag))
     pa, diag, end = pa[order], diag[order], (pa + k)[order]
-    run_end = np.maximum.accumulate(end)  # ends never decrease along a diagonal run after sorting
+    # furthest end reached so far on the same diagonal: a running maximum that restarts on each
+    # diagonal (each diagonal's values are lifted above all earlier ones)
+    group = np.cumsum(np.concatenate([[0], diag[1:] != diag[:-1]]))
+    lift = group * (int(end.max()) + 1)
+    run_end = np.maximum.accumulate(end + lift) - lift
     new = np.ones(len(pa), dtype=bool)
     new[1:] = (diag[1:] != diag[:-1]) | (pa[1:] > run_end[:-1])
-    # recompute running ends per run so a new run does not inherit the previous one's end
     run_id = np.cumsum(new) - 1
     starts = pa[new]
     ends = np.zeros(run_id[-1] + 1, dtype=np.int64)
@@ -394,12 +397,11 @@ def _merge_neighbours(chains, wa, wb, score, config: AlignConfig) -> list[_Chain
             p = out[-1]
             ga = wa[c.a0] - wa[p.a1] if c.a0 >= p.a1 else 0.0
             if c.b0 >= p.b1:
-                gb = wb[c.b0] - wb[p.b1]
+                gb, in_order = wb[c.b0] - wb[p.b1], True
             elif c.b1 <= p.b0:
-                gb = wb[p.b0] - wb[c.b1]
-            else:
-                gb = 0.0
-            in_order = c.b0 >= p.b1
+                gb, in_order = wb[p.b0] - wb[c.b1], False
+            else:  # overlapping in b: in order when c only starts a little before p ends
+                gb, in_order = 0.0, c.b1 > p.b1 and wb[p.b1] - wb[c.b0] <= config.max_gap
             # both sides edited alike (not text left out on one side: that ends a passage);
             # verbatim blocks in another order are moved paragraphs, reported one by one
             if (

@@ -1,3 +1,5 @@
+import numpy as np
+
 from dedup.align import align, fragments, seeds
 from dedup.config import AlignConfig, SignConfig
 from dedup.normalize import normalize
@@ -67,3 +69,9 @@ def test_seeds_and_fragments():
     seed_array = seeds(sa, sb)
     assert sorted(map(tuple, seed_array.tolist())) == [(i, i + 1, 5) for i in range(6)]
     assert fragments(seed_array).tolist() == [[0, 10, 1, 11]]
+
+
+def test_fragments_do_not_join_seeds_across_diagonals():
+    # diagonal 0: seeds at 0 and 100 (not contiguous); diagonal -50: a seed reaching token 200
+    seed_array = np.array([[0, 0, 5], [100, 100, 5], [150, 200, 60]])
+    assert fragments(seed_array).tolist() == [[0, 5, 0, 5], [100, 105, 100, 105], [150, 210, 200, 260]]
