@@ -293,21 +293,34 @@ def align(
             sim = max(sim, bag_similarity(index_a, index_b, span))
         return sim
 
-    chains = chain(frags, wa, wb, config.max_gap, min_size=min_passage)
+    min_block = min(config.min_block, min_passage)
+    chains = chain(frags, wa, wb, config.max_gap, min_size=min_block)
     chains = _merge_neighbours(chains, wa, wb, score, config)
-    spans = []
+    spans, blocks = [], []
     for c in chains:
         c = _trim_edges(sa.norm, sb.norm, c)
-        if c is None or min(wa[c.a1] - wa[c.a0], wb[c.b1] - wb[c.b0]) < min_passage:
+        if c is None:
             continue
-        if _matched(c, wa) < min_passage:  # chance matches of stock phrases strung together
+        size = min(wa[c.a1] - wa[c.a0], wb[c.b1] - wb[c.b0])
+        if size < min_block or _matched(c, wa) < min(size, min_passage):  # chance matches strung together
             continue
         sim = score((c.a0, c.a1, c.b0, c.b1))
         if sim >= config.min_similarity:
-            spans.append(TokenSpan(c.a0, c.a1, c.b0, c.b1, round(sim, 4), _moved(c.parts, min_passage, wa)))
+            span = TokenSpan(c.a0, c.a1, c.b0, c.b1, round(sim, 4), _moved(c.parts, min_passage, wa))
+            (spans if size >= min_passage else blocks).append(span)
     spans = _drop_dominated(spans)
+    # in documents that share most of their text, short verbatim blocks count too (moved short paragraphs)
+    if blocks and spans and _shares_most(spans, wa, wb):
+        spans = _drop_dominated(spans + [b for b in blocks if b.similarity >= EDITED])
     spans.sort(key=lambda s: (s.a0, s.b0))
     return spans
+
+
+def _shares_most(spans: list[TokenSpan], wa: np.ndarray, wb: np.ndarray) -> bool:
+    """Whether passages cover at least half of either document."""
+    cover_a = sum(wa[s.a1] - wa[s.a0] for s in spans) / max(wa[-1], 1e-9)
+    cover_b = sum(wb[s.b1] - wb[s.b0] for s in spans) / max(wb[-1], 1e-9)
+    return max(cover_a, cover_b) >= 0.5
 
 
 _EDGE = 200  # tokens looked at when trimming a passage's ends
@@ -390,31 +403,35 @@ def _merge_neighbours(chains, wa, wb, score, config: AlignConfig) -> list[_Chain
     joined; blocks moved far apart (reordered paragraphs) stay separate.
     """
     limit = 3 * config.max_gap
-    chains = sorted(chains, key=lambda c: c.a0)
+
+    def joinable(p: _Chain, c: _Chain) -> bool:
+        ga = wa[c.a0] - wa[p.a1] if c.a0 >= p.a1 else 0.0
+        if c.b0 >= p.b1:
+            gb, in_order = wb[c.b0] - wb[p.b1], True
+        elif c.b1 <= p.b0:
+            gb, in_order = wb[p.b0] - wb[c.b1], False
+        else:  # overlapping in b: in order when c only starts a little before p ends
+            gb, in_order = 0.0, c.b1 > p.b1 and wb[p.b1] - wb[c.b0] <= limit
+        # both sides edited alike (not text left out on one side: that ends a passage);
+        # verbatim blocks in another order are moved paragraphs, reported one by one
+        return (
+            ga <= limit
+            and gb <= limit
+            and abs(ga - gb) <= config.max_gap
+            and (in_order or min(score((p.a0, p.a1, p.b0, p.b1)), score((c.a0, c.a1, c.b0, c.b1))) < EDITED)
+        )
+
     out: list[_Chain] = []
-    for c in chains:
-        if out:
-            p = out[-1]
-            ga = wa[c.a0] - wa[p.a1] if c.a0 >= p.a1 else 0.0
-            if c.b0 >= p.b1:
-                gb, in_order = wb[c.b0] - wb[p.b1], True
-            elif c.b1 <= p.b0:
-                gb, in_order = wb[p.b0] - wb[c.b1], False
-            else:  # overlapping in b: in order when c only starts a little before p ends
-                gb, in_order = 0.0, c.b1 > p.b1 and wb[p.b1] - wb[c.b0] <= config.max_gap
-            # both sides edited alike (not text left out on one side: that ends a passage);
-            # verbatim blocks in another order are moved paragraphs, reported one by one
-            if (
-                ga <= limit
-                and gb <= limit
-                and abs(ga - gb) <= config.max_gap
-                and (in_order or min(score((p.a0, p.a1, p.b0, p.b1)), score((c.a0, c.a1, c.b0, c.b1))) < EDITED)
-            ):
+    for c in sorted(chains, key=lambda c: c.a0):
+        for k in range(len(out) - 1, max(-1, len(out) - 9), -1):  # the last few passages, nearest first
+            p = out[k]
+            if joinable(p, c):
                 joined = (min(p.a0, c.a0), max(p.a1, c.a1), min(p.b0, c.b0), max(p.b1, c.b1))
                 if score(joined) >= config.min_similarity:
-                    out[-1] = _Chain(*joined, p.parts + c.parts)
-                    continue
-        out.append(c)
+                    out[k] = _Chain(*joined, p.parts + c.parts)
+                    break
+        else:
+            out.append(c)
     return out
 
 

@@ -66,6 +66,7 @@ class AlignConfig:
     max_gap: int = 40  # largest unmatched gap (CJK characters; words count WORD_WEIGHT) inside one passage
     min_similarity: float = 0.5  # similarity a passage needs to be reported
     sentence_seeds: bool = True  # also seed with similar sentences (shuffled or replaced words)
+    min_block: int = 15  # in documents sharing most of their text, verbatim blocks down to this size are passages
 
     def __post_init__(self) -> None:
         _check(self.max_gap >= 0, f"max_gap must be >= 0, got {self.max_gap}")

@@ -39,7 +39,7 @@ def test_generator_is_deterministic_and_plants_its_pairs(shared_data, tmp_path):
 def test_speed_measures_a_tiny_corpus_end_to_end(shared_data, tmp_path):
     folder = tmp_path / "scale_60"
     make_scale_corpus.generate(60, folder, data=shared_data)
-    result = speed.measure(folder, sign_sample=10, naive_sample=20, log=lambda msg: None)
+    result = speed.measure(folder, sign_sample=10, naive_sample=20, repeats=1, log=lambda msg: None)
 
     assert result["n"] == 60
     sig = result["signature"]
@@ -57,3 +57,13 @@ def test_speed_measures_a_tiny_corpus_end_to_end(shared_data, tmp_path):
     text = speed.table(report)
     assert "signature stage" in text and "recall of the planted pairs" in text
     json.dumps(report)
+
+
+def test_a_scan_that_runs_out_of_memory_is_reported_not_raised(shared_data, tmp_path):
+    folder = tmp_path / "scale_20"
+    make_scale_corpus.generate(20, folder, data=shared_data)
+    result = speed.measure(folder, sign_sample=5, naive_sample=5, repeats=1, max_memory_gb=0.05, log=lambda msg: None)
+    assert "failed" in result["dedup_scan"] and "failed" in result["naive_scan"]
+    assert result["recall"] is None and result["scan_speedup"] is None
+    text = speed.table({"machine": speed.machine(), "sizes": [result], "growth": speed.growth([result])})
+    assert "failed: exit code" in text
