@@ -293,25 +293,28 @@ def align(
             sim = max(sim, bag_similarity(index_a, index_b, span))
         return sim
 
-    min_block = min(config.min_block, min_passage)
-    chains = chain(frags, wa, wb, config.max_gap, min_size=min_block)
-    chains = _merge_neighbours(chains, wa, wb, score, config)
-    spans, blocks = [], []
-    for c in chains:
+    spans = []
+    for c in _merge_neighbours(chain(frags, wa, wb, config.max_gap, min_size=min_passage), wa, wb, score, config):
         c = _trim_edges(sa.norm, sb.norm, c)
-        if c is None:
+        if c is None or min(wa[c.a1] - wa[c.a0], wb[c.b1] - wb[c.b0]) < min_passage:
             continue
-        size = min(wa[c.a1] - wa[c.a0], wb[c.b1] - wb[c.b0])
-        if size < min_block or _matched(c, wa) < min(size, min_passage):  # chance matches strung together
+        if _matched(c, wa) < min_passage:  # chance matches of stock phrases strung together
             continue
         sim = score((c.a0, c.a1, c.b0, c.b1))
         if sim >= config.min_similarity:
-            span = TokenSpan(c.a0, c.a1, c.b0, c.b1, round(sim, 4), _moved(c.parts, min_passage, wa))
-            (spans if size >= min_passage else blocks).append(span)
+            spans.append(TokenSpan(c.a0, c.a1, c.b0, c.b1, round(sim, 4), _moved(c.parts, min_passage, wa)))
     spans = _drop_dominated(spans)
     # in documents that share most of their text, short verbatim blocks count too (moved short paragraphs)
-    if blocks and spans and _shares_most(spans, wa, wb):
-        spans = _drop_dominated(spans + [b for b in blocks if b.similarity >= EDITED])
+    if spans and config.min_block < min_passage and _shares_most(spans, wa, wb):
+        blocks = []
+        for c in chain(frags, wa, wb, config.max_gap, min_size=config.min_block):
+            c = _trim_edges(sa.norm, sb.norm, c)
+            if c is None or min(wa[c.a1] - wa[c.a0], wb[c.b1] - wb[c.b0]) < config.min_block:
+                continue
+            sim = similarity(sa.norm, sb.norm, (c.a0, c.a1, c.b0, c.b1))
+            if sim >= EDITED:
+                blocks.append(TokenSpan(c.a0, c.a1, c.b0, c.b1, round(sim, 4)))
+        spans = _drop_dominated(spans + blocks)
     spans.sort(key=lambda s: (s.a0, s.b0))
     return spans
 
