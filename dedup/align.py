@@ -80,7 +80,7 @@ def _sentence_sets(features: np.ndarray, sentence: np.ndarray, n_sentences: int)
 
 
 def sentence_seeds(
-    index_a: ShingleIndex, index_b: ShingleIndex, *, min_dice: float = 0.5, min_features: int = 5
+    index_a: ShingleIndex, index_b: ShingleIndex, *, min_dice: float = 0.4, min_features: int = 4
 ) -> np.ndarray:
     """Sentence pairs with similar bags of words, as ``(a0, a1, b0, b1)`` token ranges.
 
@@ -417,12 +417,13 @@ def _merge_neighbours(chains, wa, wb, score, config: AlignConfig) -> list[_Chain
             gb, in_order = 0.0, c.b1 > p.b1 and wb[p.b1] - wb[c.b0] <= limit
         # both sides edited alike (not text left out on one side: that ends a passage);
         # verbatim blocks in another order are moved paragraphs, reported one by one
-        return (
-            ga <= limit
-            and gb <= limit
-            and abs(ga - gb) <= config.max_gap
-            and (in_order or min(score((p.a0, p.a1, p.b0, p.b1)), score((c.a0, c.a1, c.b0, c.b1))) < EDITED)
-        )
+        if ga > limit or gb > limit:
+            return False
+        if in_order and abs(ga - gb) <= config.max_gap:
+            return True
+        # out of order, or unequal gaps: only pieces of edited text (obfuscated copies
+        # drop, add and move words), not verbatim blocks moved or left out
+        return min(score((p.a0, p.a1, p.b0, p.b1)), score((c.a0, c.a1, c.b0, c.b1))) < EDITED
 
     out: list[_Chain] = []
     for c in sorted(chains, key=lambda c: c.a0):

@@ -47,13 +47,14 @@ class CandidateConfig:
     """MinHash LSH at document and passage level."""
 
     doc_threshold: float = 0.4  # estimated Jaccard for document-level candidates
-    passage_threshold: float = 0.4  # estimated Jaccard of the words in two windows, for candidates
+    passage_threshold: float = 0.4  # estimated Jaccard of two windows' CJK trigrams, for candidates
+    word_passage_threshold: float = 0.3  # the same for windows of words (smaller bags, so lower)
     window: int = 100  # window size in bag-of-words features: CJK bigrams, or about 4 per content word
     max_shingle_repeats: int = 8
     max_window_hits: int = 50  # a window colliding with more documents than this is stock text  # a shingle repeated more often inside one document is not a seed
 
     def __post_init__(self) -> None:
-        for name in ("doc_threshold", "passage_threshold"):
+        for name in ("doc_threshold", "passage_threshold", "word_passage_threshold"):
             value = getattr(self, name)
             _check(0.0 < value < 1.0, f"{name} must be between 0 and 1 (exclusive), got {value}")
         _check(self.window >= 20, f"window must be at least 20, got {self.window}")

@@ -101,20 +101,21 @@ def compare(
     )
     candidates |= _identical_pairs(docs)
     progress("candidates", 1, 2)
-    signatures, owners = [], []
-    for i, d in enumerate(docs):
-        bag = bag_signed(d.signed)
-        size = window_size(d.norm, config.candidates.window)
-        for _, _, hv in window_minhashes(bag, config.sign, window=size):
-            signatures.append(hv)
-            owners.append(i)
-    if signatures:
-        candidates |= banded_candidates(
-            np.stack(signatures),
-            np.array(owners),
-            threshold=config.candidates.passage_threshold,
-            max_hits=config.candidates.max_window_hits,
-        )
+    # windows of CJK documents and of word documents: their bags differ in size and in how
+    # alike unrelated text looks, so each has its own threshold
+    for cjk, threshold in ((True, config.candidates.passage_threshold), (False, config.candidates.word_passage_threshold)):
+        signatures, owners = [], []
+        for i, d in enumerate(docs):
+            if d.norm.mostly_cjk != cjk:
+                continue
+            size = window_size(d.norm, config.candidates.window)
+            for _, _, hv in window_minhashes(bag_signed(d.signed), config.sign, window=size):
+                signatures.append(hv)
+                owners.append(i)
+        if signatures:
+            candidates |= banded_candidates(
+                np.stack(signatures), np.array(owners), threshold=threshold, max_hits=config.candidates.max_window_hits
+            )
     progress("candidates", 2, 2)
     candidates = sorted(candidates)
 
