@@ -287,6 +287,8 @@ BOILERPLATE_NGRAM = {"cjk_ngram": 15, "word_ngram": 6}
 EDGE = 0.25
 #: Text in this share of the (unrelated) documents is boilerplate wherever it is.
 FREQUENT = 0.02
+#: Gaps of up to this many tokens between boilerplate runs are template slots, boilerplate too.
+TEMPLATE_SLOT = 8
 
 
 def _boilerplate(docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig) -> list[np.ndarray]:
@@ -327,7 +329,20 @@ def _boilerplate(docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig
     for x in longs:
         flags = member(x.hashes, boiler)
         ranges = np.stack([x.positions[flags], x.positions[flags] + x.lengths[flags]], axis=1)
-        out.append(covered_mask(len(x.norm), ranges))
+        out.append(_fill_slots(covered_mask(len(x.norm), ranges), TEMPLATE_SLOT))
+    return out
+
+
+def _fill_slots(mask: np.ndarray, slot: int) -> np.ndarray:
+    """Also mark short unmarked gaps between marked runs: the slots of a template (names, dates, file names)."""
+    if not mask.any():
+        return mask
+    edges = np.diff(np.concatenate([[1], mask.view(np.int8), [1]]))
+    gap_starts, gap_ends = np.nonzero(edges == -1)[0], np.nonzero(edges == 1)[0]
+    out = mask.copy()
+    for s, e in zip(gap_starts.tolist(), gap_ends.tolist()):
+        if 0 < s and e < len(mask) and e - s <= slot:
+            out[s:e] = True
     return out
 
 
