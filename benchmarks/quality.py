@@ -35,13 +35,11 @@ for _p in (HERE, ROOT / "corpus"):
 import corpus_quality  # noqa: E402
 import dedup  # noqa: E402
 import pan  # noqa: E402
-from dedup.evaluate import Span, pan_scores  # noqa: E402
+from dedup.evaluate import pan_scores  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 BENCH = HERE / "_work" / "bench"
-DUPLICATE = corpus_quality.DUPLICATE
-LANGS = ("zh", "en")
-SITE_LANG = {"fanwen": "zh", "gongwen": "zh", "speechdocs": "en", "wenku": "zh"}
+LANGS = corpus_quality.LANGS
 
 
 def log(message: str) -> None:
@@ -67,119 +65,23 @@ def ensure_benchmark(out: Path, *, data: Path, seed: int, scale: int, regenerate
     return True
 
 
-def document_languages(truth: dict) -> dict[str, str]:
-    """Language of every document the truth names (cases; negatives by their id prefix)."""
-    langs = {}
-    for c in truth["cases"]:
-        langs.setdefault(c["a"], c["lang"])
-        langs.setdefault(c["b"], c["lang"])
-    for n in truth.get("negatives", []):
-        lang = n.get("lang") or n["id"].split("-")[0]
-        if lang in LANGS:
-            langs.setdefault(n["a"], lang)
-            langs.setdefault(n["b"], lang)
-    return langs
-
-
-def language_of(path: str, known: dict[str, str]) -> str:
-    if path in known:
-        return known[path]
-    parts = path.split("/")
-    if parts[0] in LANGS:
-        return parts[0]
-    if parts[0] == "site" and len(parts) > 2 and parts[1] in SITE_LANG:
-        return SITE_LANG[parts[1]]
-    name = parts[-1]
-    for lang in LANGS:
-        if name.startswith(lang):
-            return lang
-    return "?"
-
-
-def figures(truth: dict, report, lang: str | None = None) -> dict:  # noqa: ANN001 (dedup.Report)
-    """The figures of corpus_quality.evaluate, on the cases (and reported pairs) of one language or all."""
-    known_langs = document_languages(truth)
-
-    def pair_lang(a: str, b: str) -> str:
-        la, lb = language_of(a, known_langs), language_of(b, known_langs)
-        return la if la == lb else "mixed"
-
-    all_cases = truth["cases"]
-    cases = [c for c in all_cases if lang is None or c["lang"] == lang]
-    negatives = [n for n in truth.get("negatives", []) if lang is None or pair_lang(n["a"], n["b"]) == lang]
-    pairs = [p for p in report.pairs if lang is None or pair_lang(p.a, p.b) == lang]
-    found = {frozenset((p.a, p.b)): p for p in report.pairs}
-    known = {frozenset((c["a"], c["b"])) for c in all_cases}
-
-    dup_truth = [c for c in cases if c["relation"] in DUPLICATE]
-    dup_found = [c for c in dup_truth if (p := found.get(frozenset((c["a"], c["b"])))) and p.relation in DUPLICATE]
-    dup_reported = [p for p in pairs if p.relation in DUPLICATE]
-    dup_correct = [p for p in dup_reported if frozenset((p.a, p.b)) in known]
-    partial_truth = [c for c in cases if c["relation"] == "partial"]
-    partial_found = [c for c in partial_truth if frozenset((c["a"], c["b"])) in found]
-    negatives_found = [n for n in negatives if frozenset((n["a"], n["b"])) in found]
-    unlisted = [p for p in pairs if frozenset((p.a, p.b)) not in known]
-
-    detections = []
-    for p in report.pairs:
-        for x in p.passages:
-            if not x.boilerplate:
-                detections.append(Span(p.a, p.b, x.a_start, x.a_end, x.b_start, x.b_end))
-                detections.append(Span(p.b, p.a, x.b_start, x.b_end, x.a_start, x.a_end))
-
-    def score(selected: list[dict]) -> dict:
-        spans = [Span(c["a"], c["b"], t["a_start"], t["a_end"], t["b_start"], t["b_end"])
-                 for c in selected for t in c["passages"]]
-        in_pairs = {(s.a, s.b) for s in spans}
-        return vars(pan_scores(spans, [d for d in detections if (d.a, d.b) in in_pairs]))
-
-    agree = sum(1 for c in cases if (p := found.get(frozenset((c["a"], c["b"])))) and p.relation == c["relation"])
-    return {
-        "cases": len(cases),
-        "duplicate_cases": len(dup_truth),
-        "partial_cases": len(partial_truth),
-        "duplicate_recall": len(dup_found) / len(dup_truth) if dup_truth else 1.0,
-        "duplicate_precision": len(dup_correct) / len(dup_reported) if dup_reported else 1.0,
-        "partial_recall": len(partial_found) / len(partial_truth) if partial_truth else 1.0,
-        "negatives": len(negatives),
-        "negatives_reported": len(negatives_found),
-        "relation_agreement": agree / len(cases) if cases else 1.0,
-        "unlisted_pairs": dict(Counter(p.relation for p in unlisted)),
-        "unlisted_examples": [{"a": p.a, "b": p.b, "relation": p.relation} for p in unlisted[:10]],
-        "missed": [{"id": c["id"], "relation": c["relation"],
-                    "found": found[k].relation if (k := frozenset((c["a"], c["b"]))) in found else None}
-                   for c in cases if not ((p := found.get(frozenset((c["a"], c["b"])))) and p.relation == c["relation"])],
-        "passages": score(cases),
-        "passages_by_kind": {kind: score([c for c in cases if c["kind"] == kind])
-                             for kind in sorted({c["kind"] for c in cases})},
-    }
-
-
 def corpus_section(folder: Path) -> dict:
-    """corpus_quality.evaluate (overall), and the same figures per language from a second scan."""
-    official = corpus_quality.evaluate(folder)
+    """corpus_quality figures of one scan, overall and per language."""
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    started = time.perf_counter()
     report = dedup.scan(folder)
-    result = {"evaluate": official, "all": figures(truth, report)}
+    result = {"documents": report.scanned, "scan_seconds": round(time.perf_counter() - started, 2)}
+    result["all"] = corpus_quality.score(truth, report)
     for lang in LANGS:
         if any(c["lang"] == lang for c in truth["cases"]):
-            result[lang] = figures(truth, report, lang)
-    mine = result["all"]
-    differs = [k for k in ("duplicate_recall", "duplicate_precision", "partial_recall", "negatives_reported")
-               if abs(mine[k] - official[k]) > 1e-9]
-    if abs(mine["passages"]["plagdet"] - official["passages"]["plagdet"]) > 1e-9:
-        differs.append("plagdet")
-    if differs:
-        log(f"note: the second scan of {folder} differs from corpus_quality.evaluate in {differs}")
+            result[lang] = corpus_quality.score(truth, report, lang)
     return result
 
 
 def print_corpus(title: str, result: dict) -> None:
-    official = result["evaluate"]
     cols = ["all"] + [lang for lang in LANGS if lang in result]
     print(f"\n## {title}")
-    print(f"documents {official['documents']}, scan {official['scan_seconds']:.1f} s "
-          f"(corpus_quality.evaluate; per-language columns from a second scan)")
+    print(f"documents {result['documents']}, scan {result['scan_seconds']:.1f} s")
     head = f"{'measure':28}" + "".join(f"{c:>9}" for c in cols)
     print(head)
     print("-" * len(head))
@@ -188,7 +90,7 @@ def print_corpus(title: str, result: dict) -> None:
         print(f"{label:28}" + "".join(f"{v:>9}" for v in values))
 
     def val(col: str, key: str) -> float:
-        return official[key] if col == "all" else result[col][key]
+        return result[col][key]
 
     row("cases (dup / partial)", [f"{result[c]['duplicate_cases']}/{result[c]['partial_cases']}" for c in cols])
     for key, label in (("duplicate_recall", "exact+near-dup recall"), ("duplicate_precision", "exact+near-dup precision"),
@@ -198,7 +100,7 @@ def print_corpus(title: str, result: dict) -> None:
     row("unlisted pairs reported", [str(sum(result[c]["unlisted_pairs"].values())) for c in cols])
     for key, label in (("plagdet", "passage plagdet"), ("precision", "  precision"), ("recall", "  recall"),
                        ("granularity", "  granularity")):
-        row(label, [f"{(official['passages'] if c == 'all' else result[c]['passages'])[key]:.3f}" for c in cols])
+        row(label, [f"{result[c]['passages'][key]:.3f}" for c in cols])
     kinds = sorted({k for c in cols for k in result[c]["passages_by_kind"]})
     print(f"{'plagdet by kind':28}" + "".join(f"{c:>9}" for c in cols))
     for kind in kinds:

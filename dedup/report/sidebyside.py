@@ -25,7 +25,7 @@ class Hunk:
     b_start: int
 
 
-def _segments(text: str, norm: Normalized, lo: int, hi: int, kind: str, base: int) -> list[Segment]:
+def _segments(text: str, norm: Normalized, lo: int, hi: int, kind: str) -> list[Segment]:
     """Tokens lo:hi of ``norm`` (over ``text``) with the gaps after each, as segments."""
     out: list[Segment] = []
     for i in range(lo, hi):
@@ -59,7 +59,7 @@ def hunks(a_text: str, b_text: str, passage: Passage, *, context: int = 12, max_
     changes = [op for op in ops if op.tag != "equal"]
     if not changes:
         n = min(len(na), 3 * context)
-        return [Hunk(_merge(_segments(sa, na, 0, n, "same", 0)), _merge(_segments(sb, nb, 0, min(len(nb), n), "same", 0)), passage.a_start, passage.b_start)]
+        return [Hunk(_merge(_segments(sa, na, 0, n, "same")), _merge(_segments(sb, nb, 0, min(len(nb), n), "same")), passage.a_start, passage.b_start)]
     # group changes that are close together
     groups: list[list] = []
     for op in changes:
@@ -77,17 +77,16 @@ def hunks(a_text: str, b_text: str, passage: Passage, *, context: int = 12, max_
         b_seg: list[Segment] = []
         for op in ops:
             lo_a, hi_a = max(op.src_start, a_lo), min(op.src_end, a_hi)
-            lo_b, hi_b = max(op.dest_start, b_lo), min(op.dest_end, b_hi)
             kind = "same" if op.tag == "equal" else "changed"
             if op.tag == "equal":
                 if hi_a > lo_a:
                     shift = lo_a - op.src_start
-                    a_seg += _segments(sa, na, lo_a, hi_a, kind, 0)
-                    b_seg += _segments(sb, nb, op.dest_start + shift, op.dest_start + shift + (hi_a - lo_a), kind, 0)
+                    a_seg += _segments(sa, na, lo_a, hi_a, kind)
+                    b_seg += _segments(sb, nb, op.dest_start + shift, op.dest_start + shift + (hi_a - lo_a), kind)
             else:
                 if op.src_end >= a_lo and op.src_start <= a_hi and op.dest_end >= b_lo and op.dest_start <= b_hi:
-                    a_seg += _segments(sa, na, op.src_start, op.src_end, kind, 0)
-                    b_seg += _segments(sb, nb, op.dest_start, op.dest_end, kind, 0)
+                    a_seg += _segments(sa, na, op.src_start, op.src_end, kind)
+                    b_seg += _segments(sb, nb, op.dest_start, op.dest_end, kind)
         a_off = passage.a_start + (int(na.starts[a_lo]) if a_lo < len(na) else 0)
         b_off = passage.b_start + (int(nb.starts[b_lo]) if b_lo < len(nb) else 0)
         out.append(Hunk(_merge(a_seg), _merge(b_seg), a_off, b_off))
