@@ -57,44 +57,48 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def banded_candidates(
-    signatures: np.ndarray, owners: np.ndarray, *, threshold: float, max_hits: int | None = None
-) -> set[tuple[int, int]]:
-    """Pairs of owners whose signatures share an LSH band (MinHash LSH, vectorized).
+def band_keys(signatures: np.ndarray, *, threshold: float) -> np.ndarray:
+    """``windows × bands`` LSH bucket keys of MinHash signatures (``windows × num_perm``).
 
-    ``signatures`` is a ``windows × num_perm`` matrix of MinHash values and
-    ``owners[w]`` the document of window ``w``. Bands and rows are those
-    datasketch's ``MinHashLSH`` would use. A bucket holding windows of more
-    than ``max_hits + 1`` documents is stock text: it makes no pairs.
-
-    Same results as inserting every window into ``MinHashLSH`` and querying
-    each, at a fraction of the cost for hundreds of thousands of windows
-    (see benchmarks/RESULTS.md).
+    Bands and rows are those datasketch's ``MinHashLSH`` picks for the
+    threshold; each band's rows are mixed into one 64-bit key.
     """
-    if len(signatures) == 0:
-        return set()
     bands, rows = lsh_params(threshold, signatures.shape[1])
-    sig = signatures[:, : bands * rows].astype(np.uint64).reshape(len(signatures), bands, rows)
     keys = np.zeros((len(signatures), bands), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for r in range(rows):
-            keys = (keys ^ sig[:, :, r]) * _MIX
-        keys = keys ^ (np.arange(bands, dtype=np.uint64) * _MIX)  # bands never collide with each other
-    flat_keys = keys.ravel()
-    flat_owners = np.repeat(owners.astype(np.int64), bands)
-    order = np.lexsort((flat_owners, flat_keys))
-    k, o = flat_keys[order], flat_owners[order]
-    # one entry per (bucket, document)
-    first = np.ones(len(k), dtype=bool)
-    first[1:] = (k[1:] != k[:-1]) | (o[1:] != o[:-1])
-    k, o = k[first], o[first]
-    starts = np.nonzero(np.concatenate([[True], k[1:] != k[:-1]]))[0]
-    sizes = np.diff(np.concatenate([starts, [len(k)]]))
-    limit = (max_hits + 1) if max_hits is not None else len(k)
+            keys = (keys ^ signatures[:, r : bands * rows : rows].astype(np.uint64)) * _MIX
+    return keys
+
+
+def banded_candidates(keys: np.ndarray, owners: np.ndarray, *, max_hits: int | None = None) -> set[tuple[int, int]]:
+    """Pairs of owners whose windows share an LSH bucket (MinHash LSH, vectorized).
+
+    ``keys`` comes from ``band_keys`` and ``owners[w]`` is the document of
+    window ``w``. A bucket holding windows of more than ``max_hits + 1``
+    documents is stock text: it makes no pairs.
+
+    Same pairs as inserting every window into datasketch's ``MinHashLSH`` and
+    querying each (tested), at a fraction of the cost and memory for millions
+    of windows: one band at a time, one sort each (see benchmarks/RESULTS.md).
+    """
     pairs: set[tuple[int, int]] = set()
-    for start, size in zip(starts[(sizes >= 2) & (sizes <= limit)].tolist(), sizes[(sizes >= 2) & (sizes <= limit)].tolist()):
-        members = o[start : start + size].tolist()
-        pairs.update((members[x], members[y]) for x in range(size) for y in range(x + 1, size))
+    if len(keys) == 0:
+        return pairs
+    owners = owners.astype(np.int64)
+    limit = (max_hits + 1) if max_hits is not None else len(keys)
+    for band in range(keys.shape[1]):
+        order = np.lexsort((owners, keys[:, band]))
+        k, o = keys[order, band], owners[order]
+        first = np.ones(len(k), dtype=bool)  # one entry per (bucket, document)
+        first[1:] = (k[1:] != k[:-1]) | (o[1:] != o[:-1])
+        k, o = k[first], o[first]
+        starts = np.nonzero(np.concatenate([[True], k[1:] != k[:-1]]))[0]
+        sizes = np.diff(np.concatenate([starts, [len(k)]]))
+        keep = (sizes >= 2) & (sizes <= limit)
+        for start, size in zip(starts[keep].tolist(), sizes[keep].tolist()):
+            members = o[start : start + size].tolist()
+            pairs.update((members[x], members[y]) for x in range(size) for y in range(x + 1, size))
     return pairs
 
 

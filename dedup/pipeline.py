@@ -13,6 +13,7 @@ import numpy as np
 from dedup import ingest as ingest_stage
 from dedup.align import ShingleIndex, TokenSpan, align, shingle_index
 from dedup.candidates import (
+    band_keys,
     banded_candidates,
     document_candidates,
     group_frequency,
@@ -104,17 +105,18 @@ def compare(
     # windows of CJK documents and of word documents: their bags differ in size and in how
     # alike unrelated text looks, so each has its own threshold
     for cjk, threshold in ((True, config.candidates.passage_threshold), (False, config.candidates.word_passage_threshold)):
-        signatures, owners = [], []
+        keys, owners = [], []
         for i, d in enumerate(docs):
             if d.norm.mostly_cjk != cjk:
                 continue
             size = window_size(d.norm, config.candidates.window)
-            for _, _, hv in window_minhashes(bag_signed(d.signed), config.sign, window=size):
-                signatures.append(hv)
-                owners.append(i)
-        if signatures:
+            windows = window_minhashes(bag_signed(d.signed), config.sign, window=size)
+            if windows:
+                keys.append(band_keys(np.stack([hv for _, _, hv in windows]), threshold=threshold))
+                owners.append(np.full(len(windows), i))
+        if keys:
             candidates |= banded_candidates(
-                np.stack(signatures), np.array(owners), threshold=threshold, max_hits=config.candidates.max_window_hits
+                np.concatenate(keys), np.concatenate(owners), max_hits=config.candidates.max_window_hits
             )
     progress("candidates", 2, 2)
     candidates = sorted(candidates)

@@ -2,7 +2,7 @@ import numpy as np
 
 from datasketch import MinHashLSH
 
-from dedup.candidates import banded_candidates, document_candidates, group_frequency, shingle_document_frequency
+from dedup.candidates import band_keys, banded_candidates, document_candidates, group_frequency, shingle_document_frequency
 from dedup.config import SignConfig
 from dedup.normalize import normalize
 from dedup.sign import make_minhash, minhash_of, sign, window_minhashes
@@ -36,8 +36,9 @@ def test_a_copied_passage_collides_at_window_level():
     passage = ZH_SPEECH[ZH_SPEECH.index("要围绕道路交通") : ZH_SPEECH.index("三、压紧压实")]
     host = "今天我们隆重召开全县教育工作大会，表彰先进，部署任务。" * 20 + passage + "近年来全县教育事业发展取得了显著成绩。" * 20
     signatures, owners = _windows([ZH_SPEECH, host, EN_SPEECH])
-    assert banded_candidates(signatures, owners, threshold=0.3) == {(0, 1)}
-    assert banded_candidates(signatures, owners, threshold=0.3, max_hits=0) == set()
+    keys = band_keys(signatures, threshold=0.3)
+    assert banded_candidates(keys, owners) == {(0, 1)}
+    assert banded_candidates(keys, owners, max_hits=0) == set()
 
 
 def test_banded_candidates_equal_datasketch_lsh():
@@ -57,7 +58,7 @@ def test_banded_candidates_equal_datasketch_lsh():
         for other in lsh.query(make_minhash(hv, CONFIG)):
             if owners[other] != owners[w]:
                 expected.add((min(owners[w], owners[other]), max(owners[w], owners[other])))
-    assert banded_candidates(sigs, owners, threshold=0.4) == expected
+    assert banded_candidates(band_keys(sigs, threshold=0.4), owners) == expected
     assert len(expected) > 10
 
 
