@@ -6,7 +6,9 @@ LSH is approximate: every candidate pair is verified on the text by
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -47,6 +49,7 @@ def member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[idx] == values
 
 
+@lru_cache(maxsize=16)
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows) that datasketch's MinHashLSH picks for this threshold."""
     from datasketch.lsh import _optimal_param
@@ -71,20 +74,23 @@ def band_keys(signatures: np.ndarray, *, threshold: float) -> np.ndarray:
     return keys
 
 
-def banded_candidates(keys: np.ndarray, owners: np.ndarray, *, max_hits: int | None = None) -> set[tuple[int, int]]:
+def banded_candidates(
+    keys: np.ndarray, owners: np.ndarray, *, max_hits: int | None = None, min_shared: int = 1
+) -> set[tuple[int, int]]:
     """Pairs of owners whose windows share an LSH bucket (MinHash LSH, vectorized).
 
     ``keys`` comes from ``band_keys`` and ``owners[w]`` is the document of
     window ``w``. A bucket holding windows of more than ``max_hits + 1``
-    documents is stock text: it makes no pairs.
+    documents is stock text: it makes no pairs. Pairs that share fewer than
+    ``min_shared`` buckets are left out (a single chance collision).
 
-    Same pairs as inserting every window into datasketch's ``MinHashLSH`` and
+    With ``min_shared=1``, the same pairs as inserting every window into datasketch's ``MinHashLSH`` and
     querying each (tested), at a fraction of the cost and memory for millions
     of windows: one band at a time, one sort each (see benchmarks/RESULTS.md).
     """
-    pairs: set[tuple[int, int]] = set()
+    pairs: Counter[tuple[int, int]] = Counter()
     if len(keys) == 0:
-        return pairs
+        return set()
     owners = owners.astype(np.int64)
     limit = (max_hits + 1) if max_hits is not None else len(keys)
     for band in range(keys.shape[1]):
@@ -99,7 +105,7 @@ def banded_candidates(keys: np.ndarray, owners: np.ndarray, *, max_hits: int | N
         for start, size in zip(starts[keep].tolist(), sizes[keep].tolist()):
             members = o[start : start + size].tolist()
             pairs.update((members[x], members[y]) for x in range(size) for y in range(x + 1, size))
-    return pairs
+    return {pair for pair, n in pairs.items() if n >= min_shared}
 
 
 def shingle_document_frequency(hash_sets: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

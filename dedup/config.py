@@ -51,7 +51,8 @@ class CandidateConfig:
     word_passage_threshold: float = 0.3  # the same for windows of words (smaller bags, so lower)
     window: int = 100  # window size in bag-of-words features: CJK bigrams, or about 4 per content word
     max_shingle_repeats: int = 8
-    max_window_hits: int = 50  # a window colliding with more documents than this is stock text  # a shingle repeated more often inside one document is not a seed
+    max_window_hits: int = 50  # a window colliding with more documents than this is stock text
+    min_shared_buckets: int = 2  # LSH buckets two documents' windows must share to be a candidate pair  # a shingle repeated more often inside one document is not a seed
 
     def __post_init__(self) -> None:
         for name in ("doc_threshold", "passage_threshold", "word_passage_threshold"):

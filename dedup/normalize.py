@@ -116,14 +116,14 @@ class Normalized:
     """Tokens of one text, with their spans in the original text."""
 
     tokens: str  # one code point per token
-    starts: np.ndarray  # int64, original start offset of each token
-    ends: np.ndarray  # int64, original end offset of each token
+    starts: np.ndarray  # int32, original start offset of each token
+    ends: np.ndarray  # int32, original end offset of each token
     cjk: np.ndarray  # bool, token is a CJK character
     words: tuple[str, ...] = ()  # distinct normalized words, for display
     breaks: np.ndarray | None = None  # bool, a sentence ends after this token
     page_markers: int = 0  # page markers left out
     converted: int = 0  # CJK tokens changed by Traditional→Simplified
-    sizes: np.ndarray | None = None  # weight of each token (see ``weights``)
+    heavy: np.ndarray | None = None  # bool, the token weighs WORD_WEIGHT (see ``weights``)
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -135,9 +135,7 @@ class Normalized:
         A CJK character counts 1, a word WORD_WEIGHT (so 12 words weigh like
         50 characters), a number or code with digits 1 (dates, URLs, ids).
         """
-        if self.sizes is not None:
-            return self.sizes
-        return np.where(self.cjk, 1.0, WORD_WEIGHT)
+        return np.where(self.cjk if self.heavy is None else ~self.heavy, 1.0, WORD_WEIGHT)
 
     @property
     def mostly_cjk(self) -> bool:
@@ -233,7 +231,7 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     w_ends: list[int] = []
     w_codes: list[int] = []
     w_cjk: list[bool] = []
-    w_sizes: list[float] = []
+    w_heavy: list[bool] = []
     for s_, e_ in zip(word_starts.tolist(), word_ends.tolist()):
         raw = text[s_:e_]
         parts = cache.get(raw)
@@ -244,15 +242,15 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
             w_ends.append(e_)
             w_cjk.append(not code)
             w_codes.append(code or ord(part))
-            w_sizes.append(1.0 if not code or any(c.isdigit() for c in part) else WORD_WEIGHT)
+            w_heavy.append(bool(code) and not any(c.isdigit() for c in part))
 
-    starts = np.concatenate([cjk_pos.astype(np.int64), np.array(w_starts, dtype=np.int64)])
-    ends = np.concatenate([cjk_pos.astype(np.int64) + 1, np.array(w_ends, dtype=np.int64)])
+    starts = np.concatenate([cjk_pos.astype(np.int32), np.array(w_starts, dtype=np.int32)])
+    ends = np.concatenate([cjk_pos.astype(np.int32) + 1, np.array(w_ends, dtype=np.int32)])
     codes = np.concatenate([cjk_codes, np.array(w_codes, dtype=np.uint32)])
     cjk = np.concatenate([np.ones(len(cjk_pos), dtype=bool), np.array(w_cjk, dtype=bool)])
-    sizes = np.concatenate([np.ones(len(cjk_pos)), np.array(w_sizes, dtype=np.float64)])
+    heavy = np.concatenate([np.zeros(len(cjk_pos), dtype=bool), np.array(w_heavy, dtype=bool)])
     order = np.argsort(starts, kind="stable")
-    starts, ends, codes, cjk, sizes = starts[order], ends[order], codes[order], cjk[order], sizes[order]
+    starts, ends, codes, cjk, heavy = starts[order], ends[order], codes[order], cjk[order], heavy[order]
     return Normalized(
         tokens=codes.astype("<u4").tobytes().decode("utf-32-le"),
         starts=starts,
@@ -262,7 +260,7 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
         words=tuple(words),
         page_markers=len(markers),
         converted=converted,
-        sizes=sizes,
+        heavy=heavy,
     )
 
 

@@ -116,7 +116,10 @@ def compare(
                 owners.append(np.full(len(windows), i))
         if keys:
             candidates |= banded_candidates(
-                np.concatenate(keys), np.concatenate(owners), max_hits=config.candidates.max_window_hits
+                np.concatenate(keys),
+                np.concatenate(owners),
+                max_hits=config.candidates.max_window_hits,
+                min_shared=config.candidates.min_shared_buckets,
             )
     progress("candidates", 2, 2)
     candidates = sorted(candidates)

@@ -66,11 +66,11 @@ def shingle_lengths(norm: Normalized, config: SignConfig) -> np.ndarray:
 def shingle_hashes(norm: Normalized, config: SignConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(positions, lengths, hashes)`` of every shingle of a normalized text."""
     lengths = shingle_lengths(norm, config)
-    positions = np.nonzero(lengths)[0]
+    positions = np.nonzero(lengths)[0].astype(np.int32)
     if len(positions) == 0:
         return positions, lengths[positions], np.zeros(0, dtype=np.uint32)
     codes = np.frombuffer(norm.tokens.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
-    lengths = lengths[positions]
+    lengths = lengths[positions].astype(np.uint8)
     out = np.zeros(len(positions), dtype=np.uint64)
     for k in np.unique(lengths):
         sel = lengths == k
@@ -220,4 +220,4 @@ def bag_signed(signed: Signed) -> Signed:
     positions = np.nonzero(feats)[0]
     f = feats[positions]
     hashes = _fold(f ^ (f >> np.uint64(29)))
-    return Signed(norm=signed.norm, positions=positions, lengths=np.ones(len(positions), dtype=np.int64), hashes=hashes)
+    return Signed(norm=signed.norm, positions=positions.astype(np.int32), lengths=np.ones(len(positions), dtype=np.uint8), hashes=hashes)
