@@ -40,18 +40,15 @@ _TOKEN_RE = re.compile(f"(?P<cjk>[{_CJK_RANGES}])|(?P<word>[^\\W_{_CJK_RANGES}]+
 _NEEDS_NFKC = re.compile("[\u2e80-\u2fdf\uf900-\ufaff\U0002f800-\U0002fa1f]")
 
 _DASH = "[\u2014\u2013\\-\uff0d\u2015\u2500]"
-_PAGE_MARKER_RE = re.compile(
-    "|".join(
-        [
-            rf"(?<![\d\w]){_DASH}{{1,2}}[ \t]*\d{{1,4}}[ \t]*{_DASH}{{1,2}}(?![\d])",  # —3—, - 3 -
-            r"第[ \t]*\d{1,4}[ \t]*页[ \t]*[,，、/／]?[ \t]*共[ \t]*\d{1,4}[ \t]*页",  # 第3页 共8页
-            r"共[ \t]*\d{1,4}[ \t]*页[ \t]*[,，、/／]?[ \t]*第[ \t]*\d{1,4}[ \t]*页",  # 共8页 第3页
-            r"(?im:^[ \t]*第[ \t]*\d{1,4}[ \t]*页[ \t\r]*$)",  # a line 第3页
-            r"(?i:\bpage[ \t]+\d{1,4}[ \t]*(?:of|/)[ \t]*\d{1,4}\b)",  # Page 3 of 8
-            r"(?im:^[ \t]*(?:page[ \t]+)?\d{1,4}[ \t]*(?:/[ \t]*\d{1,4}[ \t]*)?\r?$)",  # a line "3", "Page 3", "3/8"
-        ]
-    )
-)
+_PAGE_MARKER_RES = [
+    # one pattern each (a single alternation is tried at every position and is slow)
+    re.compile(rf"(?<![\d\w]){_DASH}{{1,2}}[ \t]*\d{{1,4}}[ \t]*{_DASH}{{1,2}}(?![\d])"),  # —3—, - 3 -
+    re.compile(r"第[ \t]*\d{1,4}[ \t]*页[ \t]*[,，、/／]?[ \t]*共[ \t]*\d{1,4}[ \t]*页"),  # 第3页 共8页
+    re.compile(r"^[ \t]*第[ \t]*\d{1,4}[ \t]*页[ \t\r]*$", re.M),  # a line 第3页
+    re.compile(r"共[ \t]*\d{1,4}[ \t]*页[ \t]*[,，、/／]?[ \t]*第[ \t]*\d{1,4}[ \t]*页"),  # 共8页 第3页
+    re.compile(r"\bpage[ \t]+\d{1,4}[ \t]*(?:of|/)[ \t]*\d{1,4}\b", re.I),  # Page 3 of 8
+    re.compile(r"^[ \t]*(?:page[ \t]+)?\d{1,4}[ \t]*(?:/[ \t]*\d{1,4}[ \t]*)?\r?$", re.I | re.M),  # a line "3", "Page 3", "3/8"
+]
 
 WORD_BASE = 0x40000
 _WORD_SPAN = 0xC0000  # planes 4..15
@@ -89,26 +86,36 @@ def _normalize_word(word: str, casefold: bool) -> str:
     return word.casefold() if casefold else word
 
 
-def _word_parts(raw: str, casefold: bool, words: dict[str, None]) -> list[tuple[str, int]]:
-    """Tokens of one word after NFKC: ``(cjk_char, 0)`` or ``(word, code)``.
+@lru_cache(maxsize=1 << 17)
+def _word_parts(raw: str, casefold: bool) -> tuple[tuple[str, int, bool], ...]:
+    """Tokens of one word after NFKC: ``(text, code, heavy)``; code 0 for a CJK character.
 
     NFKC can split a word ("¼" → "1⁄4") or turn it into CJK ("㈱" → "(株)"),
     so the normalized word is tokenized again; all parts share its span.
+    ``heavy``: a word of letters (weighs WORD_WEIGHT), not a number or a code.
+    (A pure function of its arguments, cached because words repeat.)
     """
     norm = _normalize_word(raw, casefold)
-    parts: list[tuple[str, int]] = []
+    parts: list[tuple[str, int, bool]] = []
     for m in _TOKEN_RE.finditer(norm):
         if m.group("cjk") is not None:
-            parts.append((m.group("cjk"), 0))
+            parts.append((m.group("cjk"), 0, False))
         else:
-            words[m.group("word")] = None
-            parts.append((m.group("word"), word_code(m.group("word"))))
-    return parts
+            word = m.group("word")
+            parts.append((word, word_code(word), not any(c.isdigit() for c in word)))
+    return tuple(parts)
 
 
 def page_marker_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of page markers in ``text``."""
-    return [m.span() for m in _PAGE_MARKER_RE.finditer(text)]
+    """Spans of page markers in ``text``, sorted and not overlapping."""
+    found = sorted(m.span() for rx in _PAGE_MARKER_RES for m in rx.finditer(text))
+    spans: list[tuple[int, int]] = []
+    for start, end in found:
+        if spans and start < spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return spans
 
 
 @dataclass(frozen=True, eq=False)
@@ -225,24 +232,16 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
             cjk_codes = new_codes.astype(np.uint32)
 
     # word tokens: NFKC and case folding per distinct word (a word may become several tokens)
-    cache: dict[str, list[tuple[str, int]]] = {}
-    words: dict[str, None] = {}
-    w_starts: list[int] = []
-    w_ends: list[int] = []
-    w_codes: list[int] = []
-    w_cjk: list[bool] = []
-    w_heavy: list[bool] = []
-    for s_, e_ in zip(word_starts.tolist(), word_ends.tolist()):
-        raw = text[s_:e_]
-        parts = cache.get(raw)
-        if parts is None:
-            parts = cache[raw] = _word_parts(raw, config.casefold, words)
-        for part, code in parts:
-            w_starts.append(s_)
-            w_ends.append(e_)
-            w_cjk.append(not code)
-            w_codes.append(code or ord(part))
-            w_heavy.append(bool(code) and not any(c.isdigit() for c in part))
+    raws = [text[s_:e_] for s_, e_ in zip(word_starts.tolist(), word_ends.tolist())]
+    parts_of = [_word_parts(raw, config.casefold) for raw in raws]
+    counts = np.fromiter((len(p) for p in parts_of), dtype=np.int64, count=len(parts_of))
+    flat = [part for parts in parts_of for part in parts]
+    words = {part[0]: None for parts in {p for p in parts_of} for part in parts if part[1]}
+    w_starts = np.repeat(word_starts, counts)
+    w_ends = np.repeat(word_ends, counts)
+    w_codes = [code or ord(text_) for text_, code, _ in flat]
+    w_cjk = [not code for _, code, _ in flat]
+    w_heavy = [heavy for _, _, heavy in flat]
 
     starts = np.concatenate([cjk_pos.astype(np.int32), np.array(w_starts, dtype=np.int32)])
     ends = np.concatenate([cjk_pos.astype(np.int32) + 1, np.array(w_ends, dtype=np.int32)])
