@@ -117,15 +117,23 @@ def shingle_document_frequency(hash_sets: Sequence[np.ndarray]) -> tuple[np.ndar
 
 
 def group_frequency(
-    hash_sets: Sequence[np.ndarray], groups: Sequence[int], among: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """For the (sorted) hashes in ``among``: in how many distinct groups (e.g. clusters) they occur."""
-    if len(among) == 0:
-        return among, np.zeros(0, dtype=np.int64)
-    keys = []
-    for h, g in zip(hash_sets, groups):
-        u = np.unique(h)
-        u = u[member(u, among)]
-        keys.append((u.astype(np.uint64) << np.uint64(32)) | np.uint64(g))
-    pairs = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.uint64)
-    return np.unique((pairs >> np.uint64(32)).astype(np.uint32), return_counts=True)
+    hash_sets: Sequence[np.ndarray], groups: Sequence[int], among: np.ndarray, among_df: np.ndarray
+) -> np.ndarray:
+    """For the (sorted) hashes in ``among``, held by ``among_df`` documents: in how many distinct groups they occur.
+
+    ``hash_sets`` are the documents' distinct hashes. Only groups of several
+    documents change the count (a hash in k of their members counts once, not
+    k times), so only those are looked at.
+    """
+    counts = among_df.astype(np.int64).copy()
+    members: dict[int, list[int]] = {}
+    for i, g in enumerate(groups):
+        members.setdefault(g, []).append(i)
+    for docs in members.values():
+        if len(docs) < 2:
+            continue
+        held = np.concatenate([hash_sets[i][member(hash_sets[i], among)] for i in docs])
+        values, k = np.unique(held, return_counts=True)
+        repeated = k > 1
+        np.subtract.at(counts, np.searchsorted(among, values[repeated]), k[repeated] - 1)
+    return counts

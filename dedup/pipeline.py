@@ -316,9 +316,9 @@ def _boilerplate(docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig
     min_docs = config.min_docs_boilerplate
     values, counts = shingle_document_frequency(uniques)
     common, common_df = values[counts >= min_docs], counts[counts >= min_docs]
-    values, groups = group_frequency(uniques, labels, common)
-    candidates = values[groups >= min_docs]
-    frequent = values[groups >= max(min_docs, FREQUENT * len(set(labels)))]
+    groups = group_frequency(uniques, labels, common, common_df)
+    candidates = common[groups >= min_docs]
+    frequent = common[groups >= max(min_docs, FREQUENT * len(set(labels)))]
     # how many documents hold each candidate at an edge
     edge_hashes = []
     for x in longs:
