@@ -65,6 +65,7 @@ def scan(
         Optional[FailOn], typer.Option(help="Exit with code 1 if a pair this severe (or worse) is found.")
     ] = None,
     show: Annotated[int, typer.Option(help="Pairs shown in detail in the terminal report.")] = 5,
+    workers: Annotated[int, typer.Option(help="Processes for alignment (0: one per CPU core).")] = 0,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Scan a folder for near-duplicate documents and copied passages."""
@@ -75,6 +76,7 @@ def scan(
             include=tuple(include or ()),
             exclude=tuple(exclude or ()),
             include_hidden=hidden,
+            workers=workers,
         )
     except DedupError as err:
         raise _fail(str(err)) from None

@@ -85,6 +85,7 @@ class ScanConfig:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     include_hidden: bool = False
+    workers: int = 0  # processes for alignment; 0: one per CPU core, 1: no extra processes
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
     sign: SignConfig = field(default_factory=SignConfig)
     candidates: CandidateConfig = field(default_factory=CandidateConfig)
@@ -97,6 +98,7 @@ class ScanConfig:
             self.min_docs_boilerplate >= 2,
             f"min_docs_boilerplate must be at least 2, got {self.min_docs_boilerplate}",
         )
+        _check(self.workers >= 0, f"workers must be 0 (one per core) or more, got {self.workers}")
         object.__setattr__(self, "include", tuple(self.include))
         object.__setattr__(self, "exclude", tuple(self.exclude))
 

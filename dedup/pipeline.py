@@ -4,6 +4,8 @@ candidates → align → report. ``scan`` is the public entry point.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -125,9 +127,7 @@ def compare(
     candidates = sorted(candidates)
 
     # 2. verify on the text: align every candidate pair
-    for n, (i, j) in enumerate(candidates):
-        matcher.spans(i, j)
-        progress("align", n + 1, len(candidates))
+    matcher.align_all(candidates, workers=config.workers, progress=progress)
 
     # 3. boilerplate: shingles found in at least min_docs unrelated documents
     related = [(i, j) for i, j in candidates if matcher.related(i, j)]
@@ -144,6 +144,17 @@ def compare(
     return Report(root=root, documents=tuple(entries), pairs=tuple(pairs), clusters=clusters, config=config.to_dict())
 
 
+_INDEX_CACHE = 4096  # per-document shingle indexes kept for reuse
+_CHUNK = 2000  # candidate pairs per unit of work for the worker processes
+_FORKED: _Matcher | None = None
+
+
+def _align_chunk(chunk: Sequence[tuple[int, int]]) -> list[list[TokenSpan]]:
+    """Worker process: align a chunk of pairs with the matcher inherited through fork."""
+    assert _FORKED is not None
+    return [_FORKED.spans(i, j) for i, j in chunk]
+
+
 class _Matcher:
     """Aligns pairs (caching the alignment) and turns them into ``Pair`` records."""
 
@@ -155,8 +166,31 @@ class _Matcher:
 
     def index(self, i: int) -> ShingleIndex:
         if i not in self._indexes:
+            if len(self._indexes) >= _INDEX_CACHE:
+                self._indexes.pop(next(iter(self._indexes)))  # oldest first
             self._indexes[i] = shingle_index(self.docs[i].signed, max_repeats=self.config.candidates.max_shingle_repeats)
         return self._indexes[i]
+
+    def align_all(self, pairs: Sequence[tuple[int, int]], *, workers: int, progress: Progress) -> None:
+        """Align every pair, in ``workers`` forked processes when there are many pairs."""
+        workers = workers or os.cpu_count() or 1
+        chunks = [pairs[k : k + _CHUNK] for k in range(0, len(pairs), _CHUNK)]
+        if workers < 2 or len(chunks) < 2 or "fork" not in mp.get_all_start_methods():
+            for n, (i, j) in enumerate(pairs):
+                self.spans(i, j)
+                progress("align", n + 1, len(pairs))
+            return
+        global _FORKED
+        _FORKED = self  # read by the forked workers (fork shares memory: the documents are not copied)
+        try:
+            with mp.get_context("fork").Pool(workers) as pool:
+                done = 0
+                for chunk, results in zip(chunks, pool.imap(_align_chunk, chunks)):
+                    self._spans.update(zip(chunk, results))
+                    done += len(chunk)
+                    progress("align", done, len(pairs))
+        finally:
+            _FORKED = None
 
     def spans(self, i: int, j: int) -> list[TokenSpan]:
         key = (i, j)

@@ -135,3 +135,16 @@ def test_real_seed_page_is_a_near_duplicate_of_its_clean_speech(shared_data: Pat
     assert pair.relation == "near_duplicate"
     assert any("substituted" in d for d in pair.differences)
     assert any("page markers" in d for d in pair.differences)
+
+
+def test_worker_processes_give_the_same_report(folder: Path):
+    import dedup.pipeline as pipeline
+
+    single = dedup.scan(folder, config=ScanConfig(workers=1))
+    chunk = pipeline._CHUNK
+    pipeline._CHUNK = 1  # several chunks even for a small folder
+    try:
+        forked = dedup.scan(folder, config=ScanConfig(workers=2))
+    finally:
+        pipeline._CHUNK = chunk
+    assert forked.pairs == single.pairs
