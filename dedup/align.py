@@ -40,6 +40,8 @@ class TokenSpan:
 class ShingleIndex:
     """Per-document work for seeding, done once and reused for every pair the document is in."""
 
+    positions: np.ndarray  # token where each shingle starts
+    lengths: np.ndarray  # tokens in each shingle
     order: np.ndarray  # shingle indices sorted by hash
     values: np.ndarray  # distinct hashes (repeated ones left out)
     starts: np.ndarray  # where each hash's group starts in ``order``
@@ -64,7 +66,7 @@ def shingle_index(signed: Signed, *, max_repeats: int = 8) -> ShingleIndex:
     features = bag_features(norm)
     sets, sizes = _sentence_sets(features, sentence, len(sentence_starts) - 1)
     return ShingleIndex(
-        order, values[ok], starts[ok], counts[ok], features, np.unique(features[features != 0]), sentence_starts, sets, sizes
+        signed.positions, signed.lengths, order, values[ok], starts[ok], counts[ok], features, np.unique(features[features != 0]), sentence_starts, sets, sizes
     )
 
 
@@ -145,7 +147,7 @@ def seeds(sa: Signed, sb: Signed, *, index_a: ShingleIndex | None = None, index_
     offsets = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)
     a_idx = oa[np.repeat(a_elem, reps)]
     b_idx = ob[np.repeat(b_first, reps) + offsets]
-    return np.stack([sa.positions[a_idx], sb.positions[b_idx], sa.lengths[a_idx]], axis=1).astype(np.int64)
+    return np.stack([ia_.positions[a_idx], ib_.positions[b_idx], ia_.lengths[a_idx]], axis=1).astype(np.int64)
 
 
 def fragments(seed_array: np.ndarray) -> np.ndarray:

@@ -357,7 +357,8 @@ def _boilerplate(docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig
     edge_hashes = []
     for x in longs:
         n = len(x.norm)
-        at_edge = (x.positions < EDGE * n) | (x.positions + x.lengths > (1 - EDGE) * n)
+        pos, lengths = x.positions, x.lengths
+        at_edge = (pos < EDGE * n) | (pos + lengths > (1 - EDGE) * n)
         h = x.hashes[at_edge]
         edge_hashes.append(h[member(h, candidates)])
     edge_values, edge_counts = shingle_document_frequency(edge_hashes)
@@ -367,7 +368,8 @@ def _boilerplate(docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig
     out = []
     for x in longs:
         flags = member(x.hashes, boiler)
-        ranges = np.stack([x.positions[flags], x.positions[flags] + x.lengths[flags]], axis=1)
+        pos = x.positions[flags]
+        ranges = np.stack([pos, pos + x.lengths[flags]], axis=1)
         out.append(_fill_slots(covered_mask(len(x.norm), ranges), TEMPLATE_SLOT))
     return out
 

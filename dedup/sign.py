@@ -121,18 +121,37 @@ def minhash_of(hashes: np.ndarray, config: SignConfig) -> MinHash:
 
 @dataclass(frozen=True, eq=False)
 class Signed:
-    """A document's normalized tokens and its shingles."""
+    """A document's normalized tokens and its shingles.
+
+    Kept for every document of a scan, so it stores little: the length of the
+    shingle starting at each token (0: none) and the hashes of the shingles.
+    """
 
     norm: Normalized
-    positions: np.ndarray  # token index where each shingle starts
-    lengths: np.ndarray  # tokens in each shingle
-    hashes: np.ndarray  # uint32 hash of each shingle
+    shingle_lengths: np.ndarray  # uint8 per token: tokens in the shingle starting there, 0 if none
+    hashes: np.ndarray  # uint32 hash of each shingle, in token order
+
+    @property
+    def positions(self) -> np.ndarray:
+        """Token index where each shingle starts."""
+        return np.flatnonzero(self.shingle_lengths).astype(np.int32)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Tokens in each shingle."""
+        return self.shingle_lengths[self.shingle_lengths > 0]
+
+
+def _signed(norm: Normalized, positions: np.ndarray, lengths: np.ndarray, hashes: np.ndarray) -> Signed:
+    per_token = np.zeros(len(norm), dtype=np.uint8)
+    per_token[positions] = lengths
+    return Signed(norm=norm, shingle_lengths=per_token, hashes=hashes)
 
 
 def sign(norm: Normalized, config: SignConfig) -> Signed:
     """Shingles of one normalized document."""
     positions, lengths, hashes = shingle_hashes(norm, config)
-    return Signed(norm=norm, positions=positions, lengths=lengths, hashes=hashes)
+    return _signed(norm, positions, lengths, hashes)
 
 
 def window_size(norm: Normalized, window: int) -> int:
@@ -220,4 +239,4 @@ def bag_signed(signed: Signed) -> Signed:
     positions = np.nonzero(feats)[0]
     f = feats[positions]
     hashes = _fold(f ^ (f >> np.uint64(29)))
-    return Signed(norm=signed.norm, positions=positions.astype(np.int32), lengths=np.ones(len(positions), dtype=np.uint8), hashes=hashes)
+    return _signed(signed.norm, positions, np.ones(len(positions), dtype=np.uint8), hashes)
