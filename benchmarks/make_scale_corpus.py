@@ -8,17 +8,20 @@ to ``DIR.truth.json`` next to the folder.
 
 The material is the real text in ``../shared/data`` (read once, never copied into the repo):
 新闻联播 transcripts (2023), 政府工作报告, State of the Union and inaugural addresses. It is cut
-into clauses (at ，。；！？ or , ; . ! ?), long clauses into pieces of at most 30 characters or 8
+into clauses (at ，。；！？ or , ; . ! ?), long clauses into pieces of at most 24 characters or 6
 words, and every generated document is a fresh random mix of them:
 
-- a document is Chinese (2/3) or English (1/3); it has a made-up header (title, date, speaker)
-  and 3–8 paragraphs;
-- each paragraph draws its clauses at random from one source text (a news day, a report, an
-  address), picked anew per paragraph, so a document combines several sources;
+- a document is Chinese (80%) or English (20%: there is about a quarter as much English
+  material, so pieces of both recur about equally often); it has a made-up header (title,
+  date, speaker) and 3–8 paragraphs;
+- each paragraph draws its clauses at random from one pool, picked anew per paragraph, so a
+  document combines several sources: a pool is a run of consecutive texts of one collection
+  (two or three weeks of news, a few years of reports, of addresses) holding at least 8,000
+  pieces, so that two paragraphs drawn from the same pool rarely share a piece;
 - clauses are rejoined into sentences of 1–4 clauses; numbers are changed at random.
 
 So no paragraph or sentence of the material is repeated as such, and two unrelated documents
-share no run of text longer than one clause piece (30 characters / 8 words, below dedup's
+share no run of text longer than one clause piece (24 characters / 6 words, below dedup's
 default 50-character / 12-word passage) except by rare chance, while the corpus keeps the
 vocabulary and stock phrases of real speeches.
 
@@ -39,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import shutil
@@ -48,17 +50,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-VERSION = 1
+VERSION = 2
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 
 ZH_TARGET = 1700  # characters of body text (≈5 KB of UTF-8)
 EN_TARGET = 5000  # characters (≈ bytes) of body text
-ZH_SHARE = 2 / 3
+ZH_SHARE = 0.8  # the English material is ~3 MB against ~13 MB of Chinese: each piece recurs about as often
 NEAR_SHARE = 0.05
 PARTIAL_SHARE = 0.05
-ZH_PIECE = 30  # longest clause piece, characters
-EN_PIECE = 8  # longest clause piece, words
+ZH_PIECE = 24  # longest clause piece, characters
+EN_PIECE = 6  # longest clause piece, words
 MIN_POOL = 8000  # clause pieces a paragraph draws from, at least
 
 
@@ -338,6 +340,9 @@ def doc_path(i: int) -> str:
     return f"{i // 1000:03d}/{i:06d}.txt"
 
 
+MARKER = ".make_scale_corpus"
+
+
 def truth_path(out: Path) -> Path:
     return out.parent / f"{out.name}.truth.json"
 
@@ -359,10 +364,12 @@ def generate(n: int, out: Path, *, seed: int = 1, data: Path = DEFAULT_DATA, pro
     """Write the corpus and its truth file; returns the truth record."""
     out = Path(out)
     if out.exists() and any(out.iterdir()):
-        if not truth_path(out).exists():
+        if not truth_path(out).exists() and not (out / MARKER).exists():
             raise SystemExit(f"{out} is not empty and was not made by this script; give a new folder")
         shutil.rmtree(out)
+    truth_path(out).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("made by benchmarks/make_scale_corpus.py\n", encoding="utf-8")  # hidden: not scanned
     material = load_material(Path(data))
     near, partial = plan(n, seed)
     sources = set(near.values()) | set(partial.values())

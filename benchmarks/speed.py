@@ -15,7 +15,11 @@ For each size N the scale corpus (``make_scale_corpus.py``) is generated, or reu
 3. recall of the planted pairs by dedup's scan (and by the naive scan on its sample);
 4. growth of dedup's scan time with N: t(N2)/t(N1) against (N2/N1)·log(N2)/log(N1).
 
-Nothing asserts timings. ``--json`` prints the figures as JSON instead of the table.
+Nothing asserts timings. ``--json`` prints the figures as JSON instead of the table, ``--save
+FILE`` also writes them to FILE; ``--work DIR`` keeps the corpora elsewhere; ``--max-memory-gb``
+caps each child's address space (default 70% of RAM), so a scan too big for the machine is
+reported as failed. Wall-clock figures suffer from other work on the machine: the 1-minute load
+average before and after each part, and the CPU time of each child, are reported next to them.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import math
 import os
 import platform
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -43,6 +48,13 @@ WORK = HERE / "_work"
 SIGN_SAMPLE = 300
 NAIVE_SAMPLE = 1000
 SIGN_BATCH = 1000  # dedup's signature stage over all N runs in batches (memory)
+REPEATS = 3  # sample timings of the signature stage: best of this many
+# Address space a child scan may use (70% of RAM): a scan too big for the machine then fails with
+# MemoryError, reported as such, instead of waking the OOM killer on a machine shared with others.
+try:
+    MAX_MEMORY_GB = round(0.7 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+except (ValueError, OSError, AttributeError):
+    MAX_MEMORY_GB = 16.0
 
 
 # --------------------------------------------------------------------------- corpus
@@ -124,6 +136,14 @@ def _naive_sign_batch(texts: list[str]) -> None:
         m.update_batch([s.encode("utf8") for s in shingles(t)])
 
 
+def _load() -> float | None:
+    """1-minute load average: other work on the machine slows the wall-clock figures."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
 def _rate(seconds: float, docs: int, nbytes: int) -> dict:
     return {
         "docs": docs,
@@ -134,7 +154,8 @@ def _rate(seconds: float, docs: int, nbytes: int) -> dict:
     }
 
 
-def signature_stage(folder: Path, sample_docs: list[str], all_docs: list[str]) -> dict:
+def signature_stage(folder: Path, sample_docs: list[str], all_docs: list[str], *, repeats: int = REPEATS) -> dict:
+    """Signature-stage timings: dedup and naive on the same sample (best of ``repeats``), dedup on all."""
     from naive import naive_signatures
 
     texts = read_texts(folder, sample_docs)
@@ -142,18 +163,22 @@ def signature_stage(folder: Path, sample_docs: list[str], all_docs: list[str]) -
     _dedup_sign(texts[:5])  # warm-up: imports, OpenCC, permutation caches
     naive_signatures(texts[:5])
 
-    t = time.perf_counter()
-    _dedup_sign(texts)
-    dedup_s = time.perf_counter() - t
-    t = time.perf_counter()
-    naive_signatures(texts)
-    naive_s = time.perf_counter() - t
-    t = time.perf_counter()
-    _naive_sign_batch(texts)
-    batch_s = time.perf_counter() - t
-    t = time.perf_counter()
-    _normalize_only(texts)
-    norm_s = time.perf_counter() - t
+    cpu = {}
+    load_before = _load()
+
+    def timed(name, fn):
+        best, best_cpu = math.inf, math.inf
+        for _ in range(repeats):
+            t, c = time.perf_counter(), time.process_time()
+            fn(texts)
+            best, best_cpu = min(best, time.perf_counter() - t), min(best_cpu, time.process_time() - c)
+        cpu[name] = round(best_cpu, 3)
+        return best
+
+    dedup_s = timed("dedup", _dedup_sign)
+    naive_s = timed("naive_update", naive_signatures)
+    batch_s = timed("naive_update_batch", _naive_sign_batch)
+    norm_s = timed("normalize", _normalize_only)
 
     total_s, total_bytes = 0.0, 0
     for i in range(0, len(all_docs), SIGN_BATCH):
@@ -164,6 +189,7 @@ def signature_stage(folder: Path, sample_docs: list[str], all_docs: list[str]) -
         total_s += time.perf_counter() - t
     return {
         "sample_docs": len(texts),
+        "repeats": repeats,
         "dedup": _rate(dedup_s, len(texts), nbytes),
         "naive_update": _rate(naive_s, len(texts), nbytes),
         "naive_update_batch": _rate(batch_s, len(texts), nbytes),
@@ -172,6 +198,9 @@ def signature_stage(folder: Path, sample_docs: list[str], all_docs: list[str]) -
         # both include dedup.normalize (the same tokens); without it, hashing + MinHash alone:
         "normalize_seconds": round(norm_s, 3),
         "speedup_without_normalize": round((naive_s - norm_s) / (dedup_s - norm_s), 1) if dedup_s > norm_s else None,
+        "cpu_seconds": cpu,
+        "speedup_cpu": round(cpu["naive_update"] / cpu["dedup"], 1) if cpu["dedup"] else None,
+        "load_before_after": [load_before, _load()],
         "dedup_all": _rate(total_s, len(all_docs), total_bytes),
     }
 
@@ -179,18 +208,117 @@ def signature_stage(folder: Path, sample_docs: list[str], all_docs: list[str]) -
 # --------------------------------------------------------------------------- child processes
 
 
-def _run_child(args: list[str]) -> tuple[dict, float, int]:
-    """Run this script as a child; returns (its JSON result, outer wall seconds, peak RSS in KiB)."""
+class ChildFailed(RuntimeError):
+    pass
+
+
+SAMPLE_EVERY = 1.0  # seconds between samples of a child's memory (with its worker processes)
+
+
+def _tree_pss_kib(root: int) -> tuple[int, int]:
+    """Summed PSS (KiB) of process ``root`` and its descendants, and how many there are (Linux /proc).
+
+    ``ru_maxrss`` is the peak of the largest single process; a scan that forks workers holds
+    more than that in all, and their RSS would count pages they share once per process: PSS
+    splits shared pages among the processes that share them, so the sum is the real footprint.
+    """
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return 0, 0
+    for entry in entries:
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, count, stack = 0, 0, [root]
+    while stack:
+        pid = stack.pop()
+        stack += children.get(pid, [])
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+                for line in f:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1])
+                        count += 1
+                        break
+        except (OSError, ValueError):
+            continue
+    return total, count
+
+
+def _run_child(
+    args: list[str], *, max_memory_gb: float | None = None, timeout: float | None = None
+) -> tuple[dict, float, int, float]:
+    """Run this script as a child; returns (its JSON result, outer wall seconds, peak RSS in KiB, CPU seconds).
+
+    The rusage is that of this one child (``os.wait4``), not the running maximum over all
+    children that ``getrusage(RUSAGE_CHILDREN)`` gives. ``max_memory_gb`` caps the child's
+    address space (RLIMIT_AS): past it the child fails with MemoryError. A child still running
+    after ``timeout`` seconds is stopped. Any failure raises ``ChildFailed`` saying what happened.
+    """
+    limit = int((max_memory_gb or MAX_MEMORY_GB) * 2**30)
+
+    def cap() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
+        err = Path(tmp) / "stderr.txt"
         t = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *args, str(out)], stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
+        timed_out = False
+        with open(err, "wb") as err_file:
+            proc = subprocess.Popen(
+                [sys.executable, str(Path(__file__).resolve()), *args, str(out)],
+                stdin=subprocess.DEVNULL, stderr=err_file, preexec_fn=cap,
+            )
+            peak_pss, peak_procs, next_sample = 0, 0, 0.0
+            while True:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                now = time.perf_counter() - t
+                if timeout and now > timeout:
+                    timed_out = True
+                    proc.kill()
+                    _, status, usage = os.wait4(proc.pid, 0)
+                    break
+                if now >= next_sample:
+                    pss, procs = _tree_pss_kib(proc.pid)
+                    peak_pss, peak_procs = max(peak_pss, pss), max(peak_procs, procs)
+                    next_sample = now + SAMPLE_EVERY
+                time.sleep(0.05)
         wall = time.perf_counter() - t
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            raise RuntimeError(f"child {' '.join(args)} exited with {proc.returncode}")
-        return json.loads(out.read_text(encoding="utf-8")), wall, usage.ru_maxrss  # KiB on Linux
+        tree = {"peak_tree_pss_mb": round(peak_pss / 1024, 1) if peak_pss else None, "max_processes": peak_procs}
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        if code != 0 or not out.exists():
+            tail = err.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:] or ["(no output)"]
+            stages = Path(str(out) + ".stages")
+            where = ""
+            if stages.exists():
+                stage, started = max(json.loads(stages.read_text(encoding="utf-8")).items(), key=lambda kv: kv[1])
+                where = f" in stage {stage} (from {started:.0f} s)"
+            if timed_out:
+                how = f"stopped at the {timeout:.0f} s timeout"
+            elif code < 0:
+                how = f"killed by {signal.Signals(-code).name} from outside this run after {wall:.0f} s"
+            else:
+                how = f"exit code {code} after {wall:.0f} s"
+            pss = f", its processes' PSS {peak_pss / 1024:,.0f} MB" if peak_pss else ""
+            raise ChildFailed(
+                f"{how}{where}, peak RSS {usage.ru_maxrss / 1024:,.0f} MB{pss} (memory cap {limit / 2**30:.3g} GiB)"
+                + ("" if timed_out or code < 0 else f": {tail[0]}")
+            )
+        cpu = usage.ru_utime + usage.ru_stime
+        result = json.loads(out.read_text(encoding="utf-8"))
+        result["_tree"] = tree
+        return result, wall, usage.ru_maxrss, cpu  # ru_maxrss: KiB on Linux
 
 
 def _child_scan(folder: str, out: str) -> None:
@@ -199,9 +327,12 @@ def _child_scan(folder: str, out: str) -> None:
     stages: dict[str, float] = {}
     t0 = time.perf_counter()
 
+    progress_file = Path(out + ".stages")
+
     def progress(stage: str, done: int, total: int) -> None:
         if stage not in stages:
             stages[stage] = time.perf_counter() - t0
+            progress_file.write_text(json.dumps(stages), encoding="utf-8")  # read if the scan fails
 
     report = dedup.scan(folder, progress=progress)
     seconds = time.perf_counter() - t0
@@ -248,6 +379,13 @@ def _covered(span: list[int], ranges: list[tuple[int, int]]) -> float:
     return covered / max(1, e - s)
 
 
+def _by_language(pairs) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for p in pairs:
+        out[p.get("lang", "?")] = out.get(p.get("lang", "?"), 0) + 1
+    return out
+
+
 def dedup_recall(truth: dict, pairs: list) -> dict:
     found = {}
     for a, b, relation, passages in pairs:
@@ -266,12 +404,14 @@ def dedup_recall(truth: dict, pairs: list) -> dict:
             "planted": len(near),
             "found": sum(f is not None for f in near_found),
             "as_near_duplicate": sum(f is not None and f[0] in ("near_duplicate", "exact") for f in near_found),
+            "missed_by_language": _by_language(p for p, f in zip(near, near_found) if f is None),
         },
         "partial": {
             "planted": len(part),
             "found": sum(f is not None for _, f in part_found),
             "as_partial": sum(f is not None and f[0] == "partial" for _, f in part_found),
             "mean_passage_coverage": round(sum(coverage) / len(coverage), 4) if coverage else None,
+            "missed_by_language": _by_language(p for p, f in part_found if f is None),
         },
         "unplanted_pairs": sum(1 for a, b, _, _ in pairs if (a, b) not in planted),
         "pairs_reported": len(pairs),
@@ -293,8 +433,20 @@ def naive_recall(truth: dict, docs: list[str], pairs: list) -> dict:
 # --------------------------------------------------------------------------- one size
 
 
-def measure(folder: Path, *, sign_sample: int = SIGN_SAMPLE, naive_sample: int = NAIVE_SAMPLE, log=print) -> dict:
-    """All figures for one corpus folder (made by make_scale_corpus.py)."""
+def measure(
+    folder: Path,
+    *,
+    sign_sample: int = SIGN_SAMPLE,
+    naive_sample: int = NAIVE_SAMPLE,
+    repeats: int = REPEATS,
+    max_memory_gb: float | None = None,
+    timeout: float | None = None,
+    log=print,
+) -> dict:
+    """All figures for one corpus folder (made by make_scale_corpus.py).
+
+    ``timeout`` stops dedup's scan after that many seconds (reported as failed).
+    """
     folder = Path(folder)
     truth = load_truth(folder)
     all_docs = list_docs(folder)
@@ -302,61 +454,84 @@ def measure(folder: Path, *, sign_sample: int = SIGN_SAMPLE, naive_sample: int =
     nbytes = sum((folder / d).stat().st_size for d in all_docs)
     naive_docs = sample(folder, truth, naive_sample)
     sign_docs = naive_docs if len(naive_docs) <= sign_sample else sample(folder, truth, sign_sample, seed=1)
+    result: dict = {"n": n, "mb": round(nbytes / 1e6, 2)}
 
     log(f"[{n:,}] signature stage (naive on {len(sign_docs):,} documents) ...")
-    sig = signature_stage(folder, sign_docs, all_docs)
+    result["signature"] = signature_stage(folder, sign_docs, all_docs, repeats=repeats)
 
     log(f"[{n:,}] dedup scan of {n:,} documents (child process) ...")
-    scan, outer, rss = _run_child(["--child-scan", str(folder)])
-    stages = scan["stage_starts"]
-    order = sorted(stages, key=stages.get)
-    stage_seconds = {s: round((stages[order[k + 1]] if k + 1 < len(order) else scan["seconds"]) - stages[s], 3) for k, s in enumerate(order)}
-    dedup_scan = {
-        **_rate(scan["seconds"], n, nbytes),
-        "process_seconds": round(outer, 3),
-        "peak_rss_mb": round(rss / 1024, 1),
-        "stage_seconds": stage_seconds,  # "align" runs to the end: it includes boilerplate and classification
-        "skipped": scan["skipped"],
-    }
+    load_before = _load()
+    try:
+        scan, outer, rss, cpu = _run_child(["--child-scan", str(folder)], max_memory_gb=max_memory_gb, timeout=timeout)
+    except ChildFailed as exc:
+        log(f"[{n:,}] dedup scan failed: {exc}")
+        result["dedup_scan"] = {"failed": str(exc), "docs": n, "load_before_after": [load_before, _load()]}
+        scan = None
+    else:
+        stages = scan["stage_starts"]
+        order = sorted(stages, key=stages.get)
+        ends = [stages[s] for s in order[1:]] + [scan["seconds"]]
+        result["dedup_scan"] = {
+            **_rate(scan["seconds"], n, nbytes),
+            "process_seconds": round(outer, 3),
+            "process_cpu_seconds": round(cpu, 3),
+            "load_before_after": [load_before, _load()],
+            "peak_rss_mb": round(rss / 1024, 1),  # the largest single process (the scan or one of its workers)
+            **scan["_tree"],  # summed PSS of the scan and its worker processes, sampled every second
+            # time from each stage's first progress call to the next one's; "align" runs to the
+            # end of the scan, so it includes boilerplate and classification
+            "stage_seconds": {s: round(e - stages[s], 3) for s, e in zip(order, ends)},
+            "skipped": scan["skipped"],
+        }
 
     log(f"[{n:,}] naive scan of {len(naive_docs):,} documents (child process) ...")
+    k = len(naive_docs)
     with tempfile.TemporaryDirectory() as tmp:
         docs_json = Path(tmp) / "docs.json"
         docs_json.write_text(json.dumps(naive_docs), encoding="utf-8")
-        naive, n_outer, n_rss = _run_child(["--child-naive", str(folder), str(docs_json)])
-    naive_bytes = sum((folder / d).stat().st_size for d in naive_docs)
-    k = len(naive_docs)
-    naive_scan = {
-        **_rate(naive["seconds"], k, naive_bytes),
-        "sampled": k < n,
-        "process_seconds": round(n_outer, 3),
-        "peak_rss_mb": round(n_rss / 1024, 1),
-        "stage_seconds": {s: round(v, 3) for s, v in naive["timings"].items() if s != "candidates"},
-        "candidates": naive["timings"]["candidates"],
-        "extrapolated_seconds": round(naive["seconds"] * n / k, 1),
-        "recall": naive_recall(truth, naive_docs, naive["pairs"]),
-    }
-    return {
-        "n": n,
-        "mb": round(nbytes / 1e6, 2),
-        "signature": sig,
-        "dedup_scan": dedup_scan,
-        "naive_scan": naive_scan,
-        "scan_speedup": round(naive_scan["extrapolated_seconds"] / scan["seconds"], 1) if scan["seconds"] else None,
-        "recall": dedup_recall(truth, scan["pairs"]),
-    }
+        load_before = _load()
+        try:
+            naive, n_outer, n_rss, n_cpu = _run_child(["--child-naive", str(folder), str(docs_json)], max_memory_gb=max_memory_gb)
+        except ChildFailed as exc:
+            log(f"[{n:,}] naive scan failed: {exc}")
+            result["naive_scan"] = {"failed": str(exc), "docs": k, "load_before_after": [load_before, _load()]}
+            naive = None
+    if naive is not None:
+        naive_bytes = sum((folder / d).stat().st_size for d in naive_docs)
+        result["naive_scan"] = {
+            **_rate(naive["seconds"], k, naive_bytes),
+            "sampled": k < n,
+            "process_seconds": round(n_outer, 3),
+            "process_cpu_seconds": round(n_cpu, 3),
+            "load_before_after": [load_before, _load()],
+            "peak_rss_mb": round(n_rss / 1024, 1),
+            **naive["_tree"],
+            "stage_seconds": {s: round(v, 3) for s, v in naive["timings"].items() if s != "candidates"},
+            "candidates": naive["timings"]["candidates"],
+            "extrapolated_seconds": round(naive["seconds"] * n / k, 1),
+            "recall": naive_recall(truth, naive_docs, naive["pairs"]),
+        }
+    result["scan_speedup"] = (
+        round(result["naive_scan"]["extrapolated_seconds"] / scan["seconds"], 1) if scan and naive and scan["seconds"] else None
+    )
+    result["recall"] = dedup_recall(truth, scan["pairs"]) if scan else None
+    return result
 
 
 def growth(results: list[dict]) -> list[dict]:
+    """Scan time ratios between successive sizes, against linear, N·log N and quadratic growth."""
     out = []
-    for r1, r2 in zip(results, results[1:]):
+    ok = [r for r in results if "failed" not in r["dedup_scan"]]
+    for r1, r2 in zip(ok, ok[1:]):
         n1, n2 = r1["n"], r2["n"]
         t1, t2 = r1["dedup_scan"]["seconds"], r2["dedup_scan"]["seconds"]
+        c1, c2 = r1["dedup_scan"]["process_cpu_seconds"], r2["dedup_scan"]["process_cpu_seconds"]
         out.append(
             {
                 "from": n1,
                 "to": n2,
                 "time_ratio": round(t2 / t1, 2),
+                "cpu_time_ratio": round(c2 / c1, 2) if c1 else None,
                 "linear": round(n2 / n1, 2),
                 "n_log_n": round(n2 / n1 * math.log(n2) / math.log(n1), 2),
                 "quadratic": round((n2 / n1) ** 2, 1),
@@ -398,78 +573,142 @@ def machine() -> dict:
 # --------------------------------------------------------------------------- table
 
 
+def _x(value) -> str:
+    return "—" if value is None else f"{value}×"
+
+
 def table(result: dict) -> str:
+    """The figures as a plain-text table."""
     m = result["machine"]
+    sizes = result["sizes"]
     lines = [
-        f"machine: {m['cpu']}, nproc {m['nproc']}, {m['memory_gib']} GiB; Python {m['python']}, numpy {m['numpy']}, "
-        f"datasketch {m['datasketch']}, rapidfuzz {m['rapidfuzz']}; {m['date']}",
+        f"machine: {m['cpu']}, nproc {m['nproc']}, {m['memory_gib']} GiB; Python {m['python']}, numpy {m['numpy']},"
+        f" datasketch {m['datasketch']}, rapidfuzz {m['rapidfuzz']}; {m['date']}",
         "",
-        "signature stage: shingles + MinHash (num_perm 128), both from the same dedup.normalize tokens, same sample documents;",
-        "  naive = MinHash.update per shingle (sha1); 'w/o norm.' leaves the shared normalize time out; 'vs batch' = naive update_batch",
-        f"{'N':>8} {'sample':>7} | {'dedup docs/s':>12} {'MB/s':>6} | {'naive docs/s':>12} {'MB/s':>6} | {'speed-up':>8}"
-        f" {'w/o norm.':>9} {'vs batch':>8} | {'dedup on all N: docs/s':>22} {'MB/s':>6}",
+        "signature stage: shingles + MinHash (num_perm 128) from the same dedup.normalize tokens, on the same sample",
+        "documents (best of repeats); naive = MinHash.update per shingle (SHA-1); 'w/o norm.' leaves the shared",
+        "normalize time out of both; 'vs batch' = against naive MinHash.update_batch",
+        f"{'N':>8} {'sample':>6} | {'dedup docs/s':>12} {'MB/s':>6} | {'naive docs/s':>12} {'MB/s':>6} | {'speed-up':>8}"
+        f" {'w/o norm.':>9} {'vs batch':>8} | {'dedup, all N: docs/s':>20} {'MB/s':>6}",
     ]
-    for r in result["sizes"]:
+    for r in sizes:
         s = r["signature"]
         lines.append(
-            f"{r['n']:>8,} {s['sample_docs']:>7,} | {s['dedup']['docs_per_s']:>12,.0f} {s['dedup']['mb_per_s']:>6.2f} |"
+            f"{r['n']:>8,} {s['sample_docs']:>6,} | {s['dedup']['docs_per_s']:>12,.0f} {s['dedup']['mb_per_s']:>6.2f} |"
             f" {s['naive_update']['docs_per_s']:>12,.1f} {s['naive_update']['mb_per_s']:>6.3f} |"
-            f" {str(s['speedup']) + '×':>8} {str(s['speedup_without_normalize']) + '×':>9} {str(s['speedup_vs_update_batch']) + '×':>8} |"
-            f" {s['dedup_all']['docs_per_s']:>22,.0f} {s['dedup_all']['mb_per_s']:>6.2f}"
+            f" {_x(s['speedup']):>8} {_x(s['speedup_without_normalize']):>9} {_x(s['speedup_vs_update_batch']):>8} |"
+            f" {s['dedup_all']['docs_per_s']:>20,.0f} {s['dedup_all']['mb_per_s']:>6.2f}"
         )
+
     lines += [
         "",
-        "whole scan (dedup: all N documents in a child process; naive: read + MinHash.update + MinHashLSH(0.4) +",
-        "partial_ratio_alignment per candidate, on a sample with the corpus's share of planted pairs, extrapolated linearly)",
-        f"{'N':>8} {'MB':>7} {'dedup s':>9} {'docs/s':>8} {'MB/s':>6} {'peak RSS':>9} | {'naive sample':>12} {'s':>7}"
-        f" {'docs/s':>7} {'MB/s':>6} {'RSS':>6} {'cand.':>6} {'est. s @N':>10} | {'speed-up':>8}",
+        "whole scan: dedup.scan of all N documents in a child process. CPU s includes its worker processes;",
+        "peak RSS = ru_maxrss, the largest single process; PSS = peak of the summed PSS of the scan and its",
+        "workers (sampled every second; shared pages counted once); procs = most processes seen at once",
+        f"{'N':>8} {'MB':>6} | {'wall s':>8} {'CPU s':>8} {'docs/s':>8} {'MB/s':>6} {'peak RSS MB':>11} {'PSS MB':>7}"
+        f" {'procs':>5} | {'read':>5} {'sign':>6} {'cand.':>6} {'align+':>7}  (stage s)",
     ]
-    for r in result["sizes"]:
-        d, nv = r["dedup_scan"], r["naive_scan"]
+    for r in sizes:
+        d = r["dedup_scan"]
+        if "failed" in d:
+            lines.append(f"{r['n']:>8,} {r['mb']:>6.1f} | failed: {d['failed']}")
+            continue
+        st = d["stage_seconds"]
         lines.append(
-            f"{r['n']:>8,} {r['mb']:>7.1f} {d['seconds']:>9.1f} {d['docs_per_s']:>8.1f} {d['mb_per_s']:>6.3f}"
-            f" {d['peak_rss_mb']:>6.0f} MB | {nv['docs']:>12,} {nv['seconds']:>7.1f} {nv['docs_per_s']:>7.2f}"
-            f" {nv['mb_per_s']:>6.3f} {nv['peak_rss_mb']:>3.0f}MB {nv['candidates']:>6} {nv['extrapolated_seconds']:>10.1f}"
-            f" | {r['scan_speedup']:>7}×"
+            f"{r['n']:>8,} {r['mb']:>6.1f} | {d['seconds']:>8.1f} {d['process_cpu_seconds']:>8.1f} {d['docs_per_s']:>8.1f}"
+            f" {d['mb_per_s']:>6.3f} {d['peak_rss_mb']:>11,.0f} {d.get('peak_tree_pss_mb') or 0:>7,.0f}"
+            f" {d.get('max_processes', 0):>5} | {st.get('read', 0):>5.1f} {st.get('sign', 0):>6.1f}"
+            f" {st.get('candidates', 0):>6.1f} {st.get('align', 0):>7.1f}"
         )
-    lines += ["", "dedup scan stages (s): " + "; ".join(
-        f"N={r['n']:,}: " + ", ".join(f"{k} {v:.1f}" for k, v in r["dedup_scan"]["stage_seconds"].items()) for r in result["sizes"]
-    ) + "  (align includes boilerplate + classify)"]
-    lines += ["naive scan stages (s): " + "; ".join(
-        f"N={r['n']:,} (sample {r['naive_scan']['docs']:,}): " + ", ".join(f"{k} {v:.1f}" for k, v in r["naive_scan"]["stage_seconds"].items())
-        for r in result["sizes"]
-    )]
+    lines += [
+        "  (align+ runs from the first alignment to the end: it includes boilerplate and classification)",
+        "",
+        "naive whole scan: read + MinHash.update signatures + MinHashLSH(0.4) insert/query + partial_ratio_alignment",
+        "per candidate, on a sample holding the corpus's share of planted pairs; 'est. s @N' = linear extrapolation",
+        f"{'N':>8} {'sample':>6} | {'wall s':>7} {'docs/s':>7} {'MB/s':>6} {'RSS MB':>6} {'cand.':>5} |"
+        f" {'sig.':>5} {'lsh':>5} {'align':>6} | {'est. s @N':>9} | {'dedup speed-up':>14}",
+    ]
+    for r in sizes:
+        nv = r["naive_scan"]
+        if "failed" in nv:
+            lines.append(f"{r['n']:>8,} {nv['docs']:>6,} | failed: {nv['failed']}")
+            continue
+        st = nv["stage_seconds"]
+        lines.append(
+            f"{r['n']:>8,} {nv['docs']:>6,} | {nv['seconds']:>7.1f} {nv['docs_per_s']:>7.2f} {nv['mb_per_s']:>6.3f}"
+            f" {nv['peak_rss_mb']:>6.0f} {nv['candidates']:>5} | {st['signatures']:>5.1f} {st['lsh']:>5.1f} {st['align']:>6.1f} |"
+            f" {nv['extrapolated_seconds']:>9.1f} | {_x(r['scan_speedup']):>14}"
+        )
+    lines += ["", "1-min load average before/after each part (other work on the machine slows the wall-clock figures):"]
+    for r in sizes:
+        lines.append(
+            f"  N={r['n']:,}: signature {r['signature']['load_before_after']}, dedup scan"
+            f" {r['dedup_scan']['load_before_after']}, naive scan {r['naive_scan']['load_before_after']}"
+        )
+
     lines += [
         "",
-        "recall of the planted pairs",
-        f"{'N':>8} {'near-dup found':>15} {'as near-dup':>12} {'partial found':>14} {'as partial':>11} {'passage cov.':>13}"
-        f" {'unplanted pairs':>16} | {'naive: near-dup cand.':>21} {'partial cand.':>14} {'unplanted cand.':>16}",
+        "recall of the planted pairs (dedup on all N; naive: pairs that became LSH candidates, on its sample)",
+        f"{'N':>8} | {'near-dup':>11} {'as near-dup':>11} | {'partial':>11} {'as partial':>10} {'span cov.':>9} |"
+        f" {'unplanted':>9} | {'naive near-dup':>14} {'partial':>9} {'unplanted':>9}",
     ]
-    for r in result["sizes"]:
-        rc, nr = r["recall"], r["naive_scan"]["recall"]
-        nd, pa = rc["near_duplicate"], rc["partial"]
-        lines.append(
-            f"{r['n']:>8,} {nd['found']:>7}/{nd['planted']:<7} {nd['as_near_duplicate']:>12} {pa['found']:>6}/{pa['planted']:<7}"
-            f" {pa['as_partial']:>11} {pa['mean_passage_coverage'] or 0:>13.3f} {rc['unplanted_pairs']:>16} |"
-            f" {nr['near_duplicate']['candidates']:>12}/{nr['near_duplicate']['planted']:<8}"
-            f" {nr['partial']['candidates']:>6}/{nr['partial']['planted']:<7} {nr['unplanted_candidates']:>16}"
-        )
+    for r in sizes:
+        rc, nr = r["recall"], r["naive_scan"].get("recall")
+        left = f"{r['n']:>8,} | "
+        if rc is None:
+            left += f"{'—':>11} {'—':>11} | {'—':>11} {'—':>10} {'—':>9} | {'—':>9} |"
+        else:
+            nd, pa = rc["near_duplicate"], rc["partial"]
+            left += (
+                f"{nd['found']:>5}/{nd['planted']:<5} {nd['as_near_duplicate']:>11} | {pa['found']:>5}/{pa['planted']:<5}"
+                f" {pa['as_partial']:>10} {pa['mean_passage_coverage'] or 0:>9.3f} | {rc['unplanted_pairs']:>9} |"
+            )
+        if nr is None:
+            left += f" {'—':>14} {'—':>9} {'—':>9}"
+        else:
+            left += (
+                f" {nr['near_duplicate']['candidates']:>7}/{nr['near_duplicate']['planted']:<6}"
+                f" {nr['partial']['candidates']:>4}/{nr['partial']['planted']:<4} {nr['unplanted_candidates']:>9}"
+            )
+        lines.append(left)
+    lines.append("  (span cov.: mean share of each planted passage covered by dedup's passages)")
+    missed = [
+        f"N={r['n']:,}: near-dup {r['recall']['near_duplicate'].get('missed_by_language', {})},"
+        f" partial {r['recall']['partial'].get('missed_by_language', {})}"
+        for r in sizes if r["recall"]
+    ]
+    if missed:
+        lines.append("  missed by language: " + "; ".join(missed))
     if result["growth"]:
         lines += ["", "growth of dedup's scan time"]
         for g in result["growth"]:
             lines.append(
-                f"  {g['from']:,} → {g['to']:,}: t ratio {g['time_ratio']}  (linear {g['linear']}, N·log N {g['n_log_n']},"
-                f" quadratic {g['quadratic']})"
+                f"  {g['from']:,} → {g['to']:,}: wall-time ratio {g['time_ratio']}, CPU-time ratio {g['cpu_time_ratio']};"
+                f" linear {g['linear']}, N·log N {g['n_log_n']}, quadratic {g['quadratic']}"
             )
     return "\n".join(lines)
 
 
-def run(sizes: list[int], *, seed: int = 1, data: Path | None = None, work: Path = WORK, sign_sample: int = SIGN_SAMPLE,
-        naive_sample: int = NAIVE_SAMPLE, log=print) -> dict:
+def run(
+    sizes: list[int],
+    *,
+    seed: int = 1,
+    data: Path | None = None,
+    work: Path = WORK,
+    sign_sample: int = SIGN_SAMPLE,
+    naive_sample: int = NAIVE_SAMPLE,
+    repeats: int = REPEATS,
+    max_memory_gb: float | None = None,
+    timeout: float | None = None,
+    log=print,
+) -> dict:
     results = []
     for n in sizes:
         folder = corpus(n, seed=seed, data=data, work=work, log=log)
-        results.append(measure(folder, sign_sample=sign_sample, naive_sample=naive_sample, log=log))
+        results.append(
+            measure(folder, sign_sample=sign_sample, naive_sample=naive_sample, repeats=repeats, max_memory_gb=max_memory_gb,
+                    timeout=timeout, log=log)
+        )
     return {"machine": machine(), "sizes": results, "growth": growth(results)}
 
 
@@ -483,17 +722,23 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sizes", default="1000,10000", help="comma-separated corpus sizes (default 1000,10000)")
     ap.add_argument("--with-100k", action="store_true", help="also measure 100,000 documents")
     ap.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    ap.add_argument("--work", type=Path, default=WORK, help="where the corpora are made or reused (default benchmarks/_work)")
     ap.add_argument("--save", type=Path, default=None, help="also write the JSON figures to this file")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", type=Path, default=None, help="shared data folder (default ../shared/data)")
     ap.add_argument("--sign-sample", type=int, default=SIGN_SAMPLE, help=f"documents for the naive signature timing ({SIGN_SAMPLE})")
     ap.add_argument("--naive-sample", type=int, default=NAIVE_SAMPLE, help=f"documents for the naive whole scan ({NAIVE_SAMPLE})")
+    ap.add_argument("--repeats", type=int, default=REPEATS, help=f"signature-stage sample timings: best of ({REPEATS})")
+    ap.add_argument("--max-memory-gb", type=float, default=MAX_MEMORY_GB,
+                    help=f"address-space cap of the child scans (default {MAX_MEMORY_GB}, 70%% of RAM)")
+    ap.add_argument("--timeout", type=float, default=None, help="stop dedup's scan of one size after this many seconds")
     args = ap.parse_args(argv)
     sizes = sorted({int(x.replace("_", "")) for x in args.sizes.split(",") if x.strip()})
     if args.with_100k and 100_000 not in sizes:
         sizes.append(100_000)
     log = (lambda msg: print(msg, file=sys.stderr, flush=True))
-    result = run(sizes, seed=args.seed, data=args.data, sign_sample=args.sign_sample, naive_sample=args.naive_sample, log=log)
+    result = run(sizes, seed=args.seed, data=args.data, work=args.work, sign_sample=args.sign_sample, naive_sample=args.naive_sample,
+                 repeats=args.repeats, max_memory_gb=args.max_memory_gb, timeout=args.timeout, log=log)
     if args.save:
         args.save.write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(json.dumps(result, indent=1) if args.json else table(result))
