@@ -345,8 +345,13 @@ def _boilerplate(docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig
     boilerplate, but page furniture on pages of different speeches is.
     """
     long_config = replace(config.sign, **BOILERPLATE_NGRAM)
-    longs = [sign(d.norm, long_config) for d in docs]
-    uniques = [np.unique(x.hashes) for x in longs]
+    uniques, edges = [], []  # per document: distinct long-shingle hashes, and those at an edge
+    for d in docs:
+        x = sign(d.norm, long_config)
+        n, pos = len(x.norm), x.positions
+        at_edge = (pos < EDGE * n) | (pos + x.lengths > (1 - EDGE) * n)
+        uniques.append(np.unique(x.hashes))
+        edges.append(np.unique(x.hashes[at_edge]))
     min_docs = config.min_docs_boilerplate
     values, counts = shingle_document_frequency(uniques)
     common, common_df = values[counts >= min_docs], counts[counts >= min_docs]
@@ -354,19 +359,17 @@ def _boilerplate(docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig
     candidates = common[groups >= min_docs]
     frequent = common[groups >= max(min_docs, FREQUENT * len(set(labels)))]
     # how many documents hold each candidate at an edge
-    edge_hashes = []
-    for x in longs:
-        n = len(x.norm)
-        pos, lengths = x.positions, x.lengths
-        at_edge = (pos < EDGE * n) | (pos + lengths > (1 - EDGE) * n)
-        h = x.hashes[at_edge]
-        edge_hashes.append(h[member(h, candidates)])
-    edge_values, edge_counts = shingle_document_frequency(edge_hashes)
+    edge_values, edge_counts = shingle_document_frequency([h[member(h, candidates)] for h in edges])
+    del edges
     df = common_df[np.searchsorted(common, edge_values)] if len(edge_values) else edge_counts
     at_edges = edge_values[edge_counts * 2 >= df]
     boiler = np.union1d(frequent, at_edges)
     out = []
-    for x in longs:
+    for d, u in zip(docs, uniques):
+        if not member(u, boiler).any():  # most documents hold no boilerplate: no second pass
+            out.append(np.zeros(len(d.norm), dtype=bool))
+            continue
+        x = sign(d.norm, long_config)
         flags = member(x.hashes, boiler)
         pos = x.positions[flags]
         ranges = np.stack([pos, pos + x.lengths[flags]], axis=1)
