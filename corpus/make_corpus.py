@@ -815,6 +815,19 @@ def check_originals_distinct(originals: dict[str, Original]) -> None:
 Docs = dict[str, tuple[T, str, OffsetMap, str]]  # path -> (intended text, text read back, offset map, lang)
 
 
+def warn_if_broken_readable(out: Path) -> None:
+    """The files of ``broken/`` must not be readable: say so on stderr if one is."""
+    from dedup.ingest import read_document
+
+    for rel in BROKEN:
+        try:
+            read_document(out / rel, relpath=rel)
+        except Exception:  # noqa: BLE001 (IngestError expected)
+            pass
+        else:
+            print(f"warning: {rel} is readable", file=sys.stderr)
+
+
 def read_back(out: Path, originals: dict[str, Original], planted: list[Planted]) -> Docs:
     """Every document: intended tracked text, text read back by ``read_document``, offset map, language."""
     from dedup.ingest import read_document
@@ -904,8 +917,6 @@ def check_passages(cases: list[dict], docs: Docs, ratio: Callable[[dict], float]
 
 
 def build(out: Path) -> dict:
-    from dedup.ingest import read_document
-
     originals = load_originals(HERE)
     check_originals_distinct(originals)
     out.mkdir(parents=True, exist_ok=True)
@@ -928,13 +939,7 @@ def build(out: Path) -> dict:
         (out / rel).write_bytes(data)
 
     docs = read_back(out, originals, planted)
-    for rel in BROKEN:
-        try:
-            read_document(out / rel, relpath=rel)
-        except Exception:  # noqa: BLE001 (IngestError expected)
-            pass
-        else:
-            print(f"warning: {rel} is readable", file=sys.stderr)
+    warn_if_broken_readable(out)
 
     cases = truth_cases(originals, planted, docs)
 
