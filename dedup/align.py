@@ -20,7 +20,7 @@ from rapidfuzz.distance import Indel, Levenshtein
 
 from dedup.candidates import member
 from dedup.config import AlignConfig
-from dedup.normalize import Normalized
+from dedup.normalize import Normalized, sentences
 from dedup.sign import Signed, bag_features
 
 
@@ -61,8 +61,7 @@ def shingle_index(signed: Signed, *, max_repeats: int = 8) -> ShingleIndex:
     norm = signed.norm
     n = len(norm)
     breaks = norm.breaks if norm.breaks is not None else np.zeros(n, dtype=bool)
-    sentence = np.concatenate([[0], np.cumsum(breaks[:-1])]).astype(np.int64) if n else np.zeros(0, np.int64)
-    sentence_starts = np.concatenate([[0], np.nonzero(breaks[:-1])[0] + 1, [n]]).astype(np.int64) if n else np.zeros(1, np.int64)
+    sentence, sentence_starts = sentences(breaks)
     features = bag_features(norm)
     sets, sizes = _sentence_sets(features, sentence, len(sentence_starts) - 1)
     return ShingleIndex(

@@ -17,7 +17,7 @@ import numpy as np
 
 from dedup.align import TokenSpan, opcodes
 from dedup.models import Document
-from dedup.normalize import Normalized
+from dedup.normalize import Normalized, runs
 
 _DATE_RE = re.compile(
     r"\d{2,4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?|[一二〇○零]{4}年|"
@@ -88,30 +88,26 @@ def _header_note(sides) -> tuple[str | None, list[np.ndarray]]:
     return (f"{head}: {what}" if what else head), rest
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.nonzero(edges == 1)[0].tolist(), np.nonzero(edges == -1)[0].tolist()))
-
-
 def _extra_text_note(name: str, norm: Normalized, miss: np.ndarray, boiler: np.ndarray) -> str | None:
     """Where the text of one side that the other lacks sits: before, after, or inside."""
-    runs = _runs(miss)
-    if not runs:
+    starts, ends = runs(miss)
+    gaps = list(zip(starts.tolist(), ends.tolist()))
+    if not gaps:
         return None
 
     def chars(run):
         return int(norm.ends[run[1] - 1] - norm.starts[run[0]])
 
     parts = []
-    if runs[0][0] == 0:
-        parts.append(f"{chars(runs[0])} before the shared text")
-        runs = runs[1:]
+    if gaps[0][0] == 0:
+        parts.append(f"{chars(gaps[0])} before the shared text")
+        gaps = gaps[1:]
     tail = None
-    if runs and runs[-1][1] == len(norm):
-        tail = f"{chars(runs[-1])} after it"
-        runs = runs[:-1]
-    if runs:
-        parts.append(f"{sum(chars(r) for r in runs)} inside it in {len(runs)} place{'s' if len(runs) > 1 else ''}")
+    if gaps and gaps[-1][1] == len(norm):
+        tail = f"{chars(gaps[-1])} after it"
+        gaps = gaps[:-1]
+    if gaps:
+        parts.append(f"{sum(chars(r) for r in gaps)} inside it in {len(gaps)} place{'s' if len(gaps) > 1 else ''}")
     if tail:
         parts.append(tail)
     total = int(miss.sum())

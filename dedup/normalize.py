@@ -193,7 +193,8 @@ def _char_classes() -> np.ndarray:
     return table
 
 
-def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends (exclusive) of the runs of True in a boolean array."""
     edges = np.diff(np.concatenate([[0], mask.view(np.int8), [0]]))
     return np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
 
@@ -206,7 +207,7 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     classes = _char_classes()[cps] if len(cps) else np.zeros(0, dtype=np.uint8)
 
     cjk_pos = np.nonzero(classes == _CJK)[0]
-    word_starts, word_ends = _runs(classes == _WORD)
+    word_starts, word_ends = runs(classes == _WORD)
     if markers:
         inside = np.zeros(len(cps) + 1, dtype=np.int64)
         for ms, me in markers:
@@ -267,6 +268,16 @@ _SENTENCE_END_RE = re.compile(r"[。！？!?；;.…]|\n[ \t\r\u3000]*\n")
 MAX_SENTENCE = 80  # tokens; longer runs without punctuation are cut
 
 
+def sentences(breaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sentence number of each token, and the first token of each sentence plus ``len(breaks)`` at the end."""
+    n = len(breaks)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    number = np.concatenate([[0], np.cumsum(breaks[:-1])]).astype(np.int64)
+    first = np.concatenate([[0], np.nonzero(breaks[:-1])[0] + 1, [n]]).astype(np.int64)
+    return number, first
+
+
 def sentence_breaks(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """For each token, whether a sentence ends after it (punctuation or a blank line in the gap)."""
     n = len(starts)
@@ -280,8 +291,7 @@ def sentence_breaks(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarr
         breaks[token[ok]] = True
     breaks[-1] = True
     # cut very long sentences
-    sentence = np.concatenate([[0], np.cumsum(breaks[:-1])])
-    first = np.concatenate([[0], np.nonzero(breaks[:-1])[0] + 1])
+    sentence, first = sentences(breaks)
     offset = np.arange(n) - first[sentence]
     breaks |= (offset % MAX_SENTENCE) == MAX_SENTENCE - 1
     return breaks

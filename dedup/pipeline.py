@@ -25,7 +25,7 @@ from dedup.candidates import (
 from dedup.config import ScanConfig
 from dedup.explain import covered_mask, describe
 from dedup.models import Document, DocumentEntry, Pair, Passage, Report, Skipped
-from dedup.normalize import normalize
+from dedup.normalize import normalize, runs
 from dedup.sign import Signed, bag_signed, minhash_of, sign, window_minhashes, window_size
 
 #: progress(stage, done, total)
@@ -381,10 +381,8 @@ def _fill_slots(mask: np.ndarray, slot: int) -> np.ndarray:
     """Also mark short unmarked gaps between marked runs: the slots of a template (names, dates, file names)."""
     if not mask.any():
         return mask
-    edges = np.diff(np.concatenate([[1], mask.view(np.int8), [1]]))
-    gap_starts, gap_ends = np.nonzero(edges == -1)[0], np.nonzero(edges == 1)[0]
     out = mask.copy()
-    for s, e in zip(gap_starts.tolist(), gap_ends.tolist()):
+    for s, e in zip(*(x.tolist() for x in runs(~mask))):
         if 0 < s and e < len(mask) and e - s <= slot:
             out[s:e] = True
     return out
