@@ -94,3 +94,43 @@ class Report:
         for p in self.pairs:
             counts[p.relation] += 1
         return counts
+
+
+@dataclass(frozen=True)
+class CheckedDocument:
+    """One document checked against an archive index, the way thesis checkers report it.
+
+    ``sources`` are pairs with ``a`` = this document and ``b`` = an archive
+    document (its path as stored in the index); a source's ratio is its
+    ``a_coverage``. Sorted by that ratio, largest first.
+    """
+
+    path: str
+    chars: int
+    copy_ratio: float  # share of its text (boilerplate left out) found in the archive, all sources together
+    largest_source_ratio: float  # the largest share found in one archive document
+    sources: tuple[Pair, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Everything ``dedup check`` found: each checked document against the archive."""
+
+    index: str  # where the index is: a file path, or a redis:// address without password
+    archive: int  # documents in the archive
+    documents: tuple[DocumentEntry, ...]  # the files given to check, readable or skipped
+    checked: tuple[CheckedDocument, ...]
+    config: dict = field(default_factory=dict)
+
+    @property
+    def scanned(self) -> int:
+        return sum(1 for d in self.documents if d.status == "ok")
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for d in self.documents if d.status == "skipped")
+
+    @property
+    def pairs(self) -> tuple[Pair, ...]:
+        """Every (checked document, source) pair."""
+        return tuple(p for c in self.checked for p in c.sources)

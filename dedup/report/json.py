@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from dedup.models import DocumentEntry, Report
+from dedup.models import CheckReport, DocumentEntry, Pair, Report
 
 JSON_VERSION = 1
 
@@ -34,21 +34,52 @@ def report_to_dict(report: Report) -> dict:
             "pairs": report.pairs_by_relation(),
         },
         "documents": [_document(d) for d in report.documents],
-        "pairs": [
-            {
-                "a": p.a,
-                "b": p.b,
-                "relation": p.relation,
-                "similarity": p.similarity,
-                "a_coverage": p.a_coverage,
-                "b_coverage": p.b_coverage,
-                "differences": list(p.differences),
-                "passages": [asdict(x) for x in p.passages],
-            }
-            for p in report.pairs
-        ],
+        "pairs": [pair_to_dict(p) for p in report.pairs],
         "clusters": [list(c) for c in report.clusters],
     }
+
+
+def pair_to_dict(p: Pair) -> dict:
+    return {
+        "a": p.a,
+        "b": p.b,
+        "relation": p.relation,
+        "similarity": p.similarity,
+        "a_coverage": p.a_coverage,
+        "b_coverage": p.b_coverage,
+        "differences": list(p.differences),
+        "passages": [asdict(x) for x in p.passages],
+    }
+
+
+def check_to_dict(report: CheckReport) -> dict:
+    """A ``dedup check`` report as plain JSON-ready data (same version and pair format as ``scan``)."""
+    return {
+        "version": JSON_VERSION,
+        "kind": "check",
+        "index": report.index,
+        "summary": {
+            "archive": report.archive,
+            "documents": report.scanned,
+            "skipped": report.skipped,
+            "with_sources": sum(1 for c in report.checked if c.sources),
+        },
+        "documents": [_document(d) for d in report.documents],
+        "checked": [
+            {
+                "path": c.path,
+                "chars": c.chars,
+                "copy_ratio": c.copy_ratio,
+                "largest_source_ratio": c.largest_source_ratio,
+                "sources": [{"path": p.b, "ratio": p.a_coverage, **pair_to_dict(p)} for p in c.sources],
+            }
+            for c in report.checked
+        ],
+    }
+
+
+def check_to_json(report: CheckReport, *, indent: int | None = 2) -> str:
+    return json.dumps(check_to_dict(report), ensure_ascii=False, indent=indent)
 
 
 def report_to_json(report: Report, *, indent: int | None = 2) -> str:
