@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -9,15 +10,17 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dedup import ingest
 from dedup.config import ScanConfig
 from dedup.errors import DedupError, IngestError
 from dedup.normalize import normalize_text
-from dedup.pipeline import scan as run_scan
-from dedup.report.json import report_to_json
-from dedup.report.terminal import render
+from dedup import pipeline
+from dedup.report.json import check_to_json, report_to_json
+from dedup.report.terminal import render, render_check
 
 app = typer.Typer(
     help="Find near-duplicate speeches and copied passages in a folder of documents.",
@@ -40,7 +43,23 @@ class FailOn(str, Enum):
     partial = "partial"
 
 
-_STAGES = {"read": "Reading files", "sign": "Signing", "candidates": "Finding candidates", "align": "Aligning pairs"}
+_STAGES = {
+    "read": "Reading files",
+    "sign": "Signing",
+    "index": "Indexing",
+    "write": "Writing the index",
+    "candidates": "Finding candidates",
+    "align": "Aligning pairs",
+}
+
+IndexOption = Annotated[
+    str,
+    typer.Option(
+        "--index",
+        envvar="DEDUP_INDEX",
+        help="Archive index: a file (SQLite, created by 'dedup index build') or redis://host:port/db.",
+    ),
+]
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -67,19 +86,41 @@ def scan(
     show: Annotated[int, typer.Option(help="Pairs shown in detail in the terminal report.")] = 5,
     workers: Annotated[int, typer.Option(help="Processes for alignment (0: one per CPU core).")] = 0,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    index: Annotated[
+        Optional[str],
+        typer.Option(
+            "--index", envvar="DEDUP_INDEX", show_envvar=False,
+            help="Also compare the folder with this archive index (archive documents show as index:PATH).",
+        ),
+    ] = None,
 ) -> None:
     """Scan a folder for near-duplicate documents and copied passages."""
-    try:
-        config = ScanConfig(
-            min_passage=min_passage,
-            threshold=threshold,
-            include=tuple(include or ()),
-            exclude=tuple(exclude or ()),
-            include_hidden=hidden,
-            workers=workers,
-        )
-    except DedupError as err:
-        raise _fail(str(err)) from None
+    config = _config(
+        min_passage=min_passage,
+        threshold=threshold,
+        include=tuple(include or ()),
+        exclude=tuple(exclude or ()),
+        include_hidden=hidden,
+        workers=workers,
+    )
+    report = _run(lambda on_progress: pipeline.scan(folder, config=config, progress=on_progress, index=index), progress)
+
+    if format is Format.json:
+        sys.stdout.write(report_to_json(report) + "\n")
+    else:
+        archived = _archive_loader(index, config, [p.b for p in report.pairs if p.b.startswith(pipeline.ARCHIVE_PREFIX)])
+
+        def load_text(path: str) -> str:
+            if path.startswith(pipeline.ARCHIVE_PREFIX):
+                return archived(path[len(pipeline.ARCHIVE_PREFIX) :])
+            return ingest.read_document(folder / path, relpath=path).text
+
+        render(report, Console(), load_text=load_text, show=show)
+    _exit_on(fail_on, report.pairs)
+
+
+def _run(job, progress: bool):
+    """Run a library call with a progress bar on stderr (when it is a terminal); errors become exit code 2."""
     err_console = Console(stderr=True)
     try:
         if progress and err_console.is_terminal:
@@ -94,24 +135,165 @@ def scan(
                         tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
                     bar.update(tasks[stage], completed=done, total=total)
 
-                report = run_scan(folder, config=config, progress=on_progress)
-        else:
-            report = run_scan(folder, config=config)
+                return job(on_progress)
+        return job(None)
     except DedupError as err:
         raise _fail(str(err)) from None
 
-    if format is Format.json:
-        sys.stdout.write(report_to_json(report) + "\n")
-    else:
-        def load_text(path: str) -> str:
-            return ingest.read_document(folder / path, relpath=path).text
 
-        render(report, Console(), load_text=load_text, show=show)
-
+def _exit_on(fail_on: Optional[FailOn], pairs) -> None:
     if fail_on is not None:
         worst = {"near_duplicate": ("exact", "near_duplicate"), "partial": ("exact", "near_duplicate", "partial")}
-        if any(p.relation in worst[fail_on.value] for p in report.pairs):
+        if any(p.relation in worst[fail_on.value] for p in pairs):
             raise typer.Exit(EXIT_FOUND)
+
+
+def _archive_loader(index: Optional[str], config: ScanConfig, paths: list[str]):
+    """Texts of archive documents for the terminal report, read from the index once."""
+    texts: dict[str, str] = {}
+    if index is not None and paths:
+        try:
+            texts = pipeline.archive_texts(index, [p.removeprefix(pipeline.ARCHIVE_PREFIX) for p in paths], config=config)
+        except DedupError as err:
+            raise _fail(str(err)) from None
+    return lambda path: texts.get(path, "")
+
+
+def _config(**options) -> ScanConfig:
+    try:
+        return ScanConfig(**options)
+    except DedupError as err:
+        raise _fail(str(err)) from None
+
+
+@app.command()
+def check(
+    files: Annotated[list[Path], typer.Argument(help="Documents (or folders of them) to check against the archive.")],
+    index: IndexOption,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = Format.terminal,
+    min_passage: Annotated[
+        int, typer.Option(help="Shortest reported passage in CJK characters; a word counts about 4 (50 ≈ 12 words).")
+    ] = ScanConfig().min_passage,
+    threshold: Annotated[
+        float, typer.Option(help="Share of the shorter document that must be copied for a near-duplicate.")
+    ] = ScanConfig().threshold,
+    fail_on: Annotated[
+        Optional[FailOn], typer.Option(help="Exit with code 1 if a source this severe (or worse) is found.")
+    ] = None,
+    show: Annotated[int, typer.Option(help="Sources shown in detail in the terminal report.")] = 5,
+    workers: Annotated[int, typer.Option(help="Processes for alignment (0: one per CPU core).")] = 0,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+) -> None:
+    """Check new documents against an archive index: copy ratio, sources and copied passages of each."""
+    config = _config(min_passage=min_passage, threshold=threshold, workers=workers)
+    report = _run(lambda on_progress: pipeline.check(files, index, config=config, progress=on_progress), progress)
+    if format is Format.json:
+        sys.stdout.write(check_to_json(report) + "\n")
+    else:
+        archived = _archive_loader(index, config, [p.b for p in report.pairs[:show]] if show else [])
+        checked = {c.path for c in report.checked}
+
+        def load_text(path: str) -> str:
+            return ingest.read_document(Path(path)).text if path in checked else archived(path)
+
+        render_check(report, Console(), load_text=load_text, show=show)
+    _exit_on(fail_on, report.pairs)
+
+
+index_app = typer.Typer(
+    help="Build and update an archive index that 'dedup check' and 'dedup scan --index' compare against.",
+    no_args_is_help=True,
+)
+app.add_typer(index_app, name="index")
+
+
+def _print_update(update: pipeline.IndexUpdate, verb: str) -> None:
+    console = Console(stderr=True)
+    for s in update.skipped:
+        console.print(f"[yellow]skipped[/] {s.path}: {s.reason}", highlight=False)
+    parts = [f"{len(update.added)} added"] if verb != "remove" else []
+    if update.replaced:
+        parts.append(f"{len(update.replaced)} replaced")
+    if verb == "remove":
+        parts.append(f"{len(update.removed)} removed")
+    if update.skipped:
+        parts.append(f"{len(update.skipped)} skipped")
+    console.print(f"{update.location}: {', '.join(parts)}; {update.documents} documents in the index", highlight=False)
+
+
+@index_app.command("build")
+def index_build(
+    folder: Annotated[Path, typer.Argument(help="Folder of documents to index (recursively).")],
+    index: IndexOption,
+    include: Annotated[Optional[list[str]], typer.Option(help="Only files matching this glob (repeatable).")] = None,
+    exclude: Annotated[Optional[list[str]], typer.Option(help="Leave out files matching this glob (repeatable).")] = None,
+    hidden: Annotated[bool, typer.Option("--hidden", help="Also read hidden files and folders.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+) -> None:
+    """Build a new index of a folder (an existing index at that place is replaced once the new one is complete)."""
+    config = _config(include=tuple(include or ()), exclude=tuple(exclude or ()), include_hidden=hidden)
+    _print_update(_run(lambda p: pipeline.build_index(folder, index, config=config, progress=p), progress), "build")
+
+
+@index_app.command("add")
+def index_add(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to add; a document already indexed under the same path is replaced.")],
+    index: IndexOption,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+) -> None:
+    """Add documents to an index (one atomic change: all of them or none)."""
+    _print_update(_run(lambda p: pipeline.add_to_index(paths, index, progress=p), progress), "add")
+
+
+@index_app.command("remove")
+def index_remove(
+    paths: Annotated[list[str], typer.Argument(help="Stored paths (as 'dedup index info --list' shows them) or folders.")],
+    index: IndexOption,
+) -> None:
+    """Remove documents from an index."""
+    update = _run(lambda p: pipeline.remove_from_index(paths, index), False)
+    if not update.removed:
+        raise _fail(f"{update.location}: none of {', '.join(paths)} is in the index")
+    _print_update(update, "remove")
+
+
+@index_app.command("info")
+def index_info(
+    index: IndexOption,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.terminal,
+    list_: Annotated[bool, typer.Option("--list", help="Also list the stored paths.")] = False,
+) -> None:
+    """Show what an index holds: documents, size, and the parameters it was built with."""
+    info = _run(lambda p: pipeline.index_info(index), False)
+    paths = _run(lambda p: pipeline.index_paths(index), False) if list_ else None
+    meta = info.meta
+    data = {
+        "index": info.location,
+        "documents": info.documents,
+        "size_bytes": info.size_bytes,
+        "root": meta.get("root"),
+        "created": meta.get("created"),
+        "dedup": meta.get("dedup"),
+        "datasketch": meta.get("datasketch"),
+        "format": meta.get("format"),
+        **meta.get("matching", {}),
+        "bands": meta.get("bands"),
+    }
+    if paths is not None:
+        data["paths"] = paths
+    if format is Format.json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    for key, value in data.items():
+        if key != "paths":
+            grid.add_row(key, value if isinstance(value, str) else json.dumps(value))
+    console = Console()
+    console.print(Panel(grid, title="dedup index", title_align="left", border_style="blue"))
+    for p in paths or ():
+        console.print(p, highlight=False)
 
 
 @app.command()

@@ -25,3 +25,7 @@ class IngestError(DedupError):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class IndexStoreError(DedupError):
+    """An archive index cannot be opened or used: missing, damaged, or built with other parameters."""

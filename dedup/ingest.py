@@ -21,6 +21,7 @@ import unicodedata
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from fnmatch import fnmatch
 from functools import lru_cache
 from pathlib import Path
@@ -507,4 +508,49 @@ def ingest(
         if progress is not None:
             progress(done, total)
     skipped.sort(key=lambda s: s.path)
+    return documents, skipped
+
+
+def shown_path(path: Path, base: Path | None) -> str:
+    """How a file is named in reports and indexes: relative to ``base`` if inside it, else as given."""
+    if base is not None:
+        try:
+            return path.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+def ingest_paths(
+    paths: Sequence[Path],
+    *,
+    base: Path | None = None,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    include_hidden: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[Document], list[Skipped]]:
+    """``ingest`` for a mix of files and folders (``dedup check FILE…``, ``dedup index add DIR|FILE…``).
+
+    Documents are named relative to ``base`` when they lie inside it, else by
+    the path as given (a folder's files: the folder as given, then their path
+    inside it). A missing path is an ``InputError``; an unreadable file is
+    skipped with its reason.
+    """
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            docs, bad = ingest(p, include=include, exclude=exclude, include_hidden=include_hidden)
+            documents += [replace(d, path=shown_path(p / d.path, base)) for d in docs]
+            skipped += [replace(s, path=shown_path(p / s.path, base)) for s in bad]
+        elif p.exists():
+            try:
+                documents.append(read_document(p, relpath=shown_path(p, base)))
+            except IngestError as exc:
+                skipped.append(Skipped(path=shown_path(p, base), reason=exc.reason))
+        else:
+            raise InputError(f"{p}: no such file or folder")
+        if progress is not None:
+            progress(len(documents) + len(skipped), len(documents) + len(skipped))
     return documents, skipped

@@ -80,6 +80,8 @@ class Report:
     pairs: tuple[Pair, ...]
     clusters: tuple[tuple[str, ...], ...]
     config: dict = field(default_factory=dict)
+    index: str | None = None  # the archive index scanned with the folder, if any
+    archive: int = 0  # documents in that archive
 
     @property
     def scanned(self) -> int:

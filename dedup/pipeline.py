@@ -24,7 +24,10 @@ from dedup.candidates import (
 )
 from dedup.config import ScanConfig
 from dedup.explain import covered_mask, describe
-from dedup.models import Document, DocumentEntry, Pair, Passage, Report, Skipped
+from dedup import index as index_stage
+from dedup.errors import IndexStoreError
+from dedup.models import CheckedDocument, CheckReport, Document, DocumentEntry, Pair, Passage, Report, Skipped
+from dedup.store import NewDocument, Store, StoredDocument, open_store
 from dedup.normalize import normalize, runs
 from dedup.sign import Signed, bag_signed, minhash_of, sign, window_minhashes, window_size
 
@@ -52,8 +55,18 @@ class _Doc:
         return self.signed.norm
 
 
-def scan(root: str | Path, *, config: ScanConfig | None = None, progress: Progress | None = None) -> Report:
+def scan(
+    root: str | Path,
+    *,
+    config: ScanConfig | None = None,
+    progress: Progress | None = None,
+    index: str | Path | None = None,
+) -> Report:
     """Scan a folder: find near-duplicate documents and copied passages.
+
+    With ``index`` (an archive index, see ``build_index``), the folder's
+    documents are also compared with the archive; archive documents are named
+    ``index:<stored path>`` in the report.
 
     Raises ``InputError`` if the folder cannot be read; files that cannot be
     read are listed in the report as skipped.
@@ -68,7 +81,7 @@ def scan(root: str | Path, *, config: ScanConfig | None = None, progress: Progre
         include_hidden=config.include_hidden,
         progress=lambda done, total: progress("read", done, total),
     )
-    return compare(documents, skipped, config=config, progress=progress, root=str(root))
+    return compare(documents, skipped, config=config, progress=progress, root=str(root), index=index)
 
 
 def sign_documents(documents: Sequence[Document], *, config: ScanConfig, progress: Progress = _noop) -> list[Signed]:
@@ -87,10 +100,23 @@ def compare(
     config: ScanConfig | None = None,
     progress: Progress | None = None,
     root: str = "",
+    index: str | Path | None = None,
 ) -> Report:
     """Find pairs among already-read documents (the part of ``scan`` after ingest)."""
     config = config or ScanConfig()
     progress = progress or _noop
+    store = open_index(index, config=config)[0] if index is not None else None
+    try:
+        return _compare(documents, skipped, config=config, progress=progress, root=root, store=store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _compare(
+    documents: Sequence[Document], skipped: Sequence[Skipped], *, config: ScanConfig, progress: Progress, root: str,
+    store: Store | None,
+) -> Report:
     signed = sign_documents(documents, config=config, progress=progress)
     docs = [_Doc(d, s) for d, s in zip(documents, signed)]
     matcher = _Matcher(docs, config)
@@ -135,13 +161,23 @@ def compare(
 
     # 4. classify with boilerplate known
     pairs = [p for p in (matcher.judge(c, boiler, config) for c in candidates) if p is not None]
+    archive = 0
+    if store is not None:  # 5. the folder against the archive
+        match = _against_archive(docs, store, config, progress, skip_same=True)
+        pairs += [replace(p, b=ARCHIVE_PREFIX + p.b) for found in match.pairs for p in found]
+        archive = store.count()
     pairs.sort(key=_severity)
 
-    clusters = _cluster_paths(docs, [p for p in pairs if p.relation in ("exact", "near_duplicate")])
-    entries = [DocumentEntry(path=d.path, status="ok", chars=len(d.text), format=d.format, encoding=d.encoding) for d in documents]
-    entries += [DocumentEntry(path=s.path, status="skipped", reason=s.reason) for s in skipped]
-    entries.sort(key=lambda e: e.path)
-    return Report(root=root, documents=tuple(entries), pairs=tuple(pairs), clusters=clusters, config=config.to_dict())
+    clusters = _cluster_paths([p for p in pairs if p.relation in ("exact", "near_duplicate")])
+    return Report(
+        root=root,
+        documents=_entries_of(documents, skipped),
+        pairs=tuple(pairs),
+        clusters=clusters,
+        config=config.to_dict(),
+        index=store.location if store is not None else None,
+        archive=archive,
+    )
 
 
 _INDEX_CACHE = 4096  # per-document shingle indexes kept for reuse
@@ -310,12 +346,13 @@ def _clusters(n: int, edges) -> list[int]:
     return [find(x) for x in range(n)]
 
 
-def _cluster_paths(docs: Sequence[_Doc], pairs: Sequence[Pair]) -> tuple[tuple[str, ...], ...]:
-    index = {d.doc.path: i for i, d in enumerate(docs)}
-    labels = _clusters(len(docs), [(index[p.a], index[p.b]) for p in pairs])
+def _cluster_paths(pairs: Sequence[Pair]) -> tuple[tuple[str, ...], ...]:
+    paths = sorted({p.a for p in pairs} | {p.b for p in pairs})
+    index = {path: i for i, path in enumerate(paths)}
+    labels = _clusters(len(paths), [(index[p.a], index[p.b]) for p in pairs])
     groups: dict[int, list[str]] = {}
     for i, label in enumerate(labels):
-        groups.setdefault(label, []).append(docs[i].doc.path)
+        groups.setdefault(label, []).append(paths[i])
     return tuple(sorted(tuple(sorted(g)) for g in groups.values() if len(g) > 1))
 
 
@@ -330,24 +367,49 @@ FREQUENT = 0.02
 TEMPLATE_SLOT = 8
 
 
-def _boilerplate(docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig) -> list[np.ndarray]:
-    """Per document, the tokens that are boilerplate.
+def _boilerplate(
+    docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig, *, known: np.ndarray | None = None,
+    population: int | None = None,
+) -> list[np.ndarray]:
+    """Per document, the tokens that are boilerplate (see ``boilerplate_hashes``), or in ``known``."""
+    boiler, uniques = _boilerplate_and_shingles(docs, labels, config, population=population)
+    if known is not None:
+        boiler = np.union1d(boiler, known).astype(np.uint32)
+    return boilerplate_masks(docs, boiler, config, uniques=uniques)
+
+
+def _long_shingles(d: _Doc, config: ScanConfig) -> Signed:
+    return sign(d.norm, replace(config.sign, **BOILERPLATE_NGRAM))
+
+
+def boilerplate_hashes(
+    docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig, *, population: int | None = None
+) -> np.ndarray:
+    """Sorted long-shingle hashes that are boilerplate among ``docs``.
 
     Boilerplate is text found in at least ``min_docs_boilerplate`` unrelated
     documents that either sits at the edges of the documents (page
     furniture, stock openings and closings: within the first or last
     ``EDGE`` of the text in most of them) or recurs in a sizeable share of the
-    corpus (``FREQUENT``). A passage copied into a few other speeches is in
-    the middle of them and stays a copy.
+    corpus (``FREQUENT`` of ``population`` groups, by default the groups of
+    ``labels``). A passage copied into a few other speeches is in the middle
+    of them and stays a copy.
 
     Documents that are near-duplicates of each other (or otherwise share most
-    of their text) count once, so a speech uploaded five times is not
-    boilerplate, but page furniture on pages of different speeches is.
+    of their text: the same label) count once, so a speech uploaded five
+    times is not boilerplate, but page furniture on pages of different
+    speeches is.
     """
-    long_config = replace(config.sign, **BOILERPLATE_NGRAM)
+    return _boilerplate_and_shingles(docs, labels, config, population=population)[0]
+
+
+def _boilerplate_and_shingles(
+    docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig, *, population: int | None
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``boilerplate_hashes`` and each document's distinct long-shingle hashes."""
     uniques, edges = [], []  # per document: distinct long-shingle hashes, and those at an edge
     for d in docs:
-        x = sign(d.norm, long_config)
+        x = _long_shingles(d, config)
         n, pos = len(x.norm), x.positions
         at_edge = (pos < EDGE * n) | (pos + x.lengths > (1 - EDGE) * n)
         uniques.append(np.unique(x.hashes))
@@ -357,20 +419,34 @@ def _boilerplate(docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig
     common, common_df = values[counts >= min_docs], counts[counts >= min_docs]
     groups = group_frequency(uniques, labels, common, common_df)
     candidates = common[groups >= min_docs]
-    frequent = common[groups >= max(min_docs, FREQUENT * len(set(labels)))]
+    population = len(set(labels)) if population is None else population
+    frequent = common[groups >= max(min_docs, FREQUENT * population)]
     # how many documents hold each candidate at an edge
     edge_values, edge_counts = shingle_document_frequency([h[member(h, candidates)] for h in edges])
     del edges
     df = common_df[np.searchsorted(common, edge_values)] if len(edge_values) else edge_counts
     at_edges = edge_values[edge_counts * 2 >= df]
-    boiler = np.union1d(frequent, at_edges)
+    return np.union1d(frequent, at_edges).astype(np.uint32), uniques
+
+
+def boilerplate_masks(
+    docs: Sequence[_Doc], boiler: np.ndarray, config: ScanConfig, *, uniques: Sequence[np.ndarray] | None = None
+) -> list[np.ndarray]:
+    """Per document, the tokens covered by boilerplate long shingles (``boiler``, sorted), template slots filled.
+
+    ``uniques``, each document's distinct long-shingle hashes if known, spare
+    a second pass over the many documents that hold no boilerplate.
+    """
     out = []
-    for d, u in zip(docs, uniques):
-        if not member(u, boiler).any():  # most documents hold no boilerplate: no second pass
+    for k, d in enumerate(docs):
+        if not len(boiler) or (uniques is not None and not member(uniques[k], boiler).any()):
             out.append(np.zeros(len(d.norm), dtype=bool))
             continue
-        x = sign(d.norm, long_config)
+        x = _long_shingles(d, config)
         flags = member(x.hashes, boiler)
+        if not flags.any():
+            out.append(np.zeros(len(d.norm), dtype=bool))
+            continue
         pos = x.positions[flags]
         ranges = np.stack([pos, pos + x.lengths[flags]], axis=1)
         out.append(_fill_slots(covered_mask(len(x.norm), ranges), TEMPLATE_SLOT))
@@ -393,3 +469,309 @@ _RELATION_RANK = {"exact": 0, "near_duplicate": 1, "partial": 2}
 
 def _severity(pair: Pair):
     return (_RELATION_RANK[pair.relation], -max(pair.a_coverage, pair.b_coverage), -pair.similarity, pair.a, pair.b)
+
+
+# --------------------------------------------------------------------------- archive index
+
+#: In a scan with an index, archive documents are named ``index:<stored path>``.
+ARCHIVE_PREFIX = "index:"
+#: Documents written per transaction while building an index.
+_BUILD_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class IndexUpdate:
+    """What ``build_index``, ``add_to_index`` or ``remove_from_index`` changed."""
+
+    location: str
+    added: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    documents: int = 0  # in the index afterwards
+
+
+def _entries(docs: Sequence[_Doc], config: ScanConfig, progress: Progress) -> list[index_stage.Entry]:
+    out = []
+    for k, d in enumerate(docs):
+        out.append(index_stage.entry(d.signed, config))
+        progress("index", k + 1, len(docs))
+    return out
+
+
+def _related_labels(entries: Sequence[index_stage.Entry]) -> list[int]:
+    """Groups of documents that share most of one's shingles (document LSH, then the MinHash estimate):
+    related, as ``_Matcher.related`` would find them, without aligning."""
+    width = max((len(e.document_keys) for e in entries), default=0)
+    with_keys = [i for i, e in enumerate(entries) if width and len(e.document_keys) == width]
+    pairs = banded_candidates(np.stack([entries[i].document_keys for i in with_keys]), np.array(with_keys)) if with_keys else set()
+    related = [(i, j) for i, j in pairs if index_stage.estimated_containment(entries[i], entries[j]) >= RELATED_COVERAGE]
+    return _clusters(len(entries), related)
+
+
+def _new_documents(docs: Sequence[_Doc], entries: Sequence[index_stage.Entry]) -> list[NewDocument]:
+    return [
+        NewDocument(path=d.doc.path, text=d.doc.text, format=d.doc.format, encoding=d.doc.encoding, digest=e.digest, keys=e.keys)
+        for d, e in zip(docs, entries)
+    ]
+
+
+def build_index(
+    root: str | Path, location: str | Path, *, config: ScanConfig | None = None, progress: Progress | None = None
+) -> IndexUpdate:
+    """Index a folder (same reading, normalization and boilerplate rules as ``scan``).
+
+    A file index is written next to ``location`` and moved into place when
+    complete, so an existing index is replaced only by a finished one.
+    """
+    config = config or ScanConfig()
+    progress = progress or _noop
+    root = Path(root)
+    documents, skipped = ingest_stage.ingest(
+        root, include=config.include, exclude=config.exclude, include_hidden=config.include_hidden,
+        progress=lambda done, total: progress("read", done, total),
+    )
+    docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config, progress=progress))]
+    entries = _entries(docs, config, progress)
+    boiler = boilerplate_hashes(docs, _related_labels(entries), config)  # over the whole folder
+    new = _new_documents(docs, entries)
+    meta = {**index_stage.meta_for(config), "root": str(root.resolve())}
+
+    def fill(store: Store) -> None:
+        store.write_meta(meta)
+        for k in range(0, max(1, len(new)), _BUILD_BATCH):
+            store.add(new[k : k + _BUILD_BATCH], boilerplate=boiler if k == 0 else boiler[:0], replace=False)
+            progress("write", min(len(new), k + _BUILD_BATCH), len(new))
+
+    where = _write_new_index(location, fill)
+    return IndexUpdate(location=where, added=tuple(d.path for d in documents), skipped=tuple(skipped), documents=len(documents))
+
+
+def _write_new_index(location: str | Path, fill: Callable[[Store], None]) -> str:
+    """Create an index at ``location`` with ``fill``; a file index appears only when complete."""
+    text = str(location)
+    if text.startswith(("redis://", "rediss://")):
+        store = open_store(text, create=True)
+        try:
+            store.clear()
+            fill(store)
+            return store.location
+        finally:
+            store.close()
+    target = Path(location)
+    if target.is_dir():
+        raise IndexStoreError(f"{target}: is a folder; give the index file to create, e.g. {target / 'archive.dedup'}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.building")
+    for p in _sqlite_files(tmp):
+        p.unlink(missing_ok=True)
+    try:
+        store = open_store(tmp, create=True)
+        try:
+            fill(store)
+        finally:
+            store.close()
+        for p in _sqlite_files(target)[1:]:  # a stale journal would be applied to the new file
+            p.unlink(missing_ok=True)
+        os.replace(tmp, target)
+    finally:
+        for p in _sqlite_files(tmp):
+            p.unlink(missing_ok=True)
+    return str(target)
+
+
+def _sqlite_files(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def open_index(location: str | Path, *, config: ScanConfig | None = None) -> tuple[Store, dict]:
+    """An existing index and its recorded parameters; ``IndexStoreError`` if it cannot be used with ``config``."""
+    store = open_store(location)
+    try:
+        meta = index_stage.check_meta(store, config or ScanConfig())
+    except BaseException:
+        store.close()
+        raise
+    return store, meta
+
+
+def index_info(location: str | Path, *, config: ScanConfig | None = None) -> index_stage.IndexInfo:
+    """What an index holds: documents, size and the parameters it was built with."""
+    store, meta = open_index(location, config=config)
+    try:
+        return index_stage.IndexInfo(location=store.location, documents=store.count(), size_bytes=store.size_bytes(), meta=meta)
+    finally:
+        store.close()
+
+
+def _signed_archive(stored: Sequence[StoredDocument], config: ScanConfig) -> list[_Doc]:
+    documents = [Document(path=s.path, text=s.text, format=s.format, encoding=s.encoding) for s in stored]
+    return [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config))]
+
+
+def add_to_index(
+    paths: Sequence[str | Path], location: str | Path, *, config: ScanConfig | None = None, progress: Progress | None = None
+) -> IndexUpdate:
+    """Add files and folders to an index, in one atomic change; a document stored under the same path is replaced.
+
+    Documents are stored relative to the folder the index was built from when
+    they lie inside it. Boilerplate is judged among the new documents and the
+    archived documents they resemble.
+    """
+    config = config or ScanConfig()
+    progress = progress or _noop
+    store, meta = open_index(location, config=config)
+    try:
+        documents, skipped = ingest_stage.ingest_paths(
+            [Path(p) for p in paths], base=Path(meta["root"]) if meta.get("root") else None,
+            include=config.include, exclude=config.exclude, include_hidden=config.include_hidden,
+        )
+        docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config, progress=progress))]
+        entries = _entries(docs, config, progress)
+        stored_paths = store.ids([d.path for d in documents])
+        near = set().union(*(index_stage.candidates(store, e, config) for e in entries)) - set(stored_paths.values())
+        neighbours = _signed_archive(store.load(near), config)
+        local = docs + neighbours
+        labels = _related_labels(entries + _entries(neighbours, config, _noop))
+        boiler = boilerplate_hashes(local, labels, config, population=store.count() + len(docs))
+        store.add(_new_documents(docs, entries), boilerplate=boiler, replace=True)
+        added = tuple(d.path for d in documents if d.path not in stored_paths)
+        replaced = tuple(d.path for d in documents if d.path in stored_paths)
+        return IndexUpdate(store.location, added=added, replaced=replaced, skipped=tuple(skipped), documents=store.count())
+    finally:
+        store.close()
+
+
+def remove_from_index(paths: Sequence[str], location: str | Path, *, config: ScanConfig | None = None) -> IndexUpdate:
+    """Remove documents by stored path, or every document under a stored folder path ("speeches/2010/")."""
+    store, meta = open_index(location, config=config)
+    try:
+        stored = store.paths()
+        base = Path(meta["root"]) if meta.get("root") else None
+        chosen: list[str] = []
+        for p in paths:
+            names = {str(p).replace("\\", "/").rstrip("/")}
+            if Path(p).exists():
+                names.add(ingest_stage.shown_path(Path(p), base))
+            for name in names:
+                chosen += [s for s in stored if s == name or s.startswith(name + "/")]
+        removed = store.remove(sorted(set(chosen)))
+        return IndexUpdate(store.location, removed=tuple(removed), documents=store.count())
+    finally:
+        store.close()
+
+
+@dataclass(frozen=True)
+class _ArchiveMatch:
+    """For each of a batch of documents: its verified pairs with archive documents and its copy ratio."""
+
+    pairs: list[list[Pair]]
+    copy_ratios: list[float]
+
+
+def _against_archive(
+    docs: Sequence[_Doc], store: Store, config: ScanConfig, progress: Progress, *, skip_same: bool = False
+) -> _ArchiveMatch:
+    """Verified pairs of each document with the archive (never archive with archive).
+
+    Boilerplate is the archive's (recorded when it was indexed) and what these
+    documents share with at least ``min_docs_boilerplate`` unrelated archived
+    ones. With ``skip_same``, an archived document with the same path and text
+    (the same file, already indexed) is not compared.
+    """
+    entries = _entries(docs, config, progress)
+    found = [index_stage.candidates(store, e, config) for e in entries]
+    stored = store.load(set().union(*found))
+    archive = _signed_archive(stored, config)
+    at = {s.id: len(docs) + k for k, s in enumerate(stored)}
+    local = list(docs) + archive
+    pairs = sorted(
+        (i, at[c])
+        for i, ids in enumerate(found)
+        for c in ids
+        if c in at and not (skip_same and local[at[c]].doc.path == docs[i].doc.path and local[at[c]].doc.text == docs[i].doc.text)
+    )
+    matcher = _Matcher(local, config)
+    matcher.align_all(pairs, workers=config.workers, progress=progress)
+    labels = _clusters(len(local), [(i, j) for i, j in pairs if matcher.related(i, j)])
+    boiler = _boilerplate(local, labels, config, known=store.boilerplate(), population=store.count() + len(docs))
+    per_doc: list[list[Pair]] = [[] for _ in docs]
+    covered: list[list[tuple[int, int]]] = [[] for _ in docs]
+    for i, j in pairs:
+        pair = matcher.judge((i, j), boiler, config)
+        if pair is None:
+            continue
+        per_doc[i].append(pair)
+        a, b = local[i].norm, local[j].norm
+        covered[i] += [
+            (s.a0, s.a1) for s in matcher.spans(i, j)
+            if not _is_boilerplate(s, a.weights, boiler[i], b.weights, boiler[j], config.min_passage)
+        ] or ([(0, len(a))] if pair.relation == "exact" else [])
+    ratios = [round(_coverage(d.norm.weights, boiler[i], covered[i]), 4) for i, d in enumerate(docs)]
+    for p in per_doc:
+        p.sort(key=lambda x: (-x.a_coverage, _severity(x)))
+    return _ArchiveMatch(per_doc, ratios)
+
+
+def check(
+    paths: Sequence[str | Path], location: str | Path, *, config: ScanConfig | None = None, progress: Progress | None = None
+) -> CheckReport:
+    """Check documents against an archive index, the way thesis checkers do.
+
+    Each document gets its total copy ratio (share of its text found in the
+    archive), its largest single-source ratio and its sources with the copied
+    passages. The documents are compared with the archive only.
+    """
+    config = config or ScanConfig()
+    progress = progress or _noop
+    store, _ = open_index(location, config=config)
+    try:
+        documents, skipped = ingest_stage.ingest_paths(
+            [Path(p) for p in paths], include=config.include, exclude=config.exclude, include_hidden=config.include_hidden,
+            progress=lambda done, total: progress("read", done, total),
+        )
+        docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config, progress=progress))]
+        match = _against_archive(docs, store, config, progress)
+        checked = tuple(
+            CheckedDocument(
+                path=d.doc.path,
+                chars=len(d.doc.text),
+                copy_ratio=ratio,
+                largest_source_ratio=max((p.a_coverage for p in sources), default=0.0),
+                sources=tuple(sources),
+            )
+            for d, sources, ratio in zip(docs, match.pairs, match.copy_ratios)
+        )
+        return CheckReport(
+            index=store.location,
+            archive=store.count(),
+            documents=_entries_of(documents, skipped),
+            checked=checked,
+            config=config.to_dict(),
+        )
+    finally:
+        store.close()
+
+
+def _entries_of(documents: Sequence[Document], skipped: Sequence[Skipped]) -> tuple[DocumentEntry, ...]:
+    entries = [DocumentEntry(path=d.path, status="ok", chars=len(d.text), format=d.format, encoding=d.encoding) for d in documents]
+    entries += [DocumentEntry(path=s.path, status="skipped", reason=s.reason) for s in skipped]
+    return tuple(sorted(entries, key=lambda e: e.path))
+
+
+def archive_texts(location: str | Path, paths: Sequence[str], *, config: ScanConfig | None = None) -> dict[str, str]:
+    """The stored texts of archive documents, by stored path (for showing passages)."""
+    store, _ = open_index(location, config=config)
+    try:
+        return {s.path: s.text for s in store.load(store.ids(list(paths)).values())}
+    finally:
+        store.close()
+
+
+def index_paths(location: str | Path, *, config: ScanConfig | None = None) -> list[str]:
+    """Every stored path of an index, sorted."""
+    store, _ = open_index(location, config=config)
+    try:
+        return store.paths()
+    finally:
+        store.close()

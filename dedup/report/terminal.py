@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from dedup.models import Pair, Report
+from dedup.models import CheckReport, Pair, Report
 from dedup.report.sidebyside import hunks
 
 RELATION_STYLE = {"exact": "bold red", "near_duplicate": "bold dark_orange", "partial": "bold cyan"}
@@ -34,7 +34,7 @@ def _summary(report: Report) -> Panel:
     return Panel(grid, title=f"dedup scan of {report.root or '.'}", title_align="left", border_style="blue")
 
 
-def _skipped(report: Report) -> Table | None:
+def _skipped(report: Report | CheckReport) -> Table | None:
     rows = [d for d in report.documents if d.status == "skipped"]
     if not rows:
         return None
@@ -124,3 +124,59 @@ def render(report: Report, console: Console, *, load_text: Callable[[str], str],
         console.print(_pair_detail(n, pair, load_text, max_passages))
     if len(pairs) > show:
         console.print(Text(f"{len(pairs) - show} more pairs not shown in detail (use --show N or --format json).", style="dim"))
+
+
+def _ratio_style(x: float) -> str:
+    return "bold red" if x >= 0.5 else "bold dark_orange" if x >= 0.2 else "cyan" if x > 0 else "green"
+
+
+def _check_summary(report: CheckReport) -> Panel:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("archive", f"{report.index} ({report.archive} documents)")
+    grid.add_row("documents checked", str(report.scanned))
+    grid.add_row("skipped", Text(str(report.skipped), style="yellow" if report.skipped else ""))
+    grid.add_row("with sources in the archive", str(sum(1 for c in report.checked if c.sources)))
+    return Panel(grid, title="dedup check", title_align="left", border_style="blue")
+
+
+def _checked_table(report: CheckReport) -> Table:
+    table = Table(title="Checked documents", title_justify="left")
+    table.add_column("document", overflow="fold")
+    table.add_column("copied", justify="right")
+    table.add_column("largest source", justify="right")
+    table.add_column("sources (share of the document found in each)", overflow="fold")
+    for c in report.checked:
+        sources = Text()
+        for k, p in enumerate(c.sources[:5]):
+            sources.append(("\n" if k else "") + f"{_pct(p.a_coverage):>4}  ")
+            sources.append(p.relation.replace("_", "-"), style=RELATION_STYLE[p.relation])
+            sources.append(f"  {p.b}")
+        if len(c.sources) > 5:
+            sources.append(f"\n… {len(c.sources) - 5} more", style="dim")
+        table.add_row(
+            c.path,
+            Text(_pct(c.copy_ratio), style=_ratio_style(c.copy_ratio)),
+            Text(_pct(c.largest_source_ratio), style=_ratio_style(c.largest_source_ratio)),
+            sources if c.sources else Text("none found", style="green"),
+        )
+    return table
+
+
+def render_check(
+    report: CheckReport, console: Console, *, load_text: Callable[[str], str], show: int = 5, max_passages: int = 2
+) -> None:
+    """Print a check report: summary, skipped files, each document's ratios and sources, then the top sources in detail."""
+    console.print(_check_summary(report))
+    skipped = _skipped(report)
+    if skipped is not None:
+        console.print(skipped)
+    if not report.checked:
+        return
+    console.print(_checked_table(report))
+    pairs = sorted(report.pairs, key=lambda p: -p.a_coverage)
+    for n, pair in enumerate(pairs[:show], 1):
+        console.print(_pair_detail(n, pair, load_text, max_passages))
+    if len(pairs) > show:
+        console.print(Text(f"{len(pairs) - show} more sources not shown in detail (use --show N or --format json).", style="dim"))

@@ -1,0 +1,191 @@
+"""The archive index stage: LSH bucket keys of documents and of their windows, and queries on a store.
+
+Bucket keys are those of ``dedup.candidates.band_keys`` (datasketch's bands
+and rows for the thresholds), salted with the level and band so that all
+levels share one key space:
+
+- document level: the document's MinHash, ``doc_threshold``;
+- passage level: the bag-of-words windows, ``passage_threshold`` (CJK) or
+  ``word_passage_threshold`` (Latin words), the same windows ``scan`` uses.
+
+A query applies ``scan``'s rules: any shared document bucket, or at least
+``min_shared_buckets`` shared window buckets that are not stock text (held by
+more than ``max_window_hits`` documents), or the same normalized tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+
+from dedup.candidates import band_keys, lsh_params
+from dedup.config import ScanConfig
+from dedup.errors import IndexStoreError
+from dedup.sign import Signed, bag_signed, minhash_of, window_minhashes, window_size
+from dedup.store import FORMAT, MAGIC, Store
+
+LEVEL_DOCUMENT, LEVEL_CJK_WINDOW, LEVEL_WORD_WINDOW = 0, 1, 2
+
+
+def _splitmix(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        x = x + np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def _salted(keys: np.ndarray, level: int) -> np.ndarray:
+    """Keys of one level made distinct from every other level and band."""
+    bands = keys.shape[1]
+    salt = _splitmix(np.arange(bands, dtype=np.uint64) + np.uint64(level << 16))
+    return keys ^ salt[None, :]
+
+
+@dataclass(frozen=True, eq=False)
+class Entry:
+    """What the index keeps of one document besides its text: its MinHash, bucket keys and digest."""
+
+    hashvalues: np.ndarray  # the document's MinHash
+    document_keys: np.ndarray  # bands of the document's MinHash (empty without shingles)
+    window_keys: np.ndarray  # windows × bands
+    digest: bytes  # of the normalized tokens: equal digests, exact duplicates
+    shingles: int  # number of shingles
+
+    @property
+    def keys(self) -> np.ndarray:
+        """Every bucket key the document is stored under."""
+        return np.unique(np.concatenate([self.document_keys, self.window_keys.ravel()]))
+
+
+def entry(signed: Signed, config: ScanConfig) -> Entry:
+    """Index entry of one signed document."""
+    hv = minhash_of(signed.hashes, config.sign).hashvalues
+    doc_keys = np.zeros(0, dtype=np.uint64)
+    if len(signed.hashes):
+        doc_keys = _salted(band_keys(hv[None, :], threshold=config.candidates.doc_threshold), LEVEL_DOCUMENT).ravel()
+    return Entry(hv, doc_keys, window_keys(signed, config), digest(signed), len(signed.hashes))
+
+
+def window_keys(signed: Signed, config: ScanConfig) -> np.ndarray:
+    """``windows × bands`` bucket keys of the document's windows."""
+    cjk = signed.norm.mostly_cjk
+    c = config.candidates
+    windows = window_minhashes(bag_signed(signed), config.sign, window=window_size(signed.norm, c.window))
+    threshold = c.passage_threshold if cjk else c.word_passage_threshold
+    if not windows:
+        return np.zeros((0, lsh_params(threshold, config.sign.num_perm)[0]), dtype=np.uint64)
+    keys = band_keys(np.stack([hv for _, _, hv in windows]), threshold=threshold)
+    return _salted(keys, LEVEL_CJK_WINDOW if cjk else LEVEL_WORD_WINDOW)
+
+
+def digest(signed: Signed) -> bytes:
+    """Identity of the normalized text: documents with equal digests are exact duplicates."""
+    h = hashlib.blake2b(signed.norm.tokens.encode("utf-32-le"), digest_size=16)
+    h.update(signed.norm.converted.to_bytes(8, "little"))
+    return h.digest()
+
+
+def estimated_containment(a: Entry, b: Entry) -> float:
+    """Share of the smaller document's shingles found in the other, estimated from the MinHashes."""
+    if not a.shingles or not b.shingles:
+        return 0.0
+    j = float(np.mean(a.hashvalues == b.hashvalues))
+    return min(1.0, j * (a.shingles + b.shingles) / ((1 + j) * min(a.shingles, b.shingles)))
+
+
+def candidates(store: Store, e: Entry, config: ScanConfig) -> set[int]:
+    """Ids of archived documents that may share text with the entry's document (verify them on the text)."""
+    windows = np.unique(e.window_keys)
+    found, ids = store.lookup(np.concatenate([e.document_keys, windows]))
+    out = set(ids[np.isin(found, e.document_keys)].tolist())
+    at_window = np.isin(found, windows)
+    if at_window.any():
+        pairs = np.unique(np.stack([found[at_window], ids[at_window].astype(np.uint64)], axis=1), axis=0)
+        keys, per_key = np.unique(pairs[:, 0], return_counts=True)
+        stock = keys[per_key > config.candidates.max_window_hits]
+        shared = pairs[~np.isin(pairs[:, 0], stock), 1]
+        docs, counts = np.unique(shared, return_counts=True)
+        out |= set(docs[counts >= config.candidates.min_shared_buckets].astype(np.int64).tolist())
+    out |= set(store.with_digest(e.digest))
+    return out
+
+
+def meta_for(config: ScanConfig) -> dict:
+    """What an index records about how it was built; ``check_meta`` compares it on every open."""
+    import datasketch
+
+    from dedup import __version__
+
+    c = config.candidates
+    return {
+        "magic": MAGIC,
+        "format": FORMAT,
+        "matching": matching(config),
+        "datasketch": datasketch.__version__,
+        "dedup": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "bands": {
+            "document": lsh_params(c.doc_threshold, config.sign.num_perm),
+            "cjk_window": lsh_params(c.passage_threshold, config.sign.num_perm),
+            "word_window": lsh_params(c.word_passage_threshold, config.sign.num_perm),
+        },
+    }
+
+
+def matching(config: ScanConfig) -> dict:
+    """The parameters that must be equal for signatures and buckets to be comparable."""
+    c = config.candidates
+    return {
+        "sign": asdict(config.sign),
+        "normalize": asdict(config.normalize),
+        "lsh": {
+            "doc_threshold": c.doc_threshold,
+            "passage_threshold": c.passage_threshold,
+            "word_passage_threshold": c.word_passage_threshold,
+            "window": c.window,
+        },
+    }
+
+
+def check_meta(store: Store, config: ScanConfig) -> dict:
+    """The index's recorded parameters; raises ``IndexStoreError`` if it is no dedup index or was built otherwise."""
+    meta = store.read_meta()
+    if not meta or meta.get("magic") != MAGIC:
+        raise IndexStoreError(f"{store.location}: not a dedup index")
+    if meta.get("format") != FORMAT:
+        raise IndexStoreError(
+            f"{store.location}: index format {meta.get('format')!r}, this dedup reads format {FORMAT}; rebuild it"
+        )
+    want, have = matching(config), meta.get("matching")
+    if have != want:
+        diffs = _differences(have if isinstance(have, dict) else {}, want)
+        raise IndexStoreError(
+            f"{store.location}: built with other MinHash/LSH parameters ({'; '.join(diffs)}); "
+            "rebuild it with 'dedup index build' or use the parameters it was built with"
+        )
+    return meta
+
+
+def _differences(have: dict, want: dict, prefix: str = "") -> list[str]:
+    out = []
+    for key in sorted(set(have) | set(want)):
+        a, b = have.get(key), want.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key}: index {a!r}, now {b!r}")
+    return out
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What ``dedup index info`` shows."""
+
+    location: str
+    documents: int
+    size_bytes: int
+    meta: dict

@@ -1,0 +1,501 @@
+"""Where an archive index keeps its data: a local SQLite file, or a shared Redis.
+
+A store holds plain data only, never pickles, so an index handed over by
+someone else cannot run code when opened:
+
+- ``meta``: JSON-encoded parameters (MinHash, shingles, LSH thresholds, scheme);
+- documents: path, format, encoding, size, a digest of the normalized tokens
+  and the original text (zlib-compressed UTF-8), so that ``check`` can report
+  passages even when the archive folder has moved;
+- LSH buckets: 64-bit bucket keys (see ``dedup.index``) mapped to document ids;
+- boilerplate: the long-shingle hashes judged boilerplate in the archive.
+
+Every change is atomic: SQLite writes one transaction per batch; Redis writes
+the new documents' data first and makes them visible last, with one
+``MULTI``/``EXEC``, so a crash leaves either the old or the new contents.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from dedup.errors import IndexStoreError
+
+#: Written into every index; a file without it is not a dedup index.
+MAGIC = "dedup-index"
+FORMAT = 1
+#: Buckets are grouped by the top bits of their key: one row per group and write.
+PREFIX_BITS = 20
+#: Rows of one prefix merged into one when a write leaves more than this many.
+MAX_ROWS_PER_PREFIX = 8
+#: SQLite's limit on parameters per statement is 32766; stay well below it.
+_PARAMS = 900
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """One archived document as the store keeps it."""
+
+    id: int
+    path: str
+    text: str
+    format: str
+    encoding: str | None
+    digest: bytes  # of the normalized tokens: equal digests, exact duplicates
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A document to archive, with its LSH bucket keys."""
+
+    path: str
+    text: str
+    format: str
+    encoding: str | None
+    digest: bytes
+    keys: np.ndarray  # uint64 bucket keys
+
+
+def _pack_text(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def _unpack_text(blob: bytes, where: str) -> str:
+    try:
+        return zlib.decompress(blob).decode("utf-8")
+    except (zlib.error, UnicodeDecodeError) as err:
+        raise IndexStoreError(f"{where}: a stored text is damaged ({err})") from None
+
+
+def _keys_blob(keys: np.ndarray) -> bytes:
+    return np.ascontiguousarray(keys, dtype="<u8").tobytes()
+
+
+def _ids_blob(ids: np.ndarray) -> bytes:
+    return np.ascontiguousarray(ids, dtype="<u4").tobytes()
+
+
+class Store:
+    """What the index needs from its storage; see ``SqliteStore`` and ``RedisStore``."""
+
+    location: str
+
+    def read_meta(self) -> dict | None: ...
+    def write_meta(self, meta: dict) -> None: ...
+    def add(self, documents: Sequence[NewDocument], *, boilerplate: np.ndarray, replace: bool) -> list[int]: ...
+    def remove(self, paths: Iterable[str]) -> list[str]: ...
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+    def with_digest(self, digest: bytes) -> list[int]: ...
+    def load(self, ids: Iterable[int]) -> list[StoredDocument]: ...
+    def paths(self) -> list[str]: ...
+    def count(self) -> int: ...
+    def boilerplate(self) -> np.ndarray: ...
+    def size_bytes(self) -> int: ...
+    def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- SQLite
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    path TEXT NOT NULL UNIQUE,
+    format TEXT NOT NULL,
+    encoding TEXT,
+    chars INTEGER NOT NULL,
+    digest BLOB NOT NULL,
+    text BLOB NOT NULL,
+    added REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_digest ON documents(digest);
+CREATE TABLE IF NOT EXISTS buckets(
+    prefix INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    keys BLOB NOT NULL,
+    docs BLOB NOT NULL,
+    PRIMARY KEY(prefix, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS boilerplate(hash INTEGER PRIMARY KEY);
+"""
+
+
+def _by_prefix(keys: np.ndarray, ids: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Sorted (key, id) entries split into runs of one prefix each."""
+    order = np.lexsort((ids, keys))
+    keys, ids = keys[order], ids[order]
+    prefixes = (keys >> np.uint64(64 - PREFIX_BITS)).astype(np.int64)
+    cuts = np.nonzero(np.diff(prefixes))[0] + 1
+    starts = np.concatenate([[0], cuts]).tolist()
+    ends = np.concatenate([cuts, [len(keys)]]).tolist()
+    for s, e in zip(starts, ends):
+        yield int(prefixes[s]), keys[s:e], ids[s:e]
+
+
+class SqliteStore(Store):
+    """The embedded default: one SQLite file, no server (WAL: readers never block each other)."""
+
+    def __init__(self, path: Path, *, create: bool) -> None:
+        self.path = Path(path)
+        self.location = str(path)
+        if not create and not self.path.is_file():
+            raise IndexStoreError(f"{path}: no index here (build one with 'dedup index build')")
+        if self.path.is_dir():
+            raise IndexStoreError(f"{path}: is a folder, not an index file")
+        try:
+            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self.db.execute("PRAGMA busy_timeout = 60000")
+            if create:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.executescript(_SCHEMA)
+            else:
+                self.db.execute("SELECT 1 FROM sqlite_master").fetchall()
+        except sqlite3.DatabaseError as err:
+            raise IndexStoreError(f"{path}: not a dedup index ({err})") from None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _query(self, sql: str, args: Sequence = ()) -> list[tuple]:
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as err:
+            raise IndexStoreError(f"{self.location}: not a dedup index or damaged ({err})") from None
+
+    def read_meta(self) -> dict | None:
+        try:
+            rows = self.db.execute("SELECT key, value FROM meta").fetchall()
+        except sqlite3.DatabaseError:
+            return None
+        try:
+            return {k: json.loads(v) for k, v in rows}
+        except (TypeError, ValueError):
+            return None
+
+    def write_meta(self, meta: dict) -> None:
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [(k, json.dumps(v)) for k, v in meta.items()],
+            )
+
+    def add(self, documents: Sequence[NewDocument], *, boilerplate: np.ndarray, replace: bool) -> list[int]:
+        """Archive documents in one transaction; a document already stored under the same path is replaced."""
+        now = time.time()
+        with self._transaction() as db:
+            if replace:
+                db.executemany("DELETE FROM documents WHERE path = ?", [(d.path,) for d in documents])
+            ids = []
+            for d in documents:
+                cur = db.execute(
+                    "INSERT INTO documents(path, format, encoding, chars, digest, text, added) VALUES(?,?,?,?,?,?,?)",
+                    (d.path, d.format, d.encoding, len(d.text), d.digest, _pack_text(d.text), now),
+                )
+                ids.append(cur.lastrowid)
+            if documents:
+                keys = np.concatenate([d.keys for d in documents]).astype(np.uint64)
+                owners = np.concatenate([np.full(len(d.keys), i, dtype=np.uint32) for d, i in zip(documents, ids)])
+                self._write_buckets(db, keys, owners)
+            db.executemany(
+                "INSERT OR IGNORE INTO boilerplate(hash) VALUES(?)", ((int(h),) for h in boilerplate.tolist())
+            )
+        return ids
+
+    def _write_buckets(self, db: sqlite3.Connection, keys: np.ndarray, ids: np.ndarray) -> None:
+        seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM buckets").fetchone()[0]
+        touched = []
+        rows = []
+        for prefix, k, i in _by_prefix(keys, ids):
+            rows.append((prefix, seq, _keys_blob(k), _ids_blob(i)))
+            touched.append(prefix)
+        db.executemany("INSERT INTO buckets(prefix, seq, keys, docs) VALUES(?,?,?,?)", rows)
+        for chunk in range(0, len(touched), _PARAMS):
+            part = touched[chunk : chunk + _PARAMS]
+            crowded = db.execute(
+                f"SELECT prefix FROM buckets WHERE prefix IN ({','.join('?' * len(part))}) "
+                f"GROUP BY prefix HAVING count(*) > {MAX_ROWS_PER_PREFIX}",
+                part,
+            ).fetchall()
+            for (prefix,) in crowded:
+                self._merge_prefix(db, prefix)
+
+    def _merge_prefix(self, db: sqlite3.Connection, prefix: int) -> None:
+        """Rewrite a prefix's rows as one, leaving out documents no longer stored."""
+        rows = db.execute("SELECT seq, keys, docs FROM buckets WHERE prefix = ?", (prefix,)).fetchall()
+        keys = np.frombuffer(b"".join(r[1] for r in rows), dtype="<u8")
+        ids = np.frombuffer(b"".join(r[2] for r in rows), dtype="<u4")
+        live = self._live(db, np.unique(ids))
+        keep = np.isin(ids, live)
+        db.execute("DELETE FROM buckets WHERE prefix = ?", (prefix,))
+        if keep.any():
+            order = np.lexsort((ids[keep], keys[keep]))
+            db.execute(
+                "INSERT INTO buckets(prefix, seq, keys, docs) VALUES(?,?,?,?)",
+                (prefix, max(r[0] for r in rows), _keys_blob(keys[keep][order]), _ids_blob(ids[keep][order])),
+            )
+
+    @staticmethod
+    def _live(db: sqlite3.Connection, ids: np.ndarray) -> np.ndarray:
+        out = []
+        values = ids.tolist()
+        for chunk in range(0, len(values), _PARAMS):
+            part = values[chunk : chunk + _PARAMS]
+            out += [r[0] for r in db.execute(f"SELECT id FROM documents WHERE id IN ({','.join('?' * len(part))})", part)]
+        return np.array(sorted(out), dtype=np.uint32)
+
+    def remove(self, paths: Iterable[str]) -> list[str]:
+        """Remove documents by stored path; returns the paths that were stored. Their buckets are
+        left behind and ignored (ids are never reused), and dropped when their prefix is rewritten."""
+        removed = []
+        with self._transaction() as db:
+            for p in paths:
+                if db.execute("DELETE FROM documents WHERE path = ?", (p,)).rowcount:
+                    removed.append(p)
+        return removed
+
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Stored (key, document id) entries whose key is one of ``keys``; ids of removed documents included."""
+        keys = np.unique(keys.astype(np.uint64))
+        prefixes = np.unique(keys >> np.uint64(64 - PREFIX_BITS)).astype(np.int64).tolist()
+        kblobs, iblobs = [], []
+        for chunk in range(0, len(prefixes), _PARAMS):
+            part = prefixes[chunk : chunk + _PARAMS]
+            for kb, ib in self._query(
+                f"SELECT keys, docs FROM buckets WHERE prefix IN ({','.join('?' * len(part))})", part
+            ):
+                kblobs.append(kb)
+                iblobs.append(ib)
+        found = np.frombuffer(b"".join(kblobs), dtype="<u8")
+        ids = np.frombuffer(b"".join(iblobs), dtype="<u4")
+        hit = np.isin(found, keys)
+        return found[hit], ids[hit]
+
+    def with_digest(self, digest: bytes) -> list[int]:
+        return [r[0] for r in self._query("SELECT id FROM documents WHERE digest = ?", (digest,))]
+
+    def load(self, ids: Iterable[int]) -> list[StoredDocument]:
+        values = sorted(set(int(i) for i in ids))
+        out = []
+        for chunk in range(0, len(values), _PARAMS):
+            part = values[chunk : chunk + _PARAMS]
+            rows = self._query(
+                f"SELECT id, path, text, format, encoding, digest FROM documents WHERE id IN ({','.join('?' * len(part))})",
+                part,
+            )
+            out += [StoredDocument(r[0], r[1], _unpack_text(r[2], self.location), r[3], r[4], r[5]) for r in rows]
+        return out
+
+    def ids(self, paths: Sequence[str]) -> dict[str, int]:
+        out = {}
+        for chunk in range(0, len(paths), _PARAMS):
+            part = list(paths[chunk : chunk + _PARAMS])
+            out.update(self._query(f"SELECT path, id FROM documents WHERE path IN ({','.join('?' * len(part))})", part))
+        return out
+
+    def paths(self) -> list[str]:
+        return [r[0] for r in self._query("SELECT path FROM documents ORDER BY path")]
+
+    def count(self) -> int:
+        return self._query("SELECT count(*) FROM documents")[0][0]
+
+    def boilerplate(self) -> np.ndarray:
+        return np.array([r[0] for r in self._query("SELECT hash FROM boilerplate ORDER BY hash")], dtype=np.uint32)
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
+
+    def close(self) -> None:
+        self.db.close()
+
+
+# --------------------------------------------------------------------------- Redis
+
+
+class RedisStore(Store):
+    """A shared index on a Redis server; LSH buckets live in datasketch's Redis storage.
+
+    ``redis://host:port/db`` (optionally ``?prefix=name`` to keep several
+    indexes in one database; default ``dedup``). Keys under the prefix:
+    ``meta`` (hash of JSON values), ``doc:<id>`` (hash), ``paths`` (path → id),
+    ``live`` (set of visible ids), ``digest:<hex>`` (set of ids), ``boilerplate``
+    (set), ``next`` (id counter), and the bucket storage ``lsh:``.
+    """
+
+    def __init__(self, url: str, *, create: bool) -> None:
+        try:
+            import redis
+            from datasketch.storage import unordered_storage
+        except ImportError as err:  # pragma: no cover - redis is a dependency
+            raise IndexStoreError(f"{url}: the redis package is needed for a Redis index ({err})") from None
+        parts = urlsplit(url)
+        query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+        self.prefix = query.get("prefix", "dedup")
+        db = int(parts.path.strip("/") or 0) if parts.path.strip("/").isdigit() or not parts.path.strip("/") else None
+        if db is None:
+            raise IndexStoreError(f"{url}: the database must be a number, as in redis://host:6379/0")
+        self.location = f"redis://{parts.hostname or 'localhost'}:{parts.port or 6379}/{db}?prefix={self.prefix}"
+        params = {"host": parts.hostname or "localhost", "port": parts.port or 6379, "db": db}
+        if parts.password:
+            params["password"] = parts.password
+        self.r = redis.Redis(**params, socket_connect_timeout=5)
+        try:
+            self.r.ping()
+        except redis.RedisError as err:
+            raise IndexStoreError(f"{self.location}: cannot reach the Redis server ({err})") from None
+        self._error = redis.RedisError
+        self.buckets = unordered_storage(
+            {"type": "redis", "redis": params, "redis_buffer": {"transaction": True}}, name=self._k("lsh:").encode()
+        )
+        if not create and not self.r.exists(self._k("meta")):
+            raise IndexStoreError(f"{self.location}: no index here (build one with 'dedup index build')")
+
+    def _k(self, name: str) -> str:
+        return f"{self.prefix}:{name}"
+
+    def read_meta(self) -> dict | None:
+        raw = self.r.hgetall(self._k("meta"))
+        try:
+            return {k.decode(): json.loads(v) for k, v in raw.items()} if raw else None
+        except (UnicodeDecodeError, ValueError):
+            return None
+
+    def write_meta(self, meta: dict) -> None:
+        self.r.hset(self._k("meta"), mapping={k: json.dumps(v) for k, v in meta.items()})
+
+    def _live_ids(self, ids: Sequence[int]) -> list[int]:
+        flags = self.r.smismember(self._k("live"), list(ids)) if ids else []
+        return [i for i, f in zip(ids, flags) if f]
+
+    def _purge_unfinished(self) -> None:
+        """Drop the records of documents a crashed writer never made visible."""
+        live = {int(x) for x in self.r.smembers(self._k("live"))}
+        for key in self.r.scan_iter(match=self._k("doc:*"), count=1000):
+            if int(key.decode().rsplit(":", 1)[1]) not in live:
+                self.r.delete(key)
+
+    def add(self, documents: Sequence[NewDocument], *, boilerplate: np.ndarray, replace: bool) -> list[int]:
+        self._purge_unfinished()
+        ids = [int(self.r.incr(self._k("next"))) for _ in documents]
+        pipe = self.r.pipeline(transaction=False)
+        for d, i in zip(documents, ids):
+            pipe.hset(
+                self._k(f"doc:{i}"),
+                mapping={
+                    "path": d.path, "format": d.format, "encoding": d.encoding or "",
+                    "chars": len(d.text), "digest": d.digest, "text": _pack_text(d.text),
+                },
+            )
+        pipe.execute()
+        for d, i in zip(documents, ids):  # buckets first: invisible until the id is live
+            for key in np.unique(d.keys).tolist():
+                self.buckets.insert(key.to_bytes(8, "big"), str(i).encode(), buffer=True)
+        self.buckets.empty_buffer()
+        old = self.r.hmget(self._k("paths"), [d.path for d in documents]) if documents else []
+        commit = self.r.pipeline(transaction=True)
+        for d, i, o in zip(documents, ids, old):
+            if o is not None:
+                commit.srem(self._k("live"), int(o))
+                commit.delete(self._k(f"doc:{int(o)}"))
+                commit.srem(self._k(f"digest:{d.digest.hex()}"), int(o))
+            commit.hset(self._k("paths"), d.path, i)
+            commit.sadd(self._k(f"digest:{d.digest.hex()}"), i)
+            commit.sadd(self._k("live"), i)
+        if len(boilerplate):
+            commit.sadd(self._k("boilerplate"), *boilerplate.tolist())
+        commit.execute()
+        return ids
+
+    def remove(self, paths: Iterable[str]) -> list[str]:
+        removed = []
+        for p in paths:
+            i = self.r.hget(self._k("paths"), p)
+            if i is None:
+                continue
+            i = int(i)
+            digest = self.r.hget(self._k(f"doc:{i}"), "digest") or b""
+            pipe = self.r.pipeline(transaction=True)
+            pipe.srem(self._k("live"), i)
+            pipe.hdel(self._k("paths"), p)
+            pipe.srem(self._k(f"digest:{digest.hex()}"), i)
+            pipe.delete(self._k(f"doc:{i}"))
+            pipe.execute()
+            removed.append(p)
+        return removed
+
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        keys = np.unique(keys.astype(np.uint64)).tolist()
+        found, ids = [], []
+        for key, members in zip(keys, self.buckets.getmany(*[k.to_bytes(8, "big") for k in keys])):
+            for m in members:
+                found.append(key)
+                ids.append(int(m))
+        return np.array(found, dtype=np.uint64), np.array(ids, dtype=np.uint32)
+
+    def with_digest(self, digest: bytes) -> list[int]:
+        return self._live_ids(sorted(int(x) for x in self.r.smembers(self._k(f"digest:{digest.hex()}"))))
+
+    def load(self, ids: Iterable[int]) -> list[StoredDocument]:
+        live = self._live_ids(sorted(set(int(i) for i in ids)))
+        pipe = self.r.pipeline(transaction=False)
+        for i in live:
+            pipe.hgetall(self._k(f"doc:{i}"))
+        out = []
+        for i, h in zip(live, pipe.execute()):
+            if not h:
+                continue
+            out.append(
+                StoredDocument(
+                    i, h[b"path"].decode(), _unpack_text(h[b"text"], self.location), h[b"format"].decode(),
+                    h[b"encoding"].decode() or None, h[b"digest"],
+                )
+            )
+        return out
+
+    def ids(self, paths: Sequence[str]) -> dict[str, int]:
+        values = self.r.hmget(self._k("paths"), list(paths)) if paths else []
+        return {p: int(v) for p, v in zip(paths, values) if v is not None}
+
+    def paths(self) -> list[str]:
+        return sorted(p.decode() for p in self.r.hkeys(self._k("paths")))
+
+    def count(self) -> int:
+        return int(self.r.scard(self._k("live")))
+
+    def boilerplate(self) -> np.ndarray:
+        return np.array(sorted(int(x) for x in self.r.smembers(self._k("boilerplate"))), dtype=np.uint32)
+
+    def size_bytes(self) -> int:
+        return int(self.r.info("memory").get("used_memory", 0))
+
+    def clear(self) -> None:
+        """Delete everything under the prefix (a new build)."""
+        for key in self.r.scan_iter(match=self._k("*"), count=1000):
+            self.r.delete(key)
+
+    def close(self) -> None:
+        self.r.close()
+
+
+def open_store(location: str | Path, *, create: bool = False) -> Store:
+    """The store at ``location``: a ``redis://`` address or a file path."""
+    text = str(location)
+    if text.startswith(("redis://", "rediss://")):
+        return RedisStore(text, create=create)
+    return SqliteStore(Path(location), create=create)
