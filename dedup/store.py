@@ -444,6 +444,8 @@ class RedisStore(Store):
         found, ids = [], []
         for key, members in zip(keys, self.buckets.getmany(*[k.to_bytes(8, "big") for k in keys])):
             for m in members:
+                if not m.isdigit():
+                    raise IndexStoreError(f"{self.location}: a bucket holds something that is not a document id")
                 found.append(key)
                 ids.append(int(m))
         return np.array(found, dtype=np.uint64), np.array(ids, dtype=np.uint32)

@@ -1,0 +1,144 @@
+"""The index stores: SQLite file and Redis, same behaviour; never unpickle; refuse what is not ours."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+
+import numpy as np
+import pytest
+
+import dedup.store as store_mod
+from dedup.config import CandidateConfig, ScanConfig, SignConfig
+from dedup.errors import IndexStoreError
+from dedup.pipeline import add_to_index, build_index, check, index_info, open_index, remove_from_index
+from dedup.store import NewDocument, open_store
+
+from conftest import CORPUS
+
+ZH = sorted((CORPUS / "zh").glob("*.txt"))
+
+
+@pytest.fixture
+def folder(zh_archive):
+    return zh_archive
+
+
+def _doc(path: str, keys) -> NewDocument:
+    return NewDocument(path=path, text=f"text of {path}", format="txt", encoding="utf-8", digest=path.encode().ljust(16, b"\0"), keys=np.array(keys, dtype=np.uint64))
+
+
+def test_lookup_finds_what_was_added_and_ids_are_never_reused(tmp_path, locations):
+    s = open_store(locations(tmp_path), create=True)
+    try:
+        a, b = s.add([_doc("a", [1, 2, 3]), _doc("b", [3, 4])], boilerplate=np.array([7], dtype=np.uint32), replace=False)
+        keys, ids = s.lookup(np.array([3, 4, 99], dtype=np.uint64))
+        assert sorted(zip(keys.tolist(), ids.tolist())) == [(3, a), (3, b), (4, b)]
+        assert [d.path for d in s.load([a, b])] == ["a", "b"]
+        assert s.with_digest(b"a".ljust(16, b"\0")) == [a]
+        assert s.remove(["a", "zzz"]) == ["a"]
+        (c,) = s.add([_doc("c", [5])], boilerplate=np.array([], dtype=np.uint32), replace=False)
+        assert c not in (a, b)
+        assert [d.path for d in s.load([a, b, c])] == ["b", "c"]
+        assert s.paths() == ["b", "c"] and s.count() == 2
+        assert s.boilerplate().tolist() == [7]
+    finally:
+        s.close()
+
+
+def test_crowded_prefixes_are_merged_without_removed_documents(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_mod, "PREFIX_BITS", 2)  # 4 prefixes: key >> 62
+    none = np.zeros(0, np.uint32)
+    s = open_store(tmp_path / "x.dedup", create=True)
+    key = [(k % 4) << 62 | k for k in range(40)]
+    ids = [s.add([_doc(f"d{k}", [key[k]])], boilerplate=none, replace=False)[0] for k in range(40)]
+    s.remove(["d0", "d4"])
+    for k in range(10):  # more rows at prefix 0, until they are merged again
+        s.add([_doc(f"late{k}", [1000 + k])], boilerplate=none, replace=False)
+    rows = dict(s.db.execute("SELECT prefix, count(*) FROM buckets GROUP BY prefix").fetchall())
+    assert all(n <= store_mod.MAX_ROWS_PER_PREFIX for n in rows.values())
+    keys, found = s.lookup(np.array(key, dtype=np.uint64))
+    assert set(found.tolist()) == set(ids) - {ids[0], ids[4]}  # dropped when prefix 0 was rewritten
+    assert sorted(keys.tolist()) == sorted(key[k] for k in range(40) if k not in (0, 4))
+    s.close()
+
+
+def test_build_add_remove_through_the_pipeline(tmp_path, folder, locations):
+    where = locations(tmp_path)
+    build_index(folder, where)
+    assert index_info(where).documents == 5
+    update = add_to_index([ZH[5], folder / ZH[0].name], where)
+    assert update.added == (ZH[5].as_posix(),) and update.replaced == (ZH[0].name,)
+    assert index_info(where).documents == 6
+    assert remove_from_index([ZH[0].name], where).removed == (ZH[0].name,)
+    (doc,) = check([ZH[0]], where).checked
+    assert doc.sources == ()  # removed from the archive: no longer found
+    (doc,) = check([ZH[1]], where).checked
+    assert [p.b for p in doc.sources] == [ZH[1].name] and doc.sources[0].relation == "exact"
+
+
+def test_a_file_that_is_no_index_is_refused_with_its_name(tmp_path):
+    junk = tmp_path / "notes.txt"
+    junk.write_text("not an index at all " * 100)
+    with pytest.raises(IndexStoreError, match="notes.txt"):
+        open_index(junk)
+    other = tmp_path / "other.sqlite"
+    sqlite3.connect(other).execute("CREATE TABLE t(x)").connection.commit()
+    with pytest.raises(IndexStoreError, match="not a dedup index"):
+        open_index(other)
+    with pytest.raises(IndexStoreError, match="no index"):
+        open_index(tmp_path / "missing.dedup")
+
+
+def test_an_index_built_with_other_parameters_is_refused(tmp_path, folder, locations):
+    where = locations(tmp_path)
+    build_index(folder, where)
+    with pytest.raises(IndexStoreError, match="num_perm: index 128, now 64"):
+        check([ZH[0]], where, config=ScanConfig(sign=SignConfig(num_perm=64)))
+    with pytest.raises(IndexStoreError, match="doc_threshold"):
+        open_index(where, config=ScanConfig(candidates=CandidateConfig(doc_threshold=0.5)))
+
+
+class _Boom:
+    """Unpickling this runs code: it creates a file."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.path}",))
+
+
+def test_pickles_planted_in_an_index_are_never_loaded(tmp_path, folder):
+    where = tmp_path / "a.dedup"
+    build_index(folder, where)
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(_Boom(marker))
+    db = sqlite3.connect(where)
+    db.execute("UPDATE meta SET value = ? WHERE key = 'created'", (payload,))
+    db.execute("UPDATE documents SET digest = ?, encoding = ?", (payload, payload))
+    db.commit()
+    db.close()
+    with pytest.raises(IndexStoreError, match="not a dedup index"):
+        check([ZH[0]], where)
+    assert not marker.exists()
+
+
+def test_redis_index_with_pickled_keys_is_never_unpickled(tmp_path, folder, redis_url):
+    build_index(folder, redis_url)
+    marker = tmp_path / "pwned"
+    import redis
+
+    from dedup.store import RedisStore
+
+    s = RedisStore(redis_url, create=False)
+    r = redis.Redis.from_url(redis_url.split("?")[0])
+    for key in list(r.scan_iter(match=f"{s.prefix}:lsh:*", count=100))[:50]:
+        if r.type(key) == b"set":
+            r.sadd(key, pickle.dumps(_Boom(marker)))
+    r.hset(f"{s.prefix}:meta", "created", pickle.dumps(_Boom(marker)))
+    s.close()
+    with pytest.raises(IndexStoreError):
+        check([ZH[0]], redis_url)
+    assert not marker.exists()
