@@ -86,6 +86,8 @@ def test_scan_with_index_compares_the_folder_with_the_archive(archive, tmp_path)
     result = runner.invoke(app, ["scan", str(drafts), "--index", str(index), "--format", "json"])
     assert result.exit_code == 0, result.output
     (pair,) = json.loads(result.stdout)["pairs"]
+    data = json.loads(result.stdout)
+    assert data["summary"]["archive"] == 5
     assert (pair["a"], pair["b"], pair["relation"]) == ("draft.txt", f"index:{ZH[0].name}", "near_duplicate")
     terminal = runner.invoke(app, ["scan", str(drafts), "--index", str(index)])
     assert terminal.exit_code == 0 and f"index:{ZH[0].name}" in terminal.stdout

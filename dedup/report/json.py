@@ -25,14 +25,17 @@ def _document(entry: DocumentEntry) -> dict:
 
 def report_to_dict(report: Report) -> dict:
     """The report as plain JSON-ready data."""
+    summary = {
+        "documents": report.scanned,
+        "skipped": report.skipped,
+        "clusters": len(report.clusters),
+        "pairs": report.pairs_by_relation(),
+    }
+    if report.index is not None:
+        summary["archive"] = report.archive
     return {
         "version": JSON_VERSION,
-        "summary": {
-            "documents": report.scanned,
-            "skipped": report.skipped,
-            "clusters": len(report.clusters),
-            "pairs": report.pairs_by_relation(),
-        },
+        "summary": summary,
         "documents": [_document(d) for d in report.documents],
         "pairs": [pair_to_dict(p) for p in report.pairs],
         "clusters": [list(c) for c in report.clusters],
