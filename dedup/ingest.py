@@ -511,6 +511,36 @@ def ingest(
     return documents, skipped
 
 
+def read_in_batches(
+    root: Path,
+    *,
+    batch: int,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    include_hidden: bool = False,
+) -> tuple[int, Iterator[tuple[list[Document], list[Skipped]]]]:
+    """``ingest`` a batch of files at a time, for folders too big to hold in memory at once.
+
+    Returns the number of files found and an iterator of ``(documents, skipped)``
+    batches (unlistable folders come in the first batch).
+    """
+    found, skipped_folders = _walk(Path(root), include, exclude, include_hidden)
+
+    def batches() -> Iterator[tuple[list[Document], list[Skipped]]]:
+        first = list(skipped_folders)
+        for k in range(0, max(1, len(found)), batch):
+            documents, skipped = [], first
+            first = []
+            for rel, path in found[k : k + batch]:
+                try:
+                    documents.append(read_document(path, relpath=rel))
+                except IngestError as exc:
+                    skipped.append(Skipped(path=rel, reason=exc.reason))
+            yield documents, skipped
+
+    return len(found), batches()
+
+
 def shown_path(path: Path, base: Path | None) -> str:
     """How a file is named in reports and indexes: relative to ``base`` if inside it, else as given."""
     if base is not None:

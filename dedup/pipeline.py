@@ -407,13 +407,25 @@ def _boilerplate_and_shingles(
     docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig, *, population: int | None
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """``boilerplate_hashes`` and each document's distinct long-shingle hashes."""
-    uniques, edges = [], []  # per document: distinct long-shingle hashes, and those at an edge
-    for d in docs:
-        x = _long_shingles(d, config)
-        n, pos = len(x.norm), x.positions
-        at_edge = (pos < EDGE * n) | (pos + x.lengths > (1 - EDGE) * n)
-        uniques.append(np.unique(x.hashes))
-        edges.append(np.unique(x.hashes[at_edge]))
+    sets = [_long_shingle_sets(d, config) for d in docs]
+    uniques = [u for u, _ in sets]
+    boiler = _boilerplate_of_sets(uniques, [e for _, e in sets], labels, config, population=population)
+    return boiler, uniques
+
+
+def _long_shingle_sets(d: _Doc, config: ScanConfig) -> tuple[np.ndarray, np.ndarray]:
+    """A document's distinct long-shingle hashes, and those at an edge of the document."""
+    x = _long_shingles(d, config)
+    n, pos = len(x.norm), x.positions
+    at_edge = (pos < EDGE * n) | (pos + x.lengths > (1 - EDGE) * n)
+    return np.unique(x.hashes), np.unique(x.hashes[at_edge])
+
+
+def _boilerplate_of_sets(
+    uniques: Sequence[np.ndarray], edges: Sequence[np.ndarray], labels: Sequence[int], config: ScanConfig,
+    *, population: int | None,
+) -> np.ndarray:
+    """``boilerplate_hashes`` from the documents' ``_long_shingle_sets``."""
     min_docs = config.min_docs_boilerplate
     values, counts = shingle_document_frequency(uniques)
     common, common_df = values[counts >= min_docs], counts[counts >= min_docs]
@@ -423,10 +435,9 @@ def _boilerplate_and_shingles(
     frequent = common[groups >= max(min_docs, FREQUENT * population)]
     # how many documents hold each candidate at an edge
     edge_values, edge_counts = shingle_document_frequency([h[member(h, candidates)] for h in edges])
-    del edges
     df = common_df[np.searchsorted(common, edge_values)] if len(edge_values) else edge_counts
     at_edges = edge_values[edge_counts * 2 >= df]
-    return np.union1d(frequent, at_edges).astype(np.uint32), uniques
+    return np.union1d(frequent, at_edges).astype(np.uint32)
 
 
 def boilerplate_masks(
@@ -521,30 +532,42 @@ def build_index(
 ) -> IndexUpdate:
     """Index a folder (same reading, normalization and boilerplate rules as ``scan``).
 
-    A file index is written next to ``location`` and moved into place when
-    complete, so an existing index is replaced only by a finished one.
+    Documents are read, signed and written a batch at a time; boilerplate is
+    judged over the whole folder at the end. A file index is written next to
+    ``location`` and moved into place when complete, so an existing index is
+    replaced only by a finished one.
     """
     config = config or ScanConfig()
     progress = progress or _noop
     root = Path(root)
-    documents, skipped = ingest_stage.ingest(
-        root, include=config.include, exclude=config.exclude, include_hidden=config.include_hidden,
-        progress=lambda done, total: progress("read", done, total),
+    total, batches = ingest_stage.read_in_batches(
+        root, batch=_BUILD_BATCH, include=config.include, exclude=config.exclude, include_hidden=config.include_hidden
     )
-    docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config, progress=progress))]
-    entries = _entries(docs, config, progress)
-    boiler = boilerplate_hashes(docs, _related_labels(entries), config)  # over the whole folder
-    new = _new_documents(docs, entries)
     meta = {**index_stage.meta_for(config), "root": str(root.resolve())}
+    added: list[str] = []
+    skipped: list[Skipped] = []
 
     def fill(store: Store) -> None:
         store.write_meta(meta)
-        for k in range(0, max(1, len(new)), _BUILD_BATCH):
-            store.add(new[k : k + _BUILD_BATCH], boilerplate=boiler if k == 0 else boiler[:0], replace=False)
-            progress("write", min(len(new), k + _BUILD_BATCH), len(new))
+        uniques, edges, light = [], [], []  # what boilerplate needs of each document
+        for documents, bad in batches:
+            docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config))]
+            entries = _entries(docs, config, _noop)
+            store.add(_new_documents(docs, entries), boilerplate=np.zeros(0, dtype=np.uint32), replace=False)
+            for d, e in zip(docs, entries):
+                u, edge = _long_shingle_sets(d, config)
+                uniques.append(u)
+                edges.append(edge)
+                light.append(replace(e, window_keys=e.window_keys[:0]))
+            added.extend(d.path for d in documents)
+            skipped.extend(bad)
+            progress("index", len(added) + len(skipped), total)
+        # over the whole folder; related documents count once
+        boiler = _boilerplate_of_sets(uniques, edges, _related_labels(light), config, population=None)
+        store.add([], boilerplate=boiler, replace=False)
 
     where = _write_new_index(location, fill)
-    return IndexUpdate(location=where, added=tuple(d.path for d in documents), skipped=tuple(skipped), documents=len(documents))
+    return IndexUpdate(location=where, added=tuple(added), skipped=tuple(sorted(skipped, key=lambda s: s.path)), documents=len(added))
 
 
 def _write_new_index(location: str | Path, fill: Callable[[Store], None]) -> str:
