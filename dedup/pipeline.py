@@ -27,7 +27,7 @@ from dedup.explain import covered_mask, describe
 from dedup import index as index_stage
 from dedup.errors import IndexStoreError
 from dedup.models import CheckedDocument, CheckReport, Document, DocumentEntry, Pair, Passage, Report, Skipped
-from dedup.store import NewDocument, Store, StoredDocument, open_store
+from dedup.store import NewDocument, Store, StoredDocument, open_store, prefix_bits_for
 from dedup.normalize import normalize, runs
 from dedup.sign import Signed, bag_signed, minhash_of, sign, window_minhashes, window_size
 
@@ -550,21 +550,30 @@ def build_index(
     def fill(store: Store) -> None:
         store.write_meta(meta)
         uniques, edges, light = [], [], []  # what boilerplate needs of each document
+        keys, owners = [], []  # bucket entries, written at once at the end
         for documents, bad in batches:
             docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config))]
             entries = _entries(docs, config, _noop)
-            store.add(_new_documents(docs, entries), boilerplate=np.zeros(0, dtype=np.uint32), replace=False)
-            for d, e in zip(docs, entries):
+            no_keys = [replace(n, keys=n.keys[:0]) for n in _new_documents(docs, entries)]
+            ids = store.add(no_keys, boilerplate=np.zeros(0, dtype=np.uint32), replace=False)
+            for d, e, i in zip(docs, entries, ids):
                 u, edge = _long_shingle_sets(d, config)
                 uniques.append(u)
                 edges.append(edge)
                 light.append(replace(e, window_keys=e.window_keys[:0]))
+                keys.append(e.keys)
+                owners.append(np.full(len(e.keys), i, dtype=np.uint32))
             added.extend(d.path for d in documents)
             skipped.extend(bad)
             progress("index", len(added) + len(skipped), total)
-        # over the whole folder; related documents count once
+        progress("write", 0, 1)
+        all_keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64)
+        store.write_meta({"prefix_bits": prefix_bits_for(len(all_keys))})
+        store.add_buckets(all_keys, np.concatenate(owners) if owners else np.zeros(0, dtype=np.uint32))
+        # boilerplate over the whole folder; related documents count once
         boiler = _boilerplate_of_sets(uniques, edges, _related_labels(light), config, population=None)
         store.add([], boilerplate=boiler, replace=False)
+        progress("write", 1, 1)
 
     where = _write_new_index(location, fill)
     return IndexUpdate(location=where, added=tuple(added), skipped=tuple(sorted(skipped, key=lambda s: s.path)), documents=len(added))

@@ -18,6 +18,7 @@ the new documents' data first and makes them visible last, with one
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import time
 import zlib
@@ -34,7 +35,8 @@ from dedup.errors import IndexStoreError
 #: Written into every index; a file without it is not a dedup index.
 MAGIC = "dedup-index"
 FORMAT = 1
-#: Buckets are grouped by the top bits of their key: one row per group and write.
+#: Buckets are grouped by the top bits of their key: one row per group and write. An index built
+#: at once uses fewer bits when it is small (``prefix_bits_for``, recorded as meta ``prefix_bits``).
 PREFIX_BITS = 20
 #: Rows of one prefix merged into one when a write leaves more than this many.
 MAX_ROWS_PER_PREFIX = 8
@@ -93,6 +95,7 @@ class Store:
     def read_meta(self) -> dict | None: ...
     def write_meta(self, meta: dict) -> None: ...
     def add(self, documents: Sequence[NewDocument], *, boilerplate: np.ndarray, replace: bool) -> list[int]: ...
+    def add_buckets(self, keys: np.ndarray, ids: np.ndarray) -> None: ...
     def remove(self, paths: Iterable[str]) -> list[str]: ...
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
     def with_digest(self, digest: bytes) -> list[int]: ...
@@ -130,16 +133,24 @@ CREATE TABLE IF NOT EXISTS boilerplate(hash INTEGER PRIMARY KEY);
 """
 
 
-def _by_prefix(keys: np.ndarray, ids: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """Sorted (key, id) entries split into runs of one prefix each."""
+def _by_prefix(keys: np.ndarray, ids: np.ndarray, bits: int) -> list[tuple[int, bytes, bytes]]:
+    """Sorted (key, id) entries cut into runs of one key prefix: ``(prefix, keys blob, ids blob)`` each."""
     order = np.lexsort((ids, keys))
     keys, ids = keys[order], ids[order]
-    prefixes = (keys >> np.uint64(64 - PREFIX_BITS)).astype(np.int64)
-    cuts = np.nonzero(np.diff(prefixes))[0] + 1
-    starts = np.concatenate([[0], cuts]).tolist()
-    ends = np.concatenate([cuts, [len(keys)]]).tolist()
-    for s, e in zip(starts, ends):
-        yield int(prefixes[s]), keys[s:e], ids[s:e]
+    prefixes = keys >> np.uint64(64 - bits)
+    cuts = np.flatnonzero(prefixes[1:] != prefixes[:-1]) + 1
+    starts = np.concatenate([[0], cuts]).astype(np.int64)
+    ends = np.concatenate([cuts, [len(keys)]]).astype(np.int64)
+    kb, ib = _keys_blob(keys), _ids_blob(ids)
+    return [
+        (p, kb[8 * s : 8 * e], ib[4 * s : 4 * e])
+        for p, s, e in zip(prefixes[starts].astype(np.int64).tolist(), starts.tolist(), ends.tolist())
+    ]
+
+
+def prefix_bits_for(entries: int) -> int:
+    """Key-prefix bits for an index of this many bucket entries: rows of about 64 entries, at most ``PREFIX_BITS``."""
+    return int(min(PREFIX_BITS, max(8, math.ceil(math.log2(max(1, entries) / 64)))))
 
 
 class SqliteStore(Store):
@@ -162,6 +173,11 @@ class SqliteStore(Store):
                 self.db.execute("SELECT 1 FROM sqlite_master").fetchall()
         except sqlite3.DatabaseError as err:
             raise IndexStoreError(f"{path}: not a dedup index ({err})") from None
+        self._set_prefix_bits(self.read_meta() or {})
+
+    def _set_prefix_bits(self, meta: dict) -> None:
+        bits = meta.get("prefix_bits", getattr(self, "prefix_bits", PREFIX_BITS))
+        self.prefix_bits = bits if isinstance(bits, int) and 1 <= bits <= 32 else PREFIX_BITS
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -195,6 +211,7 @@ class SqliteStore(Store):
                 "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 [(k, json.dumps(v)) for k, v in meta.items()],
             )
+        self._set_prefix_bits(meta)
 
     def add(self, documents: Sequence[NewDocument], *, boilerplate: np.ndarray, replace: bool) -> list[int]:
         """Archive documents in one transaction; a document already stored under the same path is replaced."""
@@ -209,23 +226,27 @@ class SqliteStore(Store):
                     (d.path, d.format, d.encoding, len(d.text), d.digest, _pack_text(d.text), now),
                 )
                 ids.append(cur.lastrowid)
-            if documents:
-                keys = np.concatenate([d.keys for d in documents]).astype(np.uint64)
-                owners = np.concatenate([np.full(len(d.keys), i, dtype=np.uint32) for d, i in zip(documents, ids)])
-                self._write_buckets(db, keys, owners)
+            keys = [d.keys for d in documents if len(d.keys)]
+            if keys:
+                owners = [np.full(len(d.keys), i, dtype=np.uint32) for d, i in zip(documents, ids) if len(d.keys)]
+                self._write_buckets(db, np.concatenate(keys).astype(np.uint64), np.concatenate(owners), merge=True)
             db.executemany(
                 "INSERT OR IGNORE INTO boilerplate(hash) VALUES(?)", ((int(h),) for h in boilerplate.tolist())
             )
         return ids
 
-    def _write_buckets(self, db: sqlite3.Connection, keys: np.ndarray, ids: np.ndarray) -> None:
+    def add_buckets(self, keys: np.ndarray, ids: np.ndarray) -> None:
+        """Bucket entries of stored documents, written at once (building an index): rows of one prefix each."""
+        with self._transaction() as db:
+            self._write_buckets(db, keys.astype(np.uint64), ids.astype(np.uint32), merge=False)
+
+    def _write_buckets(self, db: sqlite3.Connection, keys: np.ndarray, ids: np.ndarray, *, merge: bool) -> None:
         seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM buckets").fetchone()[0]
-        touched = []
-        rows = []
-        for prefix, k, i in _by_prefix(keys, ids):
-            rows.append((prefix, seq, _keys_blob(k), _ids_blob(i)))
-            touched.append(prefix)
-        db.executemany("INSERT INTO buckets(prefix, seq, keys, docs) VALUES(?,?,?,?)", rows)
+        rows = _by_prefix(keys, ids, self.prefix_bits)
+        db.executemany("INSERT INTO buckets(prefix, seq, keys, docs) VALUES(?,?,?,?)", ((p, seq, k, i) for p, k, i in rows))
+        if not merge:
+            return
+        touched = [p for p, _, _ in rows]
         for chunk in range(0, len(touched), _PARAMS):
             part = touched[chunk : chunk + _PARAMS]
             crowded = db.execute(
@@ -273,7 +294,7 @@ class SqliteStore(Store):
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Stored (key, document id) entries whose key is one of ``keys``; ids of removed documents included."""
         keys = np.unique(keys.astype(np.uint64))
-        prefixes = np.unique(keys >> np.uint64(64 - PREFIX_BITS)).astype(np.int64).tolist()
+        prefixes = np.unique(keys >> np.uint64(64 - self.prefix_bits)).astype(np.int64).tolist()
         kblobs, iblobs = [], []
         for chunk in range(0, len(prefixes), _PARAMS):
             part = prefixes[chunk : chunk + _PARAMS]
@@ -404,9 +425,7 @@ class RedisStore(Store):
             )
         pipe.execute()
         for d, i in zip(documents, ids):  # buckets first: invisible until the id is live
-            for key in np.unique(d.keys).tolist():
-                self.buckets.insert(key.to_bytes(8, "big"), str(i).encode(), buffer=True)
-        self.buckets.empty_buffer()
+            self.add_buckets(d.keys, np.full(len(d.keys), i, dtype=np.uint32))
         old = self.r.hmget(self._k("paths"), [d.path for d in documents]) if documents else []
         commit = self.r.pipeline(transaction=True)
         for d, i, o in zip(documents, ids, old):
@@ -421,6 +440,11 @@ class RedisStore(Store):
             commit.sadd(self._k("boilerplate"), *boilerplate.tolist())
         commit.execute()
         return ids
+
+    def add_buckets(self, keys: np.ndarray, ids: np.ndarray) -> None:
+        for key, i in zip(keys.astype(np.uint64).tolist(), ids.tolist()):
+            self.buckets.insert(key.to_bytes(8, "big"), str(i).encode(), buffer=True)
+        self.buckets.empty_buffer()
 
     def remove(self, paths: Iterable[str]) -> list[str]:
         removed = []

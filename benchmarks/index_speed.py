@@ -1,0 +1,243 @@
+"""Archive index speed: build throughput against scan's signature stage, and the time to check one speech.
+
+    python benchmarks/index_speed.py --sizes 10000 [--work DIR] [--queries 20] [--redis redis://localhost:6379/0]
+
+For each size N of the scale corpus (``make_scale_corpus.py``, as ``speed.py``):
+
+- **signature stage** of ``scan`` on a sample (best of 3): normalize + shingle MinHash (what
+  ``speed.py`` calls the signature stage), and normalize + every signature ``scan`` computes (the
+  document MinHash and the window MinHashes of the candidate stage);
+- **index build** of the whole folder (``dedup.build_index``, in a child process: wall time, peak
+  RSS, index size), docs/s, and its ratio to the signature stage's docs/s;
+- **check**: ``dedup.check`` of one ~5,000-character speech at a time against the index, timed in
+  this process after a warm-up (no process start-up): median and 95th percentile of the whole check
+  (read, sign, LSH lookup, load and align the candidates, boilerplate, report) and of the LSH lookup
+  alone. Each query speech is a planted copy from the corpus extended with passages of other
+  archived speeches, so it has several sources to find.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from speed import WORK, _load, _rate, corpus, list_docs, load_truth, machine, read_texts  # noqa: E402
+
+SIGN_SAMPLE = 500
+QUERY_CHARS = 5000
+
+
+def signature_stage(texts: list[str], *, repeats: int = 3) -> dict:
+    """docs/s of scan's signature stage on ``texts``: shingle MinHash only, and every signature scan computes."""
+    from dedup import index as index_stage
+    from dedup.config import ScanConfig
+    from dedup.models import Document
+    from dedup.pipeline import sign_documents
+    from dedup.sign import bag_signed, minhash_of, window_minhashes, window_size
+
+    config = ScanConfig()
+    docs = [Document(path=str(i), text=t) for i, t in enumerate(texts)]
+    nbytes = sum(len(t.encode("utf-8")) for t in texts)
+
+    def shingle_minhash() -> None:
+        for s in sign_documents(docs, config=config):
+            minhash_of(s.hashes, config.sign)
+
+    def all_signatures() -> None:
+        for s in sign_documents(docs, config=config):
+            minhash_of(s.hashes, config.sign)
+            window_minhashes(bag_signed(s), config.sign, window=window_size(s.norm, config.candidates.window))
+
+    def index_entries() -> None:
+        for s in sign_documents(docs, config=config):
+            index_stage.entry(s, config)
+
+    out = {}
+    for name, fn in (("minhash", shingle_minhash), ("all_signatures", all_signatures), ("index_entries", index_entries)):
+        fn() if name == "minhash" else None  # warm-up: imports, OpenCC, permutation caches
+        best = math.inf
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t)
+        out[name] = _rate(best, len(texts), nbytes)
+    return out
+
+
+def _child_build(folder: str, location: str, out: str) -> None:
+    from dedup.pipeline import build_index
+
+    t = time.perf_counter()
+    update = build_index(folder, location)
+    Path(out).write_text(json.dumps({"seconds": time.perf_counter() - t, "documents": update.documents}))
+
+
+def build(folder: Path, location: str) -> dict:
+    """Build the index in a child process: its wall time, peak RSS and the index size."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "build.json"
+        t = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, __file__, "--child-build", str(folder), location, str(out)])
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"index build failed after {wall:.0f} s")
+        result = json.loads(out.read_text())
+    from dedup.pipeline import index_info
+
+    nbytes = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and f.suffix == ".txt")
+    return {
+        **_rate(result["seconds"], result["documents"], nbytes),
+        "wall_with_startup": round(wall, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "index_mb": round(index_info(location).size_bytes / 1e6, 1),
+    }
+
+
+def query_speeches(folder: Path, truth: dict, docs: list[str], k: int, *, seed: int = 5) -> list[tuple[str, set[str]]]:
+    """~5,000-character speeches: a planted copy extended with paragraphs of other archived speeches.
+
+    Returns each text with the archive documents it was made from.
+    """
+    rng = random.Random(seed)
+    planted = [p for p in truth["pairs"] if p["relation"] in ("near_duplicate", "partial")]
+    out = []
+    for pair in rng.sample(planted, k):
+        text = (folder / pair["a"]).read_text(encoding="utf-8")
+        sources = {pair["a"], pair["b"]}
+        while len(text) < QUERY_CHARS:
+            other = rng.choice(docs)
+            paragraphs = [p for p in (folder / other).read_text(encoding="utf-8").split("\n") if len(p) > 150]
+            if paragraphs:
+                text += "\n" + rng.choice(paragraphs)
+                sources.add(other)
+        out.append((text, sources))
+    return out
+
+
+def queries(location: str, speeches: list[tuple[str, set[str]]]) -> dict:
+    """Time ``check`` of one speech at a time, and the LSH lookup alone."""
+    from dedup import index as index_stage
+    from dedup.config import ScanConfig
+    from dedup.normalize import normalize
+    from dedup.pipeline import check, open_index
+    from dedup.sign import sign
+
+    config = ScanConfig(workers=1)
+    checks, lookups, found, sources_found = [], [], 0, []
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for k, (text, _) in enumerate(speeches):
+            p = Path(tmp) / f"q{k}.txt"
+            p.write_text(text, encoding="utf-8")
+            paths.append(p)
+        check([paths[0]], location, config=config)  # warm-up
+        store, _ = open_index(location, config=config)
+        for p, (text, sources) in zip(paths, speeches):
+            t = time.perf_counter()
+            (doc,) = check([p], location, config=config).checked
+            checks.append(time.perf_counter() - t)
+            got = {s.b for s in doc.sources}
+            found += bool(got & sources)
+            sources_found.append(len(got))
+            signed = sign(normalize(text, config.normalize), config.sign)
+            entry = index_stage.entry(signed, config)
+            t = time.perf_counter()
+            index_stage.candidates(store, entry, config)
+            lookups.append(time.perf_counter() - t)
+        store.close()
+
+    def ms(values: list[float]) -> dict:
+        values = sorted(values)
+        return {
+            "median_ms": round(1000 * statistics.median(values), 1),
+            "p95_ms": round(1000 * values[min(len(values) - 1, int(0.95 * len(values)))], 1),
+            "max_ms": round(1000 * values[-1], 1),
+        }
+
+    return {
+        "queries": len(speeches),
+        "chars": round(statistics.mean(len(t) for t, _ in speeches)),
+        "check": ms(checks),
+        "lookup": ms(lookups),
+        "with_a_true_source": found,
+        "sources_per_query": round(statistics.mean(sources_found), 1),
+    }
+
+
+def measure(n: int, *, work: Path, queries_n: int, location: str | None) -> dict:
+    folder = corpus(n, work=work)
+    truth = load_truth(folder)
+    docs = list_docs(folder)
+    sample = random.Random(1).sample(docs, min(SIGN_SAMPLE, len(docs)))
+    load = _load()
+    sign = signature_stage(read_texts(folder, sample))
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        where = location or str(Path(tmp) / f"scale_{n}.dedup")
+        built = build(folder, where)
+        query = queries(where, query_speeches(folder, truth, docs, queries_n))
+    return {
+        "n": n,
+        "load_before_after": [load, _load()],
+        "signature_stage": sign,
+        "build": built,
+        "build_vs_minhash": round(built["docs_per_s"] / sign["minhash"]["docs_per_s"], 2),
+        "build_vs_all_signatures": round(built["docs_per_s"] / sign["all_signatures"]["docs_per_s"], 2),
+        "check": query,
+    }
+
+
+def table(results: list[dict]) -> str:
+    lines = [
+        "| N | sign docs/s (MinHash) | sign docs/s (all scan signatures) | build docs/s | build ÷ MinHash | build ÷ all | "
+        "build s | peak RSS MB | index MB | check median / p95 ms | lookup median ms | queries with a true source |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        s, b, c = r["signature_stage"], r["build"], r["check"]
+        lines.append(
+            f"| {r['n']:,} | {s['minhash']['docs_per_s']:,} | {s['all_signatures']['docs_per_s']:,} | {b['docs_per_s']:,} | "
+            f"{r['build_vs_minhash']} | {r['build_vs_all_signatures']} | {b['seconds']:,} | {b['peak_rss_mb']:,} | "
+            f"{b['index_mb']:,} | {c['check']['median_ms']} / {c['check']['p95_ms']} | {c['lookup']['median_ms']} | "
+            f"{c['with_a_true_source']}/{c['queries']} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child-build"]:
+        _child_build(*argv[1:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000", help="comma-separated corpus sizes (default 10000)")
+    parser.add_argument("--work", type=Path, default=WORK, help="where scale corpora are kept")
+    parser.add_argument("--queries", type=int, default=20)
+    parser.add_argument("--redis", help="build into this Redis index instead of a temporary SQLite file")
+    parser.add_argument("--save", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    results = [
+        measure(int(n), work=args.work, queries_n=args.queries, location=args.redis) for n in args.sizes.split(",")
+    ]
+    print(json.dumps({"machine": machine(), "results": results}, indent=2))
+    print(table(results))
+    if args.save:
+        args.save.write_text(json.dumps({"machine": machine(), "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
