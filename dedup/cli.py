@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, TextIO
 
 import typer
 from rich.console import Console
@@ -16,8 +20,7 @@ from dedup.config import ScanConfig
 from dedup.errors import DedupError, IngestError
 from dedup.normalize import normalize_text
 from dedup.pipeline import scan as run_scan
-from dedup.report.json import report_to_json
-from dedup.report.terminal import render
+from dedup.report import formats
 
 app = typer.Typer(
     help="Find near-duplicate speeches and copied passages in a folder of documents.",
@@ -30,9 +33,7 @@ EXIT_FOUND = 1
 EXIT_USAGE = 2
 
 
-class Format(str, Enum):
-    terminal = "terminal"
-    json = "json"
+Format = Enum("Format", {f: f for f in formats.FORMATS}, type=str)
 
 
 class FailOn(str, Enum):
@@ -48,10 +49,32 @@ def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    """stdout, or a temporary file beside ``path`` that replaces ``path`` only once it is complete."""
+    if path is None:
+        yield sys.stdout
+        return
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            yield out
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
 @app.command()
 def scan(
     folder: Annotated[Path, typer.Argument(help="Folder to scan (recursively).")],
     format: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = Format.terminal,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Write the report to this file instead of stdout.", dir_okay=False)
+    ] = None,
     min_passage: Annotated[
         int, typer.Option(help="Shortest reported passage in CJK characters; a word counts about 4 (50 ≈ 12 words).")
     ] = ScanConfig().min_passage,
@@ -100,13 +123,16 @@ def scan(
     except DedupError as err:
         raise _fail(str(err)) from None
 
-    if format is Format.json:
-        sys.stdout.write(report_to_json(report) + "\n")
-    else:
-        def load_text(path: str) -> str:
-            return ingest.read_document(folder / path, relpath=path).text
+    def load_text(path: str) -> str:
+        return ingest.read_document(folder / path, relpath=path).text
 
-        render(report, Console(), load_text=load_text, show=show)
+    try:
+        with _output(output) as out:
+            formats.write(report, format.value, out, load_text=load_text, show=show)
+    except DedupError as err:
+        raise _fail(str(err)) from None
+    except OSError as err:
+        raise _fail(f"cannot write {output or 'to stdout'}: {err.strerror or err}") from None
 
     if fail_on is not None:
         worst = {"near_duplicate": ("exact", "near_duplicate"), "partial": ("exact", "near_duplicate", "partial")}

@@ -1,7 +1,8 @@
 """The inline CSS and JavaScript of the HTML report (no external resource, ever).
 
-The script only enhances: every link also works without it. It marks
-``<body data-ready="N">`` (N: passages it wired up) once it has run.
+The script only enhances: every link also works without it. Once it has run it
+marks ``<body data-ready="N" data-layout="beside|stacked">``: N passages wired
+up, and how the first side-by-side view is laid out (tests read these).
 """
 
 #: Passage colors, the same index on both sides; no reds (red marks changes).
@@ -56,7 +57,16 @@ a.nx{font-size:13px;text-decoration:none;color:#475569;margin-left:2px}
 nav.passages a{display:inline-block;margin:2px 3px 2px 0;padding:0 6px;border-radius:4px;color:var(--fg);text-decoration:none;
 border:1px solid var(--line)}
 @media (max-width:760px){main{padding:8px}.sbs{grid-template-columns:1fr}.text{max-height:55vh}
-body{font-size:14px}.card{min-width:90px;padding:6px 10px}}
+body{font-size:14px}.card{min-width:90px;padding:6px 10px}
+table thead{display:none}table tr{display:grid;grid-template-columns:2.4em 1fr auto;border-bottom:1px solid var(--line);padding:4px 0}
+table td{border:0;padding:1px 6px;min-width:0}td.path{min-width:0}
+#pairs td:nth-child(4),#pairs td:nth-child(6){grid-column:1/3;padding-left:2.8em}
+#pairs td:nth-child(4)::before{content:"a: ";color:var(--muted)}#pairs td:nth-child(6)::before{content:"b: ";color:var(--muted)}
+#pairs td:nth-child(8){display:none}
+#checked tr{grid-template-columns:1fr 1fr 1fr}#checked td:nth-child(1),#checked td:nth-child(5){grid-column:1/-1}
+#checked td:nth-child(2)::before{content:"characters ";color:var(--muted)}
+#checked td:nth-child(3)::before{content:"copy ratio ";color:var(--muted)}
+#checked td:nth-child(4)::before{content:"largest source ";color:var(--muted)}}
 """
 
 JS = """
@@ -89,6 +99,9 @@ if(box)box.addEventListener('input',function(){
   var q=box.value.toLowerCase(),rows=document.querySelectorAll('#'+box.getAttribute('data-filter')+' tbody tr');
   for(var i=0;i<rows.length;i++)rows[i].hidden=q&&rows[i].textContent.toLowerCase().indexOf(q)<0;
 });
+var sides=document.querySelectorAll('details[open] .sbs>.side');
+if(sides.length>1)document.body.setAttribute('data-layout',
+  sides[1].getBoundingClientRect().left>sides[0].getBoundingClientRect().left?'beside':'stacked');
 document.body.setAttribute('data-ready',String(document.querySelectorAll('.m[data-to]').length));
 })();
 """
