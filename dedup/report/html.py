@@ -51,14 +51,6 @@ def _color(k: int) -> str:
     return f"c{(k - 1) % len(PALETTE)}"
 
 
-def ordered_pairs(report: Report | CheckReport) -> list[Pair]:
-    """Pairs most severe first: by relation, then similarity; for a check, by checked document's copy ratio."""
-    if isinstance(report, CheckReport):
-        checked = sorted(report.checked, key=lambda c: -c.copy_ratio)
-        return [p for c in checked for p in c.sources]
-    return sorted(report.pairs, key=lambda p: (RELATIONS.index(p.relation), -p.similarity))
-
-
 @dataclass(frozen=True)
 class _Mark:
     """Passage ``k`` on one side of a view: its span and its segments (which start at ``start``)."""
@@ -191,7 +183,7 @@ def _pair_rows(pairs: list[Pair], viewed: int) -> str:
 def _checked_rows(report: CheckReport, pairs: list[Pair], viewed: int) -> str:
     number = {id(p): n for n, p in enumerate(pairs, 1)}
     rows = []
-    for c in sorted(report.checked, key=lambda c: -c.copy_ratio)[:MAX_ROWS]:
+    for c in report.checked[:MAX_ROWS]:
         items = []
         for p in c.sources[:MAX_SOURCES]:
             n = number[id(p)]
@@ -311,7 +303,7 @@ def render_html(
     severe first, while their texts fit in ``max_chars`` characters; each text
     is cut after ``max_doc_chars`` characters.
     """
-    pairs = ordered_pairs(report)
+    pairs = list(report.pairs)  # most severe first (for a check: by checked document, largest source first)
     views, views_note = _views(pairs, load_text, max_pairs=max_pairs, max_chars=max_chars, max_doc_chars=max_doc_chars)
     if isinstance(report, CheckReport):
         title = f"dedup check against {report.index}"

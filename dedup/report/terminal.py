@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dedup.models import Pair, Report
+from dedup.report.flat import copied_passages
 from dedup.report.sidebyside import hunks
 
 RELATION_STYLE = {"exact": "bold red", "near_duplicate": "bold dark_orange", "partial": "bold cyan"}
@@ -65,7 +66,7 @@ def _pairs_table(pairs: list[Pair]) -> Table:
             _pct(p.a_coverage),
             p.b,
             _pct(p.b_coverage),
-            str(sum(1 for x in p.passages if not x.boilerplate)),
+            str(copied_passages(p)),
         )
     return table
 
