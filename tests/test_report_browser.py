@@ -31,9 +31,9 @@ def page(tmp_path_factory) -> Path:
     return out
 
 
-def _chromium(page: Path, *args: str) -> str:
+def _chromium(page: Path, *args: str, fragment: str = "") -> str:
     done = subprocess.run(
-        [str(CHROMIUM), *FLAGS, f"--user-data-dir={page.parent / 'profile'}", *args, page.as_uri()],
+        [str(CHROMIUM), *FLAGS, f"--user-data-dir={page.parent / 'profile'}", *args, page.as_uri() + fragment],
         capture_output=True, text=True, timeout=180, check=True,
     )
     return done.stdout
@@ -49,6 +49,13 @@ def test_overview_and_side_by_side_render(page: Path, window: str, layout: str):
     assert '<table id="pairs">' in dom and "near-duplicate pairs" in dom
     assert '<details class="pair" id="pair-1" open="">' in dom and 'class="sbs"' in dom
     assert dom.count("<svg") >= 10
+
+
+def test_a_link_to_a_passage_opens_its_closed_view(page: Path):
+    last = max(int(n) for n in re.findall(r'<details class="pair" id="pair-(\d+)"', page.read_text(encoding="utf-8")))
+    assert f'<details class="pair" id="pair-{last}">' in page.read_text(encoding="utf-8")  # closed in the file
+    dom = _chromium(page, f"--window-size={LAPTOP}", "--dump-dom", fragment=f"#v{last}b1")
+    assert f'<details class="pair" id="pair-{last}" open="">' in dom
 
 
 @pytest.mark.parametrize("window", [LAPTOP, PHONE])

@@ -124,7 +124,7 @@ def test_a_check_report_shows_copy_ratios_and_sources():
     assert '<a href="#pair-1">c.txt</a> · 50.0%' in page
     assert page.index("a.txt</td>") < page.index("clean.txt</td>")
     assert 'id="v1a1"' in page and 'id="v2a1"' in page
-    assert 'fill="var(--exact)"' in page  # the checked document stands out in the picture
+    assert page.count('<circle cx="') == 3 and page.count('r="6" class="checked"') == 1  # the checked document stands out
 
 
 def test_a_thousand_pairs_stay_a_few_megabytes():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from html import escape
 
@@ -108,7 +108,9 @@ def _view(n: int, pair: Pair, a_full: str, b_full: str, *, max_doc_chars: int) -
     vid = f"v{n}"
     a_marks, b_marks = [], []
     for k, passage in enumerate(sorted(pair.passages, key=lambda x: (x.a_start, x.b_start)), 1):
-        a_seg, b_seg = passage_segments(a_full, b_full, passage)
+        # align only what is shown: a passage of a huge document costs no more than the cut
+        shown = replace(passage, a_end=min(passage.a_end, len(a_text)), b_end=min(passage.b_end, len(b_text)))
+        a_seg, b_seg = passage_segments(a_text, b_text, shown)
         a_marks.append(_Mark(k, passage.a_start, passage.a_end, passage, a_seg))
         b_marks.append(_Mark(k, passage.b_start, passage.b_end, passage, b_seg))
     b_marks.sort(key=lambda m: m.start)
@@ -245,17 +247,17 @@ def _picture(pairs: list[Pair], indices: list[int], *, viewed: int, checked: set
         (x1, y1), (x2, y2) = pos[p.a], pos[p.b]
         dash = ' stroke-dasharray="6 4"' if p.relation == "partial" else ""
         line = (
-            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="var(--{p.relation})"{dash}>'
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" class="{p.relation}"{dash}>'
             f"<title>{p.relation.replace('_', '-')} · similarity {p.similarity:.2f}: {_e(p.a)} ↔ {_e(p.b)}</title></line>"
         )
         parts.append(f'<a href="#pair-{i + 1}">{line}</a>' if i < viewed else line)
     for d, t in zip(nodes, angles):
         x, y = pos[d]
         c = math.cos(t)
+        cls = ' class="checked"' if d in checked else ""
         anchor, dx, dy = ("start", 10, 4) if c > 0.3 else ("end", -10, 4) if c < -0.3 else ("middle", 0, -12 if math.sin(t) < 0 else 20)
-        fill = "var(--exact)" if d in checked else "#455a64"
         parts.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{fill}"><title>{_e(d)}</title></circle>'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6"{cls}><title>{_e(d)}</title></circle>'
             f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}">{_e(_label(d))}<title>{_e(d)}</title></text>'
         )
     return f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">{"".join(parts)}</svg>'

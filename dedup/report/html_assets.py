@@ -31,12 +31,13 @@ td.path{word-break:break-all;min-width:12em}
 .rel.near_duplicate{color:var(--near_duplicate)}.rel.partial{color:var(--partial)}
 .bar{display:inline-block;vertical-align:middle;width:70px;height:8px;background:#e5e7eb;border-radius:4px;margin-left:6px}
 .bar i{display:block;height:100%;background:var(--exact);border-radius:4px}
-ul.sources{margin:0;padding-left:1.1em}
+ul.sources{margin:0;padding-left:1.1em;overflow-wrap:anywhere;min-width:14em}
 input[type=search]{width:100%;max-width:420px;padding:6px 8px;margin:4px 0 8px;border:1px solid var(--line);border-radius:6px}
 .graphs{display:flex;flex-wrap:wrap;gap:10px}
 .graphs svg{background:var(--card);border:1px solid var(--line);border-radius:8px;max-width:100%;height:auto}
 .graphs text{font-size:11px;fill:var(--fg)}
-.graphs line{stroke-width:3}.graphs a:hover line{stroke-width:6}
+.graphs line{stroke-width:3}.graphs a:hover line{stroke-width:6}.graphs circle{fill:#455a64}.graphs circle.checked{fill:var(--exact)}
+.graphs line.exact{stroke:var(--exact)}.graphs line.near_duplicate{stroke:var(--near_duplicate)}.graphs line.partial{stroke:var(--partial)}
 details.pair{background:var(--card);border:1px solid var(--line);border-radius:8px;margin:10px 0}
 details.pair>summary{cursor:pointer;padding:8px 12px;font-weight:600;word-break:break-all}
 .pairbody{padding:0 12px 12px}
@@ -63,7 +64,7 @@ table td{border:0;padding:1px 6px;min-width:0}td.path{min-width:0}
 #pairs td:nth-child(4),#pairs td:nth-child(6){grid-column:1/3;padding-left:2.8em}
 #pairs td:nth-child(4)::before{content:"a: ";color:var(--muted)}#pairs td:nth-child(6)::before{content:"b: ";color:var(--muted)}
 #pairs td:nth-child(8){display:none}
-#checked tr{grid-template-columns:1fr 1fr 1fr}#checked td:nth-child(1),#checked td:nth-child(5){grid-column:1/-1}
+#checked tr{grid-template-columns:1fr}#checked td.num{text-align:left}
 #checked td:nth-child(2)::before{content:"characters ";color:var(--muted)}
 #checked td:nth-child(3)::before{content:"copy ratio ";color:var(--muted)}
 #checked td:nth-child(4)::before{content:"largest source ";color:var(--muted)}}
