@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from dedup import ingest
 from dedup.config import ScanConfig
 from dedup.errors import DedupError, IngestError
+from dedup.models import CheckReport, Report
 from dedup.normalize import normalize_text
 from dedup.pipeline import scan as run_scan
 from dedup.report import formats
@@ -34,6 +35,12 @@ EXIT_USAGE = 2
 
 
 Format = Enum("Format", {f: f for f in formats.FORMATS}, type=str)
+
+#: Options every command that writes a report shares.
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Report format.")]
+OutputOption = Annotated[
+    Optional[Path], typer.Option("--output", "-o", help="Write the report to this file instead of stdout.", dir_okay=False)
+]
 
 
 class FailOn(str, Enum):
@@ -68,13 +75,24 @@ def _output(path: Path | None) -> Iterator[TextIO]:
         raise
 
 
+def _write_report(
+    report: Report | CheckReport, fmt: Format, output: Path | None, *, load_text: Callable[[str], str], show: int = 5
+) -> None:
+    """Write the report to ``output`` or stdout; a failure is an error message and exit code 2."""
+    try:
+        with _output(output) as out:
+            formats.write(report, fmt.value, out, load_text=load_text, show=show)
+    except DedupError as err:
+        raise _fail(str(err)) from None
+    except OSError as err:
+        raise _fail(f"cannot write {output or 'to stdout'}: {err.strerror or err}") from None
+
+
 @app.command()
 def scan(
     folder: Annotated[Path, typer.Argument(help="Folder to scan (recursively).")],
-    format: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = Format.terminal,
-    output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Write the report to this file instead of stdout.", dir_okay=False)
-    ] = None,
+    format: FormatOption = Format.terminal,
+    output: OutputOption = None,
     min_passage: Annotated[
         int, typer.Option(help="Shortest reported passage in CJK characters; a word counts about 4 (50 ≈ 12 words).")
     ] = ScanConfig().min_passage,
@@ -126,13 +144,7 @@ def scan(
     def load_text(path: str) -> str:
         return ingest.read_document(folder / path, relpath=path).text
 
-    try:
-        with _output(output) as out:
-            formats.write(report, format.value, out, load_text=load_text, show=show)
-    except DedupError as err:
-        raise _fail(str(err)) from None
-    except OSError as err:
-        raise _fail(f"cannot write {output or 'to stdout'}: {err.strerror or err}") from None
+    _write_report(report, format, output, load_text=load_text, show=show)
 
     if fail_on is not None:
         worst = {"near_duplicate": ("exact", "near_duplicate"), "partial": ("exact", "near_duplicate", "partial")}

@@ -49,6 +49,9 @@ def test_overview_and_side_by_side_render(page: Path, window: str, layout: str):
     assert '<table id="pairs">' in dom and "near-duplicate pairs" in dom
     assert '<details class="pair" id="pair-1" open="">' in dom and 'class="sbs"' in dom
     assert dom.count("<svg") >= 10
+    ids = re.findall(r' id="([^"]+)"', dom)
+    targets = re.findall(r'data-to="([^"]+)"', dom) + re.findall(r'href="#([^"]+)"', dom)
+    assert len(ids) == len(set(ids)) and set(targets) <= set(ids)  # every passage link lands somewhere
 
 
 def test_a_link_to_a_passage_opens_its_closed_view(page: Path):

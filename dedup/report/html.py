@@ -73,7 +73,8 @@ def _clip(segments: Iterable[Segment], origin: int, lo: int, hi: int) -> Iterabl
 
 
 def _plain(text: str, only: bool) -> str:
-    return f'<span class="only">{_e(text)}</span>' if only and text.strip() else _e(text)
+    """Text outside passages; with ``only``, hatched where it has words (not mere punctuation)."""
+    return f'<span class="only">{_e(text)}</span>' if only and any(ch.isalnum() for ch in text) else _e(text)
 
 
 def _side(text: str, marks: list[_Mark], *, vid: str, side: str, other: str, linked: set[int], only: bool) -> str:
