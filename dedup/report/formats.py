@@ -7,6 +7,7 @@ from typing import Literal, TextIO
 
 from rich.console import Console
 
+from dedup.errors import ConfigError
 from dedup.models import CheckReport, Report
 from dedup.report import flat, html, terminal
 from dedup.report.json import check_to_json, report_to_json
@@ -40,4 +41,4 @@ def write(
     elif fmt == "jsonl":
         flat.write_jsonl(report, out)
     else:
-        raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise ConfigError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
