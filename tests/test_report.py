@@ -7,7 +7,7 @@ from dedup.errors import ConfigError
 from dedup.models import DocumentEntry, Pair, Passage, Report
 from dedup.report import formats
 from dedup.report.json import report_to_dict, report_to_json
-from dedup.report.sidebyside import hunks
+from dedup.report.sidebyside import hunks, passage_segments
 
 
 def _report():
@@ -55,3 +55,13 @@ def test_formats_write_gives_every_format_and_refuses_others():
     assert json.loads(outputs["jsonl"])["relation"] == "near_duplicate"
     with pytest.raises(ConfigError, match="unknown report format 'xml'"):
         formats.write(_report(), "xml", io.StringIO(), load_text=texts.__getitem__)
+
+
+def test_passage_segments_cover_the_whole_passage_and_mark_changes():
+    a = "  “同志们，我们要服务人民、发展经济！” — and serve the people now."
+    b = "同志们，我们要效劳人民、开展经济！and help the people now!"
+    passage = Passage(2, len(a), 0, len(b), 0.8)
+    a_seg, b_seg = passage_segments(a, b, passage)
+    assert "".join(t for t, _ in a_seg) == a[2:] and "".join(t for t, _ in b_seg) == b
+    assert [t for t, kind in a_seg if kind == "changed"] == ["服务", "发", "serve"]
+    assert [t for t, kind in b_seg if kind == "changed"] == ["效劳", "开", "help"]
