@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, TextIO
 
 import typer
 from rich.console import Console
@@ -17,10 +22,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from dedup import ingest
 from dedup.config import ScanConfig
 from dedup.errors import DedupError, IngestError
+from dedup.models import CheckReport, Report
 from dedup.normalize import normalize_text
 from dedup import pipeline
-from dedup.report.json import check_to_json, report_to_json
-from dedup.report.terminal import render, render_check
+from dedup.report import formats
 
 app = typer.Typer(
     help="Find near-duplicate speeches and copied passages in a folder of documents.",
@@ -33,7 +38,16 @@ EXIT_FOUND = 1
 EXIT_USAGE = 2
 
 
-class Format(str, Enum):
+Format = Enum("Format", {f: f for f in formats.FORMATS}, type=str)
+
+#: Options every command that writes a report shares.
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Report format.")]
+OutputOption = Annotated[
+    Optional[Path], typer.Option("--output", "-o", help="Write the report to this file instead of stdout.", dir_okay=False)
+]
+
+
+class InfoFormat(str, Enum):
     terminal = "terminal"
     json = "json"
 
@@ -67,10 +81,43 @@ def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    """stdout, or a temporary file beside ``path`` that replaces ``path`` only once it is complete."""
+    if path is None:
+        yield sys.stdout
+        return
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            yield out
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _write_report(
+    report: Report | CheckReport, fmt: Format, output: Path | None, *, load_text: Callable[[str], str], show: int = 5
+) -> None:
+    """Write the report to ``output`` or stdout; a failure is an error message and exit code 2."""
+    try:
+        with _output(output) as out:
+            formats.write(report, fmt.value, out, load_text=load_text, show=show)
+    except DedupError as err:
+        raise _fail(str(err)) from None
+    except OSError as err:
+        raise _fail(f"cannot write {output or 'to stdout'}: {err.strerror or err}") from None
+
+
 @app.command()
 def scan(
     folder: Annotated[Path, typer.Argument(help="Folder to scan (recursively).")],
-    format: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = Format.terminal,
+    format: FormatOption = Format.terminal,
+    output: OutputOption = None,
     min_passage: Annotated[
         int, typer.Option(help="Shortest reported passage in CJK characters; a word counts about 4 (50 ≈ 12 words).")
     ] = ScanConfig().min_passage,
@@ -105,17 +152,14 @@ def scan(
     )
     report = _run(lambda on_progress: pipeline.scan(folder, config=config, progress=on_progress, index=index), progress)
 
-    if format is Format.json:
-        sys.stdout.write(report_to_json(report) + "\n")
-    else:
-        archived = _archive_loader(index, config, [p.b for p in report.pairs if p.b.startswith(pipeline.ARCHIVE_PREFIX)])
+    archived = _archive_loader(index, config)
 
-        def load_text(path: str) -> str:
-            if path.startswith(pipeline.ARCHIVE_PREFIX):
-                return archived(path[len(pipeline.ARCHIVE_PREFIX) :])
-            return ingest.read_document(folder / path, relpath=path).text
+    def load_text(path: str) -> str:
+        if path.startswith(pipeline.ARCHIVE_PREFIX):
+            return archived(path[len(pipeline.ARCHIVE_PREFIX) :])
+        return ingest.read_document(folder / path, relpath=path).text
 
-        render(report, Console(), load_text=load_text, show=show)
+    _write_report(report, format, output, load_text=load_text, show=show)
     _exit_on(fail_on, report.pairs)
 
 
@@ -148,15 +192,16 @@ def _exit_on(fail_on: Optional[FailOn], pairs) -> None:
             raise typer.Exit(EXIT_FOUND)
 
 
-def _archive_loader(index: Optional[str], config: ScanConfig, paths: list[str]):
-    """Texts of archive documents for the terminal report, read from the index once."""
-    texts: dict[str, str] = {}
-    if index is not None and paths:
-        try:
-            texts = pipeline.archive_texts(index, [p.removeprefix(pipeline.ARCHIVE_PREFIX) for p in paths], config=config)
-        except DedupError as err:
-            raise _fail(str(err)) from None
-    return lambda path: texts.get(path, "")
+def _archive_loader(index: Optional[str], config: ScanConfig) -> Callable[[str], str]:
+    """Texts of archive documents by stored path, read from the index when a report shows them."""
+
+    @lru_cache(maxsize=256)
+    def load(path: str) -> str:
+        if index is None:
+            return ""
+        return pipeline.archive_texts(index, [path], config=config).get(path, "")
+
+    return load
 
 
 def _config(**options) -> ScanConfig:
@@ -170,7 +215,8 @@ def _config(**options) -> ScanConfig:
 def check(
     files: Annotated[list[Path], typer.Argument(help="Documents (or folders of them) to check against the archive.")],
     index: IndexOption,
-    format: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = Format.terminal,
+    format: FormatOption = Format.terminal,
+    output: OutputOption = None,
     min_passage: Annotated[
         int, typer.Option(help="Shortest reported passage in CJK characters; a word counts about 4 (50 ≈ 12 words).")
     ] = ScanConfig().min_passage,
@@ -187,16 +233,13 @@ def check(
     """Check new documents against an archive index: copy ratio, sources and copied passages of each."""
     config = _config(min_passage=min_passage, threshold=threshold, workers=workers)
     report = _run(lambda on_progress: pipeline.check(files, index, config=config, progress=on_progress), progress)
-    if format is Format.json:
-        sys.stdout.write(check_to_json(report) + "\n")
-    else:
-        archived = _archive_loader(index, config, [p.b for p in report.pairs[:show]] if show else [])
-        checked = {c.path for c in report.checked}
+    archived = _archive_loader(index, config)
+    checked = {c.path for c in report.checked}
 
-        def load_text(path: str) -> str:
-            return ingest.read_document(Path(path)).text if path in checked else archived(path)
+    def load_text(path: str) -> str:
+        return ingest.read_document(Path(path)).text if path in checked else archived(path)
 
-        render_check(report, Console(), load_text=load_text, show=show)
+    _write_report(report, format, output, load_text=load_text, show=show)
     _exit_on(fail_on, report.pairs)
 
 
@@ -260,7 +303,7 @@ def index_remove(
 @index_app.command("info")
 def index_info(
     index: IndexOption,
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.terminal,
+    format: Annotated[InfoFormat, typer.Option("--format", "-f", help="Output format.")] = InfoFormat.terminal,
     list_: Annotated[bool, typer.Option("--list", help="Also list the stored paths.")] = False,
 ) -> None:
     """Show what an index holds: documents, size, and the parameters it was built with."""
@@ -281,7 +324,7 @@ def index_info(
     }
     if paths is not None:
         data["paths"] = paths
-    if format is Format.json:
+    if format is InfoFormat.json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
     grid = Table.grid(padding=(0, 2))

@@ -1,3 +1,5 @@
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -80,6 +82,41 @@ def test_text_command_prints_the_text_offsets_index_into(folder: Path):
     assert result.exit_code == 0 and result.stdout == ZH_SPEECH
     result = runner.invoke(app, ["text", str(folder / "bad.pdf")])
     assert result.exit_code == 2 and "bad.pdf" in result.stderr
+
+
+def test_csv_and_jsonl_go_to_stdout_one_record_per_pair(folder: Path):
+    result = runner.invoke(app, ["scan", str(folder), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    (row,) = csv.DictReader(io.StringIO(result.stdout))
+    assert {row["a"], row["b"]} == {"sub/a.txt", "c.txt"} and row["relation"] == "near_duplicate" and row["passages"] == "1"
+    result = runner.invoke(app, ["scan", str(folder), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    (pair,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert pair["relation"] == "near_duplicate" and len(pair["passages"]) == 1
+
+
+def test_output_writes_the_file_and_leaves_stdout_empty(folder: Path, tmp_path: Path):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "report.html"
+    target.write_text("an older report", encoding="utf-8")
+    result = runner.invoke(app, ["scan", str(folder), "--format", "html", "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    page = target.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and 'id="v1a1"' in page and "c.txt" in page
+    assert [p.name for p in out_dir.iterdir()] == ["report.html"]  # no temporary file left behind
+    for fmt in ("terminal", "json", "csv", "jsonl"):
+        result = runner.invoke(app, ["scan", str(folder), "-f", fmt, "-o", str(out_dir / f"r.{fmt}")])
+        assert result.exit_code == 0 and result.stdout == "", fmt
+    assert json.loads((out_dir / "r.json").read_text(encoding="utf-8"))["version"] == 1
+    assert "documents scanned" in (out_dir / "r.terminal").read_text(encoding="utf-8")
+
+
+def test_unwritable_output_exits_2_and_keeps_stdout_clean(folder: Path, tmp_path: Path):
+    result = runner.invoke(app, ["scan", str(folder), "-f", "csv", "-o", str(tmp_path / "missing" / "r.csv")])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "cannot write" in result.stderr
 
 
 def test_every_command_has_help():

@@ -110,3 +110,19 @@ def test_build_replaces_an_index_only_when_complete(archive, tmp_path):
     assert result.exit_code == 2
     assert index.read_bytes() == before  # the failed build left the old index alone
     assert not [p for p in index.parent.iterdir() if ".building" in p.name]
+
+
+@pytest.mark.parametrize("fmt", ["html", "csv", "jsonl"])
+def test_check_writes_every_report_format(archive, tmp_path, fmt):
+    _, index = archive
+    out = tmp_path / f"report.{fmt}"
+    result = runner.invoke(app, ["check", str(COPY), "--index", str(index), "--format", fmt, "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    text = out.read_text(encoding="utf-8")
+    assert ZH[0].name in text
+    if fmt == "html":  # the archived source's text is shown side by side, read from the index
+        assert "机关效能建设暨优化营商环境工作会议" in text
+    if fmt == "jsonl":
+        (row,) = [json.loads(line) for line in text.splitlines()]
+        assert row["b"] == ZH[0].name and row["copy_ratio"] >= 0.95

@@ -1,8 +1,13 @@
+import io
 import json
 
+import pytest
+
+from dedup.errors import ConfigError
 from dedup.models import DocumentEntry, Pair, Passage, Report
+from dedup.report import formats
 from dedup.report.json import report_to_dict, report_to_json
-from dedup.report.sidebyside import hunks
+from dedup.report.sidebyside import hunks, passage_segments
 
 
 def _report():
@@ -36,3 +41,27 @@ def test_hunks_of_identical_passages_show_the_beginning():
     text = "同志们，今天我们召开会议。"
     (hunk,) = hunks(text, text, Passage(0, len(text), 0, len(text), 1.0))
     assert {kind for _, kind in hunk.a} <= {"same", "gap"}
+
+
+def test_formats_write_gives_every_format_and_refuses_others():
+    texts = {"a.txt": "hello world", "b.txt": "hello world"}
+    outputs = {}
+    for fmt in formats.FORMATS:
+        out = io.StringIO()
+        formats.write(_report(), fmt, out, load_text=texts.__getitem__)
+        outputs[fmt] = out.getvalue()
+    assert "documents scanned" in outputs["terminal"] and json.loads(outputs["json"])["version"] == 1
+    assert outputs["html"].startswith("<!DOCTYPE html>") and outputs["csv"].startswith("a,b,relation")
+    assert json.loads(outputs["jsonl"])["relation"] == "near_duplicate"
+    with pytest.raises(ConfigError, match="unknown report format 'xml'"):
+        formats.write(_report(), "xml", io.StringIO(), load_text=texts.__getitem__)
+
+
+def test_passage_segments_cover_the_whole_passage_and_mark_changes():
+    a = "  “同志们，我们要服务人民、发展经济！” — and serve the people now."
+    b = "同志们，我们要效劳人民、开展经济！and help the people now!"
+    passage = Passage(2, len(a), 0, len(b), 0.8)
+    a_seg, b_seg = passage_segments(a, b, passage)
+    assert "".join(t for t, _ in a_seg) == a[2:] and "".join(t for t, _ in b_seg) == b
+    assert [t for t, kind in a_seg if kind == "changed"] == ["服务", "发", "serve"]
+    assert [t for t, kind in b_seg if kind == "changed"] == ["效劳", "开", "help"]

@@ -47,15 +47,32 @@ def _merge(segments: list[Segment]) -> tuple[Segment, ...]:
     return tuple(out)
 
 
+def _align(a_text: str, b_text: str, passage: Passage):
+    """The passage's two texts, their tokens and the token edit script from a to b."""
+    sa = a_text[passage.a_start : passage.a_end]
+    sb = b_text[passage.b_start : passage.b_end]
+    na, nb = normalize(sa), normalize(sb)
+    return sa, sb, na, nb, Levenshtein.opcodes(na.tokens, nb.tokens)
+
+
+def passage_segments(a_text: str, b_text: str, passage: Passage) -> tuple[tuple[Segment, ...], tuple[Segment, ...]]:
+    """The whole passage on both sides as segments; joined, they give exactly the passage's two texts."""
+    sa, sb, na, nb, ops = _align(a_text, b_text, passage)
+    a_seg = [(sa[: int(na.starts[0])] if len(na) else sa, "gap")]
+    b_seg = [(sb[: int(nb.starts[0])] if len(nb) else sb, "gap")]
+    for op in ops:
+        kind = "same" if op.tag == "equal" else "changed"
+        a_seg += _segments(sa, na, op.src_start, op.src_end, kind)
+        b_seg += _segments(sb, nb, op.dest_start, op.dest_end, kind)
+    return _merge(a_seg), _merge(b_seg)
+
+
 def hunks(a_text: str, b_text: str, passage: Passage, *, context: int = 12, max_hunks: int = 6) -> list[Hunk]:
     """Up to ``max_hunks`` stretches of the passage around its differences (tokens of context each side).
 
     A passage without differences gives one hunk with its beginning.
     """
-    sa = a_text[passage.a_start : passage.a_end]
-    sb = b_text[passage.b_start : passage.b_end]
-    na, nb = normalize(sa), normalize(sb)
-    ops = Levenshtein.opcodes(na.tokens, nb.tokens)
+    sa, sb, na, nb, ops = _align(a_text, b_text, passage)
     changes = [op for op in ops if op.tag != "equal"]
     if not changes:
         n = min(len(na), 3 * context)

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dedup.models import CheckReport, Pair, Report
+from dedup.report.flat import copied_passages
 from dedup.report.sidebyside import hunks
 
 RELATION_STYLE = {"exact": "bold red", "near_duplicate": "bold dark_orange", "partial": "bold cyan"}
@@ -65,7 +66,7 @@ def _pairs_table(pairs: list[Pair]) -> Table:
             _pct(p.a_coverage),
             p.b,
             _pct(p.b_coverage),
-            str(sum(1 for x in p.passages if not x.boilerplate)),
+            str(copied_passages(p)),
         )
     return table
 
@@ -105,8 +106,13 @@ def _pair_detail(n: int, pair: Pair, load_text: Callable[[str], str], max_passag
     return Panel(Group(*parts), title=title, title_align="left", border_style=RELATION_STYLE[pair.relation].split()[-1])
 
 
-def render(report: Report, console: Console, *, load_text: Callable[[str], str], show: int = 5, max_passages: int = 2) -> None:
+def render(
+    report: Report | CheckReport, console: Console, *, load_text: Callable[[str], str], show: int = 5, max_passages: int = 2
+) -> None:
     """Print the report: summary, skipped files, pairs table, clusters, then the top pairs in detail."""
+    if isinstance(report, CheckReport):
+        render_check(report, console, load_text=load_text, show=show, max_passages=max_passages)
+        return
     console.print(_summary(report))
     skipped = _skipped(report)
     if skipped is not None:

@@ -1,0 +1,63 @@
+"""Flat exports, one record per pair: CSV for spreadsheets, JSON Lines for pipelines.
+
+Both stream: rows are written as they are made. For a ``CheckReport`` a pair is
+(checked document, source), and each record also carries the checked
+document's ``copy_ratio`` and ``largest_source_ratio``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from typing import TextIO
+
+from dedup.models import CheckReport, Pair, Report
+from dedup.report.json import pair_to_dict
+
+#: CSV columns of every report; a check report adds CHECK_COLUMNS after them.
+PAIR_COLUMNS = ("a", "b", "relation", "similarity", "a_coverage", "b_coverage", "passages", "differences")
+CHECK_COLUMNS = ("copy_ratio", "largest_source_ratio")
+
+
+def copied_passages(pair: Pair) -> int:
+    """How many passages of the pair are copied text (boilerplate left out)."""
+    return sum(1 for x in pair.passages if not x.boilerplate)
+
+
+def _records(report: Report | CheckReport) -> Iterator[tuple[Pair, dict]]:
+    """Each pair with the extra fields of its record (the checked document's ratios for a check)."""
+    if isinstance(report, CheckReport):
+        for checked in report.checked:
+            extra = {"copy_ratio": checked.copy_ratio, "largest_source_ratio": checked.largest_source_ratio}
+            for pair in checked.sources:
+                yield pair, extra
+    else:
+        for pair in report.pairs:
+            yield pair, {}
+
+
+def write_csv(report: Report | CheckReport, out: TextIO) -> None:
+    """One row per pair; ``passages`` counts copied passages, ``differences`` are joined with "; "."""
+    columns = PAIR_COLUMNS + (CHECK_COLUMNS if isinstance(report, CheckReport) else ())
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for pair, extra in _records(report):
+        row = {
+            "a": pair.a,
+            "b": pair.b,
+            "relation": pair.relation,
+            "similarity": pair.similarity,
+            "a_coverage": pair.a_coverage,
+            "b_coverage": pair.b_coverage,
+            "passages": copied_passages(pair),
+            "differences": "; ".join(pair.differences),
+            **extra,
+        }
+        writer.writerow([row[c] for c in columns])
+
+
+def write_jsonl(report: Report | CheckReport, out: TextIO) -> None:
+    """One JSON object per line and pair, with the fields of a pair in the JSON report."""
+    for pair, extra in _records(report):
+        out.write(json.dumps({**pair_to_dict(pair), **extra}, ensure_ascii=False) + "\n")

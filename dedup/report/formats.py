@@ -1,0 +1,44 @@
+"""One entry point for every report format, shared by the ``scan`` and ``check`` commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal, TextIO
+
+from rich.console import Console
+
+from dedup.errors import ConfigError
+from dedup.models import CheckReport, Report
+from dedup.report import flat, html, terminal
+from dedup.report.json import check_to_json, report_to_json
+
+Format = Literal["terminal", "json", "html", "csv", "jsonl"]
+FORMATS: tuple[Format, ...] = ("terminal", "json", "html", "csv", "jsonl")
+
+
+def write(
+    report: Report | CheckReport,
+    fmt: Format,
+    out: TextIO,
+    *,
+    load_text: Callable[[str], str],
+    show: int = 5,
+) -> None:
+    """Write ``report`` to ``out`` in format ``fmt``.
+
+    ``load_text(path)`` gives a document's text (for the side-by-side views of
+    the terminal and HTML reports); ``show`` is how many pairs the terminal
+    report shows in detail.
+    """
+    if fmt == "terminal":
+        terminal.render(report, Console(file=out), load_text=load_text, show=show)
+    elif fmt == "json":
+        out.write((check_to_json(report) if isinstance(report, CheckReport) else report_to_json(report)) + "\n")
+    elif fmt == "html":
+        out.write(html.render_html(report, load_text=load_text))
+    elif fmt == "csv":
+        flat.write_csv(report, out)
+    elif fmt == "jsonl":
+        flat.write_jsonl(report, out)
+    else:
+        raise ConfigError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
