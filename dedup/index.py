@@ -54,11 +54,7 @@ class Entry:
     window_keys: np.ndarray  # windows × bands
     digest: bytes  # of the normalized tokens: equal digests, exact duplicates
     shingles: int  # number of shingles
-
-    @property
-    def keys(self) -> np.ndarray:
-        """Every bucket key the document is stored under."""
-        return np.unique(np.concatenate([self.document_keys, self.window_keys.ravel()]))
+    keys: np.ndarray  # every bucket key the document is stored under, distinct
 
 
 def entry(signed: Signed, config: ScanConfig) -> Entry:
@@ -67,7 +63,9 @@ def entry(signed: Signed, config: ScanConfig) -> Entry:
     doc_keys = np.zeros(0, dtype=np.uint64)
     if len(signed.hashes):
         doc_keys = _salted(band_keys(hv[None, :], threshold=config.candidates.doc_threshold), LEVEL_DOCUMENT).ravel()
-    return Entry(hv, doc_keys, window_keys(signed, config), digest(signed), len(signed.hashes))
+    windows = window_keys(signed, config)
+    keys = np.unique(np.concatenate([doc_keys, windows.ravel()]))
+    return Entry(hv, doc_keys, windows, digest(signed), len(signed.hashes), keys)
 
 
 def window_keys(signed: Signed, config: ScanConfig) -> np.ndarray:

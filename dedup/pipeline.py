@@ -560,7 +560,7 @@ def build_index(
                 u, edge = _long_shingle_sets(d, config)
                 uniques.append(u)
                 edges.append(edge)
-                light.append(replace(e, window_keys=e.window_keys[:0]))
+                light.append(replace(e, window_keys=e.window_keys[:0], keys=e.keys[:0]))
                 keys.append(e.keys)
                 owners.append(np.full(len(e.keys), i, dtype=np.uint32))
             added.extend(d.path for d in documents)

@@ -69,7 +69,7 @@ class NewDocument:
 
 
 def _pack_text(text: str) -> bytes:
-    return zlib.compress(text.encode("utf-8"), 6)
+    return zlib.compress(text.encode("utf-8"), 3)
 
 
 def _unpack_text(blob: bytes, where: str) -> str:
