@@ -373,9 +373,7 @@ def _boilerplate(
 ) -> list[np.ndarray]:
     """Per document, the tokens that are boilerplate (see ``boilerplate_hashes``), or in ``known``."""
     boiler, uniques = _boilerplate_and_shingles(docs, labels, config, population=population)
-    if known is not None:
-        boiler = np.union1d(boiler, known).astype(np.uint32)
-    return boilerplate_masks(docs, boiler, config, uniques=uniques)
+    return boilerplate_masks(docs, boiler, config, uniques=uniques, known=known)
 
 
 def _long_shingles(d: _Doc, config: ScanConfig) -> Signed:
@@ -441,20 +439,31 @@ def _boilerplate_of_sets(
 
 
 def boilerplate_masks(
-    docs: Sequence[_Doc], boiler: np.ndarray, config: ScanConfig, *, uniques: Sequence[np.ndarray] | None = None
+    docs: Sequence[_Doc],
+    boiler: np.ndarray,
+    config: ScanConfig,
+    *,
+    uniques: Sequence[np.ndarray] | None = None,
+    known: np.ndarray | None = None,
 ) -> list[np.ndarray]:
-    """Per document, the tokens covered by boilerplate long shingles (``boiler``, sorted), template slots filled.
+    """Per document, the tokens covered by boilerplate long shingles (``boiler`` or ``known``, both sorted),
+    template slots filled.
 
     ``uniques``, each document's distinct long-shingle hashes if known, spare
     a second pass over the many documents that hold no boilerplate.
     """
+    known = np.zeros(0, dtype=np.uint32) if known is None else known
+
+    def flagged(hashes: np.ndarray) -> np.ndarray:
+        return member(hashes, boiler) | member(hashes, known)
+
     out = []
     for k, d in enumerate(docs):
-        if not len(boiler) or (uniques is not None and not member(uniques[k], boiler).any()):
+        if not (len(boiler) or len(known)) or (uniques is not None and not flagged(uniques[k]).any()):
             out.append(np.zeros(len(d.norm), dtype=bool))
             continue
         x = _long_shingles(d, config)
-        flags = member(x.hashes, boiler)
+        flags = flagged(x.hashes)
         if not flags.any():
             out.append(np.zeros(len(d.norm), dtype=bool))
             continue

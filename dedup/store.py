@@ -8,7 +8,8 @@ someone else cannot run code when opened:
   and the original text (zlib-compressed UTF-8), so that ``check`` can report
   passages even when the archive folder has moved;
 - LSH buckets: 64-bit bucket keys (see ``dedup.index``) mapped to document ids;
-- boilerplate: the long-shingle hashes judged boilerplate in the archive.
+- boilerplate: the long-shingle hashes judged boilerplate in the archive, one sorted
+  array of little-endian uint32 (read whole at every check, so it is one blob).
 
 Every change is atomic: SQLite writes one transaction per batch; Redis writes
 the new documents' data first and makes them visible last, with one
@@ -87,6 +88,15 @@ def _ids_blob(ids: np.ndarray) -> bytes:
     return np.ascontiguousarray(ids, dtype="<u4").tobytes()
 
 
+_hashes_blob = _ids_blob  # sorted uint32 hashes
+
+
+def _hashes_of(blob: bytes, where: str) -> np.ndarray:
+    if not isinstance(blob, bytes) or len(blob) % 4:
+        raise IndexStoreError(f"{where}: the stored boilerplate is damaged")
+    return np.frombuffer(blob, dtype="<u4").astype(np.uint32)
+
+
 class Store:
     """What the index needs from its storage; see ``SqliteStore`` and ``RedisStore``."""
 
@@ -129,7 +139,7 @@ CREATE TABLE IF NOT EXISTS buckets(
     docs BLOB NOT NULL,
     PRIMARY KEY(prefix, seq)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS boilerplate(hash INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS blobs(name TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
 
 
@@ -230,9 +240,13 @@ class SqliteStore(Store):
             if keys:
                 owners = [np.full(len(d.keys), i, dtype=np.uint32) for d, i in zip(documents, ids) if len(d.keys)]
                 self._write_buckets(db, np.concatenate(keys).astype(np.uint64), np.concatenate(owners), merge=True)
-            db.executemany(
-                "INSERT OR IGNORE INTO boilerplate(hash) VALUES(?)", ((int(h),) for h in boilerplate.tolist())
-            )
+            if len(boilerplate):
+                merged = np.union1d(self._boilerplate(db), boilerplate.astype(np.uint32))
+                db.execute(
+                    "INSERT INTO blobs(name, data) VALUES('boilerplate', ?) "
+                    "ON CONFLICT(name) DO UPDATE SET data = excluded.data",
+                    (_hashes_blob(merged),),
+                )
         return ids
 
     def add_buckets(self, keys: np.ndarray, ids: np.ndarray) -> None:
@@ -337,7 +351,14 @@ class SqliteStore(Store):
         return self._query("SELECT count(*) FROM documents")[0][0]
 
     def boilerplate(self) -> np.ndarray:
-        return np.array([r[0] for r in self._query("SELECT hash FROM boilerplate ORDER BY hash")], dtype=np.uint32)
+        return self._boilerplate(self.db)
+
+    def _boilerplate(self, db: sqlite3.Connection) -> np.ndarray:
+        try:
+            row = db.execute("SELECT data FROM blobs WHERE name = 'boilerplate'").fetchone()
+        except sqlite3.DatabaseError as err:
+            raise IndexStoreError(f"{self.location}: not a dedup index or damaged ({err})") from None
+        return _hashes_of(row[0] if row else b"", self.location)
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
@@ -356,7 +377,7 @@ class RedisStore(Store):
     indexes in one database; default ``dedup``). Keys under the prefix:
     ``meta`` (hash of JSON values), ``doc:<id>`` (hash), ``paths`` (path → id),
     ``live`` (set of visible ids), ``digest:<hex>`` (set of ids), ``boilerplate``
-    (set), ``next`` (id counter), and the bucket storage ``lsh:``.
+    (sorted uint32 array), ``next`` (id counter), and the bucket storage ``lsh:``.
     """
 
     def __init__(self, url: str, *, create: bool) -> None:
@@ -436,10 +457,27 @@ class RedisStore(Store):
             commit.hset(self._k("paths"), d.path, i)
             commit.sadd(self._k(f"digest:{d.digest.hex()}"), i)
             commit.sadd(self._k("live"), i)
-        if len(boilerplate):
-            commit.sadd(self._k("boilerplate"), *boilerplate.tolist())
         commit.execute()
+        if len(boilerplate):
+            self._merge_boilerplate(boilerplate)
         return ids
+
+    def _merge_boilerplate(self, boilerplate: np.ndarray) -> None:
+        """Union into the stored array, retried if another writer changed it meanwhile."""
+        import redis
+
+        key = self._k("boilerplate")
+        while True:
+            with self.r.pipeline(transaction=True) as pipe:
+                try:
+                    pipe.watch(key)
+                    merged = np.union1d(_hashes_of(pipe.get(key) or b"", self.location), boilerplate.astype(np.uint32))
+                    pipe.multi()
+                    pipe.set(key, _hashes_blob(merged))
+                    pipe.execute()
+                    return
+                except redis.WatchError:
+                    continue
 
     def add_buckets(self, keys: np.ndarray, ids: np.ndarray) -> None:
         for key, i in zip(keys.astype(np.uint64).tolist(), ids.tolist()):
@@ -505,7 +543,7 @@ class RedisStore(Store):
         return int(self.r.scard(self._k("live")))
 
     def boilerplate(self) -> np.ndarray:
-        return np.array(sorted(int(x) for x in self.r.smembers(self._k("boilerplate"))), dtype=np.uint32)
+        return _hashes_of(self.r.get(self._k("boilerplate")) or b"", self.location)
 
     def size_bytes(self) -> int:
         return int(self.r.info("memory").get("used_memory", 0))
