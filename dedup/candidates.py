@@ -49,6 +49,14 @@ def member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[idx] == values
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` by sorting: many times faster than numpy 2's hashing ``unique`` on small arrays."""
+    out = np.sort(values)
+    if len(out) < 2:
+        return out
+    return out[np.concatenate(([True], out[1:] != out[:-1]))]
+
+
 @lru_cache(maxsize=16)
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows) that datasketch's MinHashLSH picks for this threshold."""
@@ -112,7 +120,7 @@ def shingle_document_frequency(hash_sets: Sequence[np.ndarray]) -> tuple[np.ndar
     """Distinct shingle hashes and, for each, the number of documents holding it."""
     if not hash_sets:
         return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
-    allh = np.concatenate([np.unique(h) for h in hash_sets])
+    allh = np.concatenate([distinct(h) for h in hash_sets])
     return np.unique(allh, return_counts=True)
 
 

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from dedup.candidates import band_keys, lsh_params
+from dedup.candidates import band_keys, distinct, lsh_params
 from dedup.config import ScanConfig
 from dedup.errors import IndexStoreError
 from dedup.sign import Signed, bag_signed, minhash_of, window_minhashes, window_size
@@ -64,7 +64,7 @@ def entry(signed: Signed, config: ScanConfig) -> Entry:
     if len(signed.hashes):
         doc_keys = _salted(band_keys(hv[None, :], threshold=config.candidates.doc_threshold), LEVEL_DOCUMENT).ravel()
     windows = window_keys(signed, config)
-    keys = np.unique(np.concatenate([doc_keys, windows.ravel()]))
+    keys = distinct(np.concatenate([doc_keys, windows.ravel()]))
     return Entry(hv, doc_keys, windows, digest(signed), len(signed.hashes), keys)
 
 
@@ -97,7 +97,7 @@ def estimated_containment(a: Entry, b: Entry) -> float:
 
 def candidates(store: Store, e: Entry, config: ScanConfig) -> set[int]:
     """Ids of archived documents that may share text with the entry's document (verify them on the text)."""
-    windows = np.unique(e.window_keys)
+    windows = distinct(e.window_keys.ravel())
     found, ids = store.lookup(np.concatenate([e.document_keys, windows]))
     out = set(ids[np.isin(found, e.document_keys)].tolist())
     at_window = np.isin(found, windows)

@@ -17,6 +17,7 @@ from dedup.align import ShingleIndex, TokenSpan, align, shingle_index
 from dedup.candidates import (
     band_keys,
     banded_candidates,
+    distinct,
     document_candidates,
     group_frequency,
     member,
@@ -416,7 +417,7 @@ def _long_shingle_sets(d: _Doc, config: ScanConfig) -> tuple[np.ndarray, np.ndar
     x = _long_shingles(d, config)
     n, pos = len(x.norm), x.positions
     at_edge = (pos < EDGE * n) | (pos + x.lengths > (1 - EDGE) * n)
-    return np.unique(x.hashes), np.unique(x.hashes[at_edge])
+    return distinct(x.hashes), distinct(x.hashes[at_edge])
 
 
 def _boilerplate_of_sets(

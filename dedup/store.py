@@ -307,8 +307,9 @@ class SqliteStore(Store):
 
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Stored (key, document id) entries whose key is one of ``keys``; ids of removed documents included."""
-        keys = np.unique(keys.astype(np.uint64))
-        prefixes = np.unique(keys >> np.uint64(64 - self.prefix_bits)).astype(np.int64).tolist()
+        keys = np.unique(keys.astype(np.uint64))  # sorted
+        prefixes = keys >> np.uint64(64 - self.prefix_bits)
+        prefixes = prefixes[np.concatenate(([True], prefixes[1:] != prefixes[:-1]))].astype(np.int64).tolist() if len(keys) else []
         kblobs, iblobs = [], []
         for chunk in range(0, len(prefixes), _PARAMS):
             part = prefixes[chunk : chunk + _PARAMS]
