@@ -17,6 +17,7 @@ page number) produce no tokens.
 from __future__ import annotations
 
 import re
+import struct
 import unicodedata
 import zlib
 from dataclasses import dataclass
@@ -300,3 +301,55 @@ def sentence_breaks(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarr
 def normalize_text(text: str, config: NormalizeConfig | None = None) -> str:
     """Readable normalized form of ``text`` (for display and tests)."""
     return normalize(text, config).readable()
+
+
+#: Version of what ``normalize`` produces; stored normalized texts of another version are not used.
+NORMALIZER_VERSION = 1
+_PACK_HEADER = struct.Struct("<4sIIII")  # magic, tokens, page markers, converted, bytes of words
+_PACK_MAGIC = b"NRM1"
+
+
+def pack(norm: Normalized) -> bytes:
+    """A normalized text as bytes (no pickle): tokens, offsets and flags, for storing in an index."""
+    n = len(norm)
+    breaks = norm.breaks if norm.breaks is not None else np.zeros(n, dtype=bool)
+    heavy = norm.heavy if norm.heavy is not None else ~norm.cjk
+    flags = norm.cjk.astype(np.uint8) | (breaks.astype(np.uint8) << 1) | (heavy.astype(np.uint8) << 2)
+    words = "\x00".join(norm.words).encode("utf-8")
+    return b"".join(
+        (
+            _PACK_HEADER.pack(_PACK_MAGIC, n, norm.page_markers, norm.converted, len(words)),
+            norm.tokens.encode("utf-32-le"),
+            norm.starts.astype("<i4").tobytes(),
+            norm.ends.astype("<i4").tobytes(),
+            flags.tobytes(),
+            words,
+        )
+    )
+
+
+def unpack(data: bytes) -> Normalized:
+    """The ``Normalized`` that ``pack`` stored; ``ValueError`` if the bytes are not one."""
+    if len(data) < _PACK_HEADER.size:
+        raise ValueError("not a packed normalized text")
+    magic, n, markers, converted, nwords = _PACK_HEADER.unpack_from(data)
+    if magic != _PACK_MAGIC or len(data) != _PACK_HEADER.size + 13 * n + nwords:
+        raise ValueError("not a packed normalized text")
+    at = _PACK_HEADER.size
+    tokens = data[at : at + 4 * n].decode("utf-32-le")
+    at += 4 * n
+    starts = np.frombuffer(data, dtype="<i4", count=n, offset=at).astype(np.int32)
+    ends = np.frombuffer(data, dtype="<i4", count=n, offset=at + 4 * n).astype(np.int32)
+    flags = np.frombuffer(data, dtype=np.uint8, count=n, offset=at + 8 * n)
+    words = data[at + 9 * n :].decode("utf-8")
+    return Normalized(
+        tokens=tokens,
+        starts=starts,
+        ends=ends,
+        cjk=(flags & 1).astype(bool),
+        words=tuple(words.split("\x00")) if words else (),
+        breaks=(flags & 2).astype(bool),
+        page_markers=markers,
+        converted=converted,
+        heavy=(flags & 4).astype(bool),
+    )

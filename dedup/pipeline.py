@@ -29,7 +29,7 @@ from dedup import index as index_stage
 from dedup.errors import IndexStoreError
 from dedup.models import CheckedDocument, CheckReport, Document, DocumentEntry, Pair, Passage, Report, Skipped
 from dedup.store import NewDocument, Store, StoredDocument, open_store, prefix_bits_for
-from dedup.normalize import normalize, runs
+from dedup.normalize import NORMALIZER_VERSION, normalize, pack, runs, unpack
 from dedup.sign import Signed, bag_signed, minhash_of, sign, window_minhashes, window_size
 
 #: progress(stage, done, total)
@@ -532,7 +532,10 @@ def _related_labels(entries: Sequence[index_stage.Entry]) -> list[int]:
 
 def _new_documents(docs: Sequence[_Doc], entries: Sequence[index_stage.Entry]) -> list[NewDocument]:
     return [
-        NewDocument(path=d.doc.path, text=d.doc.text, format=d.doc.format, encoding=d.doc.encoding, digest=e.digest, keys=e.keys)
+        NewDocument(
+            path=d.doc.path, text=d.doc.text, format=d.doc.format, encoding=d.doc.encoding, digest=e.digest, keys=e.keys,
+            norm=pack(d.norm),
+        )
         for d, e in zip(docs, entries)
     ]
 
@@ -646,9 +649,22 @@ def index_info(location: str | Path, *, config: ScanConfig | None = None) -> ind
         store.close()
 
 
-def _signed_archive(stored: Sequence[StoredDocument], config: ScanConfig) -> list[_Doc]:
-    documents = [Document(path=s.path, text=s.text, format=s.format, encoding=s.encoding) for s in stored]
-    return [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config))]
+def _signed_archive(stored: Sequence[StoredDocument], config: ScanConfig, meta: dict) -> list[_Doc]:
+    """Archived documents ready to align: their stored normalized texts, or normalized anew
+    when the index was made by another version of the normalizer."""
+    same = meta.get("normalizer") == NORMALIZER_VERSION
+    out = []
+    for s in stored:
+        norm = None
+        if same and s.norm:
+            try:
+                norm = unpack(s.norm)
+            except ValueError:
+                norm = None
+        if norm is None:
+            norm = normalize(s.text, config.normalize)
+        out.append(_Doc(Document(path=s.path, text=s.text, format=s.format, encoding=s.encoding), sign(norm, config.sign)))
+    return out
 
 
 def add_to_index(
@@ -672,7 +688,7 @@ def add_to_index(
         entries = _entries(docs, config, progress)
         stored_paths = store.ids([d.path for d in documents])
         near = set().union(*(index_stage.candidates(store, e, config) for e in entries)) - set(stored_paths.values())
-        neighbours = _signed_archive(store.load(near), config)
+        neighbours = _signed_archive(store.load(near), config, meta)
         local = docs + neighbours
         labels = _related_labels(entries + _entries(neighbours, config, _noop))
         boiler = boilerplate_hashes(local, labels, config, population=store.count() + len(docs))
@@ -724,7 +740,7 @@ def _against_archive(
     entries = _entries(docs, config, progress)
     found = [index_stage.candidates(store, e, config) for e in entries]
     stored = store.load(set().union(*found))
-    archive = _signed_archive(stored, config)
+    archive = _signed_archive(stored, config, store.read_meta() or {})
     at = {s.id: len(docs) + k for k, s in enumerate(stored)}
     local = list(docs) + archive
     pairs = sorted(

@@ -55,6 +55,7 @@ class StoredDocument:
     format: str
     encoding: str | None
     digest: bytes  # of the normalized tokens: equal digests, exact duplicates
+    norm: bytes  # the packed normalized text (``dedup.normalize.pack``), or b"" if not stored
 
 
 @dataclass(frozen=True)
@@ -67,16 +68,28 @@ class NewDocument:
     encoding: str | None
     digest: bytes
     keys: np.ndarray  # uint64 bucket keys
+    norm: bytes = b""  # the packed normalized text, spares normalizing it again at every check
+
+
+def _pack(data: bytes) -> bytes:
+    return zlib.compress(data, 3)
 
 
 def _pack_text(text: str) -> bytes:
-    return zlib.compress(text.encode("utf-8"), 3)
+    return _pack(text.encode("utf-8"))
+
+
+def _unpack(blob: bytes, where: str) -> bytes:
+    try:
+        return zlib.decompress(blob)
+    except (zlib.error, TypeError) as err:
+        raise IndexStoreError(f"{where}: a stored document is damaged ({err})") from None
 
 
 def _unpack_text(blob: bytes, where: str) -> str:
     try:
-        return zlib.decompress(blob).decode("utf-8")
-    except (zlib.error, UnicodeDecodeError) as err:
+        return _unpack(blob, where).decode("utf-8")
+    except UnicodeDecodeError as err:
         raise IndexStoreError(f"{where}: a stored text is damaged ({err})") from None
 
 
@@ -129,6 +142,7 @@ CREATE TABLE IF NOT EXISTS documents(
     chars INTEGER NOT NULL,
     digest BLOB NOT NULL,
     text BLOB NOT NULL,
+    norm BLOB NOT NULL,
     added REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_digest ON documents(digest);
@@ -232,8 +246,8 @@ class SqliteStore(Store):
             ids = []
             for d in documents:
                 cur = db.execute(
-                    "INSERT INTO documents(path, format, encoding, chars, digest, text, added) VALUES(?,?,?,?,?,?,?)",
-                    (d.path, d.format, d.encoding, len(d.text), d.digest, _pack_text(d.text), now),
+                    "INSERT INTO documents(path, format, encoding, chars, digest, text, norm, added) VALUES(?,?,?,?,?,?,?,?)",
+                    (d.path, d.format, d.encoding, len(d.text), d.digest, _pack_text(d.text), _pack(d.norm), now),
                 )
                 ids.append(cur.lastrowid)
             keys = [d.keys for d in documents if len(d.keys)]
@@ -332,10 +346,13 @@ class SqliteStore(Store):
         for chunk in range(0, len(values), _PARAMS):
             part = values[chunk : chunk + _PARAMS]
             rows = self._query(
-                f"SELECT id, path, text, format, encoding, digest FROM documents WHERE id IN ({','.join('?' * len(part))})",
+                f"SELECT id, path, text, format, encoding, digest, norm FROM documents WHERE id IN ({','.join('?' * len(part))})",
                 part,
             )
-            out += [StoredDocument(r[0], r[1], _unpack_text(r[2], self.location), r[3], r[4], r[5]) for r in rows]
+            out += [
+                StoredDocument(r[0], r[1], _unpack_text(r[2], self.location), r[3], r[4], r[5], _unpack(r[6], self.location))
+                for r in rows
+            ]
         return out
 
     def ids(self, paths: Sequence[str]) -> dict[str, int]:
@@ -442,7 +459,7 @@ class RedisStore(Store):
                 self._k(f"doc:{i}"),
                 mapping={
                     "path": d.path, "format": d.format, "encoding": d.encoding or "",
-                    "chars": len(d.text), "digest": d.digest, "text": _pack_text(d.text),
+                    "chars": len(d.text), "digest": d.digest, "text": _pack_text(d.text), "norm": _pack(d.norm),
                 },
             )
         pipe.execute()
@@ -528,7 +545,7 @@ class RedisStore(Store):
             out.append(
                 StoredDocument(
                     i, h[b"path"].decode(), _unpack_text(h[b"text"], self.location), h[b"format"].decode(),
-                    h[b"encoding"].decode() or None, h[b"digest"],
+                    h[b"encoding"].decode() or None, h[b"digest"], _unpack(h.get(b"norm", _pack(b"")), self.location),
                 )
             )
         return out
