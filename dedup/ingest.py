@@ -511,34 +511,23 @@ def ingest(
     return documents, skipped
 
 
-def read_in_batches(
-    root: Path,
-    *,
-    batch: int,
-    include: Sequence[str] = (),
-    exclude: Sequence[str] = (),
-    include_hidden: bool = False,
-) -> tuple[int, Iterator[tuple[list[Document], list[Skipped]]]]:
-    """``ingest`` a batch of files at a time, for folders too big to hold in memory at once.
+def find_files(
+    root: Path, *, include: Sequence[str] = (), exclude: Sequence[str] = (), include_hidden: bool = False
+) -> tuple[list[tuple[str, Path]], list[Skipped]]:
+    """``discover`` with each file's relative path, and the folders that could not be listed (as skipped)."""
+    return _walk(Path(root), include, exclude, include_hidden)
 
-    Returns the number of files found and an iterator of ``(documents, skipped)``
-    batches (unlistable folders come in the first batch).
-    """
-    found, skipped_folders = _walk(Path(root), include, exclude, include_hidden)
 
-    def batches() -> Iterator[tuple[list[Document], list[Skipped]]]:
-        first = list(skipped_folders)
-        for k in range(0, max(1, len(found)), batch):
-            documents, skipped = [], first
-            first = []
-            for rel, path in found[k : k + batch]:
-                try:
-                    documents.append(read_document(path, relpath=rel))
-                except IngestError as exc:
-                    skipped.append(Skipped(path=rel, reason=exc.reason))
-            yield documents, skipped
-
-    return len(found), batches()
+def read_files(found: Sequence[tuple[str, Path]]) -> tuple[list[Document], list[Skipped]]:
+    """``read_document`` for each ``(relative path, path)``; a file that cannot be read is skipped with its reason."""
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    for rel, path in found:
+        try:
+            documents.append(read_document(path, relpath=rel))
+        except IngestError as exc:
+            skipped.append(Skipped(path=rel, reason=exc.reason))
+    return documents, skipped
 
 
 def shown_path(path: Path, base: Path | None) -> str:

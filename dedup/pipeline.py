@@ -498,6 +498,9 @@ def _severity(pair: Pair):
 ARCHIVE_PREFIX = "index:"
 #: Documents written per transaction while building an index.
 _BUILD_BATCH = 2000
+#: Files read and signed per job of a worker process while building an index.
+_INDEX_CHUNK = 250
+_NO_HASHES = np.zeros(0, dtype=np.uint32)
 
 
 @dataclass(frozen=True)
@@ -540,49 +543,96 @@ def _new_documents(docs: Sequence[_Doc], entries: Sequence[index_stage.Entry]) -
     ]
 
 
+@dataclass(frozen=True, eq=False)
+class _Indexed:
+    """What building an index keeps of one document: its record, and what boilerplate needs."""
+
+    new: NewDocument
+    uniques: np.ndarray  # distinct long-shingle hashes
+    edges: np.ndarray  # those at an edge of the document
+    entry: index_stage.Entry  # without its window keys (for the related groups)
+
+
+def _index_files(found: Sequence[tuple[str, Path]], config: ScanConfig) -> tuple[list[_Indexed], list[Skipped]]:
+    """Read, normalize and sign a chunk of files for the index (runs in a worker process)."""
+    documents, skipped = ingest_stage.read_files(found)
+    docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config))]
+    entries = _entries(docs, config, _noop)
+    out = []
+    for d, e, new in zip(docs, entries, _new_documents(docs, entries)):
+        uniques, edges = _long_shingle_sets(d, config)
+        out.append(_Indexed(new, uniques, edges, replace(e, window_keys=e.window_keys[:0], keys=e.keys[:0])))
+    return out, skipped
+
+
+def _index_files_job(job: tuple[Sequence[tuple[str, Path]], ScanConfig]) -> tuple[list[_Indexed], list[Skipped]]:
+    return _index_files(*job)
+
+
+def _in_workers(fn: Callable, jobs: Sequence, workers: int):
+    """``map(fn, jobs)``, in order, in ``workers`` forked processes when there are several jobs."""
+    workers = workers or os.cpu_count() or 1
+    if workers < 2 or len(jobs) < 2 or "fork" not in mp.get_all_start_methods():
+        yield from map(fn, jobs)
+        return
+    with mp.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap(fn, jobs)
+
+
 def build_index(
     root: str | Path, location: str | Path, *, config: ScanConfig | None = None, progress: Progress | None = None
 ) -> IndexUpdate:
     """Index a folder (same reading, normalization and boilerplate rules as ``scan``).
 
-    Documents are read, signed and written a batch at a time; boilerplate is
-    judged over the whole folder at the end. A file index is written next to
-    ``location`` and moved into place when complete, so an existing index is
-    replaced only by a finished one.
+    Files are read and signed in ``config.workers`` processes, a chunk at a
+    time, and written as they come; boilerplate is judged over the whole
+    folder at the end. A file index is written next to ``location`` and moved
+    into place when complete, so an existing index is replaced only by a
+    finished one.
     """
     config = config or ScanConfig()
     progress = progress or _noop
     root = Path(root)
-    total, batches = ingest_stage.read_in_batches(
-        root, batch=_BUILD_BATCH, include=config.include, exclude=config.exclude, include_hidden=config.include_hidden
+    found, skipped = ingest_stage.find_files(
+        root, include=config.include, exclude=config.exclude, include_hidden=config.include_hidden
     )
     meta = {**index_stage.meta_for(config), "root": str(root.resolve())}
     added: list[str] = []
-    skipped: list[Skipped] = []
+    jobs = [(found[k : k + _INDEX_CHUNK], config) for k in range(0, len(found), _INDEX_CHUNK)]
 
     def fill(store: Store) -> None:
         store.write_meta(meta)
         uniques, edges, light = [], [], []  # what boilerplate needs of each document
         keys, owners = [], []  # bucket entries, written at once at the end
-        for documents, bad in batches:
-            docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config))]
-            entries = _entries(docs, config, _noop)
-            no_keys = [replace(n, keys=n.keys[:0]) for n in _new_documents(docs, entries)]
-            ids = store.add(no_keys, boilerplate=np.zeros(0, dtype=np.uint32), replace=False)
-            for d, e, i in zip(docs, entries, ids):
-                u, edge = _long_shingle_sets(d, config)
-                uniques.append(u)
-                edges.append(edge)
-                light.append(replace(e, window_keys=e.window_keys[:0], keys=e.keys[:0]))
-                keys.append(e.keys)
-                owners.append(np.full(len(e.keys), i, dtype=np.uint32))
-            added.extend(d.path for d in documents)
+        pending: list[_Indexed] = []
+
+        def flush() -> None:
+            ids = store.add([replace(x.new, keys=x.new.keys[:0]) for x in pending], boilerplate=_NO_HASHES, replace=False)
+            for x, i in zip(pending, ids):
+                keys.append(x.new.keys)
+                owners.append(np.full(len(x.new.keys), i, dtype=np.uint32))
+            pending.clear()
+
+        for records, bad in _in_workers(_index_files_job, jobs, config.workers):
+            for x in records:
+                uniques.append(x.uniques)
+                edges.append(x.edges)
+                light.append(x.entry)
+                added.append(x.new.path)
+            pending.extend(records)
             skipped.extend(bad)
-            progress("index", len(added) + len(skipped), total)
+            if len(pending) >= _BUILD_BATCH:
+                flush()
+            progress("index", len(added) + len(skipped), len(found))
+        flush()
         progress("write", 0, 1)
         all_keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64)
+        all_owners = np.concatenate(owners) if owners else np.zeros(0, dtype=np.uint32)
+        keys.clear()
+        owners.clear()
         store.write_meta({"prefix_bits": prefix_bits_for(len(all_keys))})
-        store.add_buckets(all_keys, np.concatenate(owners) if owners else np.zeros(0, dtype=np.uint32))
+        store.add_buckets(all_keys, all_owners)
+        del all_keys, all_owners
         # boilerplate over the whole folder; related documents count once
         boiler = _boilerplate_of_sets(uniques, edges, _related_labels(light), config, population=None)
         store.add([], boilerplate=boiler, replace=False)

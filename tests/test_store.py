@@ -142,3 +142,24 @@ def test_redis_index_with_pickled_keys_is_never_unpickled(tmp_path, folder, redi
     with pytest.raises(IndexStoreError):
         check([ZH[0]], redis_url)
     assert not marker.exists()
+
+
+def test_building_in_worker_processes_gives_the_same_index(tmp_path, monkeypatch):
+    import dedup.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "_INDEX_CHUNK", 4)  # several jobs even for the small corpus
+    results = []
+    for workers in (1, 2):
+        where = tmp_path / f"w{workers}.dedup"
+        update = build_index(CORPUS, where, config=ScanConfig(workers=workers))
+        s = open_store(where)
+        paths = {d.id: d.path for d in s.load(range(1, 100))}
+        all_keys = s.db.execute("SELECT keys, docs FROM buckets").fetchall()
+        entries = sorted(
+            (k, paths[i])
+            for kb, ib in all_keys
+            for k, i in zip(np.frombuffer(kb, "<u8").tolist(), np.frombuffer(ib, "<u4").tolist())
+        )
+        results.append((update.added, update.skipped, entries, s.boilerplate().tolist()))
+        s.close()
+    assert results[0] == results[1]
