@@ -116,6 +116,27 @@ def shingle_document_frequency(hash_sets: Sequence[np.ndarray]) -> tuple[np.ndar
     return np.unique(allh, return_counts=True)
 
 
+def common_hashes(unique_sets: Sequence[np.ndarray], *, min_docs: int, parts: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle hashes held by at least ``min_docs`` documents, and for each how many documents hold it.
+
+    ``unique_sets`` are the documents' distinct uint32 hashes, sorted (as ``np.unique`` gives
+    them). The same as ``shingle_document_frequency`` filtered, but counted one of ``parts``
+    slices of the hash range at a time: most hashes are held by one document, and counting all
+    at once needs several times the memory of the hashes themselves.
+    """
+    if not unique_sets:
+        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
+    bounds = (np.arange(1, parts, dtype=np.uint64) << np.uint64(32)) // np.uint64(parts)
+    bounds = bounds.astype(np.uint32)
+    cuts = [[0, *np.searchsorted(h, bounds).tolist(), len(h)] for h in unique_sets]
+    values, counts = [], []
+    for p in range(parts):
+        v, k = np.unique(np.concatenate([h[c[p] : c[p + 1]] for h, c in zip(unique_sets, cuts)]), return_counts=True)
+        values.append(v[k >= min_docs])
+        counts.append(k[k >= min_docs])
+    return np.concatenate(values), np.concatenate(counts)
+
+
 def group_frequency(
     hash_sets: Sequence[np.ndarray], groups: Sequence[int], among: np.ndarray, among_df: np.ndarray
 ) -> np.ndarray:

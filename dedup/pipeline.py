@@ -17,10 +17,10 @@ from dedup.align import ShingleIndex, TokenSpan, align, shingle_index
 from dedup.candidates import (
     band_keys,
     banded_candidates,
+    common_hashes,
     document_candidates,
     group_frequency,
     member,
-    shingle_document_frequency,
 )
 from dedup.config import ScanConfig
 from dedup.explain import covered_mask, describe
@@ -165,11 +165,13 @@ class _Matcher:
         self._indexes: dict[int, ShingleIndex] = {}
 
     def index(self, i: int) -> ShingleIndex:
-        if i not in self._indexes:
+        index = self._indexes.pop(i, None)  # put back last: the least recently used goes first
+        if index is None:
             if len(self._indexes) >= _INDEX_CACHE:
-                self._indexes.pop(next(iter(self._indexes)))  # oldest first
-            self._indexes[i] = shingle_index(self.docs[i].signed, max_repeats=self.config.candidates.max_shingle_repeats)
-        return self._indexes[i]
+                self._indexes.pop(next(iter(self._indexes)))
+            index = shingle_index(self.docs[i].signed, max_repeats=self.config.candidates.max_shingle_repeats)
+        self._indexes[i] = index
+        return index
 
     def align_all(self, pairs: Sequence[tuple[int, int]], *, workers: int, progress: Progress) -> None:
         """Align every pair, in ``workers`` forked processes when there are many pairs."""
@@ -345,32 +347,42 @@ def _boilerplate(docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig
     boilerplate, but page furniture on pages of different speeches is.
     """
     long_config = replace(config.sign, **BOILERPLATE_NGRAM)
-    uniques, edges = [], []  # per document: distinct long-shingle hashes, and those at an edge
+    uniques, edges = [], []  # per document: distinct long-shingle hashes, and bits: which are at an edge
     for d in docs:
         x = sign(d.norm, long_config)
         n, pos = len(x.norm), x.positions
         at_edge = (pos < EDGE * n) | (pos + x.lengths > (1 - EDGE) * n)
-        uniques.append(np.unique(x.hashes))
-        edges.append(np.unique(x.hashes[at_edge]))
+        u = np.sort(x.hashes)
+        u = u[np.concatenate([[True], u[1:] != u[:-1]])] if len(u) else u
+        edge = np.zeros(len(u), dtype=bool)
+        edge[np.searchsorted(u, x.hashes[at_edge])] = True
+        uniques.append(u)
+        edges.append(np.packbits(edge))
     min_docs = config.min_docs_boilerplate
-    values, counts = shingle_document_frequency(uniques)
-    common, common_df = values[counts >= min_docs], counts[counts >= min_docs]
+    common, common_df = common_hashes(uniques, min_docs=min_docs)
     groups = group_frequency(uniques, labels, common, common_df)
-    candidates = common[groups >= min_docs]
-    frequent = common[groups >= max(min_docs, FREQUENT * len(set(labels)))]
+    # per document, the common hashes it holds (as indices into ``common``) and those it holds at an edge
+    held, held_at_edge = [], []
+    for u, e in zip(uniques, edges):
+        idx = np.searchsorted(common, u)
+        found = common[np.minimum(idx, len(common) - 1)] == u if len(common) else np.zeros(len(u), dtype=bool)
+        held.append(idx[found].astype(np.int32))
+        held_at_edge.append(idx[found & np.unpackbits(e, count=len(u)).view(bool)])
+    del uniques, edges
+    candidate = groups >= min_docs
+    frequent = groups >= max(min_docs, FREQUENT * len(set(labels)))
     # how many documents hold each candidate at an edge
-    edge_values, edge_counts = shingle_document_frequency([h[member(h, candidates)] for h in edges])
-    del edges
-    df = common_df[np.searchsorted(common, edge_values)] if len(edge_values) else edge_counts
-    at_edges = edge_values[edge_counts * 2 >= df]
-    boiler = np.union1d(frequent, at_edges)
+    edge_counts = np.bincount(np.concatenate([np.zeros(0, dtype=np.int64), *held_at_edge]), minlength=len(common))
+    del held_at_edge
+    boiler = frequent | (candidate & (edge_counts > 0) & (edge_counts * 2 >= common_df))
     out = []
-    for d, u in zip(docs, uniques):
-        if not member(u, boiler).any():  # most documents hold no boilerplate: no second pass
+    for d, h in zip(docs, held):
+        values = common[h[boiler[h]]]
+        if not len(values):  # most documents hold no boilerplate: no second pass
             out.append(np.zeros(len(d.norm), dtype=bool))
             continue
         x = sign(d.norm, long_config)
-        flags = member(x.hashes, boiler)
+        flags = member(x.hashes, values)
         pos = x.positions[flags]
         ranges = np.stack([pos, pos + x.lengths[flags]], axis=1)
         out.append(_fill_slots(covered_mask(len(x.norm), ranges), TEMPLATE_SLOT))

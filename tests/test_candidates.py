@@ -2,7 +2,14 @@ import numpy as np
 
 from datasketch import MinHashLSH
 
-from dedup.candidates import band_keys, banded_candidates, document_candidates, group_frequency, shingle_document_frequency
+from dedup.candidates import (
+    band_keys,
+    banded_candidates,
+    common_hashes,
+    document_candidates,
+    group_frequency,
+    shingle_document_frequency,
+)
 from dedup.config import SignConfig
 from dedup.normalize import normalize
 from dedup.sign import make_minhash, minhash_of, sign, window_minhashes
@@ -69,3 +76,14 @@ def test_document_and_group_frequency():
     uniques = [np.unique(h) for h in sets]
     groups = group_frequency(uniques, [0, 0, 1], np.array([2, 3], dtype=np.uint32), np.array([2, 3]))
     assert groups.tolist() == [1, 2]
+
+
+def test_common_hashes_are_the_frequent_ones_counted_slice_by_slice():
+    rng = np.random.default_rng(3)
+    pool = rng.integers(0, 2**32, 300, dtype=np.uint64).astype(np.uint32)
+    sets = [np.unique(rng.choice(pool, 40)) for _ in range(50)] + [np.zeros(0, dtype=np.uint32)]
+    values, counts = shingle_document_frequency(sets)
+    for min_docs, parts in ((1, 1), (3, 16), (5, 7)):
+        common, df = common_hashes(sets, min_docs=min_docs, parts=parts)
+        assert common.tolist() == values[counts >= min_docs].tolist()
+        assert df.tolist() == counts[counts >= min_docs].tolist()
