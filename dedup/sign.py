@@ -21,6 +21,7 @@ import numpy as np
 from datasketch import MinHash
 
 from dedup import kernels
+from dedup.candidates import member
 from dedup.config import WORD_WEIGHT, SignConfig
 from dedup.normalize import Normalized
 
@@ -160,7 +161,7 @@ def bag_features(norm: Normalized) -> np.ndarray:
     n = len(norm)
     codes = np.frombuffer(norm.tokens.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
     feats = np.where(norm.cjk, np.uint64(0), codes)
-    feats[np.isin(feats, _stopword_codes())] = 0
+    feats[member(feats, _stopword_codes())] = 0
     if n > 2:
         all3 = norm.cjk[:-2] & norm.cjk[1:-1] & norm.cjk[2:]
         c = codes & np.uint64(0x3FFFF)  # CJK code points fit in 18 bits
