@@ -6,7 +6,6 @@ LSH is approximate: every candidate pair is verified on the text by
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -88,11 +87,12 @@ def banded_candidates(
     querying each (tested), at a fraction of the cost and memory for millions
     of windows: one band at a time, one sort each (see benchmarks/RESULTS.md).
     """
-    pairs: Counter[tuple[int, int]] = Counter()
     if len(keys) == 0:
         return set()
     owners = owners.astype(np.int64)
+    span = int(owners.max()) + 1  # a pair (i, j) is coded as i * span + j
     limit = (max_hits + 1) if max_hits is not None else len(keys)
+    coded = []
     for band in range(keys.shape[1]):
         order = np.lexsort((owners, keys[:, band]))
         k, o = keys[order, band], owners[order]
@@ -102,10 +102,16 @@ def banded_candidates(
         starts = np.nonzero(np.concatenate([[True], k[1:] != k[:-1]]))[0]
         sizes = np.diff(np.concatenate([starts, [len(k)]]))
         keep = (sizes >= 2) & (sizes <= limit)
-        for start, size in zip(starts[keep].tolist(), sizes[keep].tolist()):
-            members = o[start : start + size].tolist()
-            pairs.update((members[x], members[y]) for x in range(size) for y in range(x + 1, size))
-    return {pair for pair, n in pairs.items() if n >= min_shared}
+        starts, sizes = starts[keep], sizes[keep]
+        for size in np.unique(sizes).tolist():  # all pairs of the buckets of each size at once
+            members = o[starts[sizes == size][:, None] + np.arange(size)]  # ascending in each row
+            x, y = np.triu_indices(size, 1)
+            coded.append((members[:, x] * span + members[:, y]).ravel())
+    if not coded:
+        return set()
+    pairs, shared = np.unique(np.concatenate(coded), return_counts=True)
+    pairs = pairs[shared >= min_shared]
+    return set(zip((pairs // span).tolist(), (pairs % span).tolist()))
 
 
 def shingle_document_frequency(hash_sets: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,6 @@ from dedup.candidates import (
     band_keys,
     banded_candidates,
     common_hashes,
-    document_candidates,
     group_frequency,
     member,
 )
@@ -26,7 +25,7 @@ from dedup.config import ScanConfig
 from dedup.explain import covered_mask, describe
 from dedup.models import Document, DocumentEntry, Pair, Passage, Report, Skipped
 from dedup.normalize import normalize, runs
-from dedup.sign import Signed, bag_signed, minhash_of, sign, window_minhashes, window_size
+from dedup.sign import Signed, bag_signed, sign, signatures, window_minhashes, window_size
 
 #: progress(stage, done, total)
 Progress = Callable[[str, int, int], None]
@@ -97,11 +96,9 @@ def compare(
 
     # 1. candidates: whole documents and windows that collide in LSH
     progress("candidates", 0, 2)
-    candidates = document_candidates(
-        [minhash_of(d.signed.hashes, config.sign) if len(d.signed.hashes) else None for d in docs],
-        threshold=config.candidates.doc_threshold,
-        num_perm=config.sign.num_perm,
-    )
+    signed_docs = np.array([i for i, d in enumerate(docs) if len(d.signed.hashes)], dtype=np.int64)
+    doc_signatures = signatures([docs[i].signed.hashes for i in signed_docs], config.sign)
+    candidates = banded_candidates(band_keys(doc_signatures, threshold=config.candidates.doc_threshold), signed_docs)
     candidates |= _identical_pairs(docs)
     progress("candidates", 1, 2)
     # windows of CJK documents and of word documents: their bags differ in size and in how
@@ -121,7 +118,7 @@ def compare(
                 np.concatenate(keys),
                 np.concatenate(owners),
                 max_hits=config.candidates.max_window_hits,
-                min_shared=config.candidates.min_shared_buckets,
+                min_shared=config.candidates.shared_buckets(len(docs)),
             )
     progress("candidates", 2, 2)
     candidates = sorted(candidates)

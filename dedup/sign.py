@@ -14,6 +14,7 @@ scheme.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -73,6 +74,15 @@ def minhash_of(hashes: np.ndarray, config: SignConfig) -> MinHash:
     """MinHash of a set of shingle hashes."""
     a, b = permutations(config.num_perm, config.seed, config.scheme)
     return make_minhash(kernels.min_hashes(hashes, a, b), config)
+
+
+def signatures(hash_sets: Sequence[np.ndarray], config: SignConfig) -> np.ndarray:
+    """MinHash values of many sets of shingle hashes, one row each (``minhash_of(h).hashvalues`` of each)."""
+    a, b = permutations(config.num_perm, config.seed, config.scheme)
+    out = np.empty((len(hash_sets), config.num_perm), dtype=np.uint32)
+    for row, hashes in enumerate(hash_sets):
+        out[row] = kernels.min_hashes(hashes, a, b)
+    return out
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,7 +12,7 @@ from dedup.candidates import (
 )
 from dedup.config import SignConfig
 from dedup.normalize import normalize
-from dedup.sign import make_minhash, minhash_of, sign, window_minhashes
+from dedup.sign import make_minhash, minhash_of, sign, signatures, window_minhashes
 
 from texts import EN_SPEECH, ZH_SPEECH
 
@@ -27,6 +27,16 @@ def test_near_duplicates_collide_and_unrelated_do_not():
     docs = [ZH_SPEECH, ZH_SPEECH.replace("2019年", "2023年"), EN_SPEECH]
     pairs = document_candidates([_mh(t) for t in docs] + [None], threshold=0.5, num_perm=CONFIG.num_perm)
     assert pairs == {(0, 1)}
+
+
+def test_document_signatures_in_bands_give_the_pairs_of_datasketch_lsh():
+    texts = [ZH_SPEECH, ZH_SPEECH.replace("2019年", "2023年"), EN_SPEECH, EN_SPEECH[: len(EN_SPEECH) // 2], "短"]
+    hashes = [sign(normalize(t), CONFIG).hashes for t in texts]
+    rows = signatures(hashes, CONFIG)
+    assert all(np.array_equal(row, minhash_of(h, CONFIG).hashvalues) for row, h in zip(rows, hashes))
+    expected = document_candidates([minhash_of(h, CONFIG) for h in hashes], threshold=0.4, num_perm=CONFIG.num_perm)
+    assert banded_candidates(band_keys(rows, threshold=0.4), np.arange(len(texts))) == expected
+    assert (0, 1) in expected
 
 
 def _windows(texts):
@@ -87,3 +97,12 @@ def test_common_hashes_are_the_frequent_ones_counted_slice_by_slice():
         common, df = common_hashes(sets, min_docs=min_docs, parts=parts)
         assert common.tolist() == values[counts >= min_docs].tolist()
         assert df.tolist() == counts[counts >= min_docs].tolist()
+
+
+def test_shared_buckets_grow_by_one_for_each_tenfold_beyond_the_base_corpus():
+    from dedup.config import SHARED_BUCKETS_CORPUS, CandidateConfig
+
+    config = CandidateConfig()
+    assert config.shared_buckets(1) == config.shared_buckets(SHARED_BUCKETS_CORPUS) == config.min_shared_buckets
+    assert config.shared_buckets(10 * SHARED_BUCKETS_CORPUS) == config.min_shared_buckets + 1
+    assert config.shared_buckets(100 * SHARED_BUCKETS_CORPUS) == config.min_shared_buckets + 2
