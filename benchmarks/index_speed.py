@@ -156,7 +156,7 @@ def queries(location: str, speeches: list[tuple[str, set[str]]]) -> dict:
             signed = sign(normalize(text, config.normalize), config.sign)
             entry = index_stage.entry(signed, config)
             t = time.perf_counter()
-            index_stage.candidates(store, entry, config)
+            index_stage.candidates(store, entry, config, documents=store.count())
             lookups.append(time.perf_counter() - t)
         store.close()
 

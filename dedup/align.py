@@ -56,7 +56,7 @@ class ShingleIndex:
 def shingle_index(signed: Signed, *, max_repeats: int = 8) -> ShingleIndex:
     """Group a document's shingles by hash; hashes repeated more than ``max_repeats`` times are left out."""
     order = np.argsort(signed.hashes, kind="stable")
-    values, starts, counts = np.unique(signed.hashes[order], return_index=True, return_counts=True)
+    values, starts, counts = _groups(signed.hashes[order])
     ok = counts <= max_repeats
     norm = signed.norm
     n = len(norm)
@@ -65,8 +65,17 @@ def shingle_index(signed: Signed, *, max_repeats: int = 8) -> ShingleIndex:
     features = bag_features(norm)
     sets, sizes = _sentence_sets(features, sentence, len(sentence_starts) - 1)
     return ShingleIndex(
-        signed.positions, signed.lengths, order, values[ok], starts[ok], counts[ok], features, np.unique(features[features != 0]), sentence_starts, sets, sizes
+        signed.positions, signed.lengths, order, values[ok], starts[ok], counts[ok], features, _groups(sets[:, 1])[0], sentence_starts, sets, sizes
     )
+
+
+def _groups(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct values of a sorted array, where each one's run starts, and its length (``np.unique`` on sorted input)."""
+    n = len(sorted_values)
+    first = np.ones(n, dtype=bool)
+    first[1:] = sorted_values[1:] != sorted_values[:-1]
+    starts = np.flatnonzero(first)
+    return sorted_values[starts], starts, np.diff(np.append(starts, n))
 
 
 _MAX_SENTENCES_PER_FEATURE = 30
@@ -74,10 +83,15 @@ _MAX_SENTENCES_PER_FEATURE = 30
 
 def _sentence_sets(features: np.ndarray, sentence: np.ndarray, n_sentences: int):
     """Distinct features of each sentence: unique (sentence, feature) rows sorted by feature, and set sizes."""
-    keep = features != 0
-    rows = np.unique(np.stack([sentence[keep].astype(np.uint64), features[keep]], axis=1), axis=0)
+    tokens = np.flatnonzero(features != 0)
+    # sentence numbers grow with the token index, so a stable sort by feature sorts by (feature, sentence)
+    tokens = tokens[np.argsort(features[tokens], kind="stable")]
+    f, sent = features[tokens], sentence[tokens].astype(np.uint64)
+    first = np.ones(len(tokens), dtype=bool)
+    first[1:] = (f[1:] != f[:-1]) | (sent[1:] != sent[:-1])
+    rows = np.stack([sent[first], f[first]], axis=1)
     sizes = np.bincount(rows[:, 0].astype(np.int64), minlength=n_sentences)
-    return rows[np.argsort(rows[:, 1], kind="stable")], sizes
+    return rows, sizes
 
 
 def sentence_seeds(

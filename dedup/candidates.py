@@ -6,7 +6,6 @@ LSH is approximate: every candidate pair is verified on the text by
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -96,11 +95,12 @@ def banded_candidates(
     querying each (tested), at a fraction of the cost and memory for millions
     of windows: one band at a time, one sort each (see benchmarks/RESULTS.md).
     """
-    pairs: Counter[tuple[int, int]] = Counter()
     if len(keys) == 0:
         return set()
     owners = owners.astype(np.int64)
+    span = int(owners.max()) + 1  # a pair (i, j) is coded as i * span + j
     limit = (max_hits + 1) if max_hits is not None else len(keys)
+    coded = []
     for band in range(keys.shape[1]):
         order = np.lexsort((owners, keys[:, band]))
         k, o = keys[order, band], owners[order]
@@ -110,10 +110,16 @@ def banded_candidates(
         starts = np.nonzero(np.concatenate([[True], k[1:] != k[:-1]]))[0]
         sizes = np.diff(np.concatenate([starts, [len(k)]]))
         keep = (sizes >= 2) & (sizes <= limit)
-        for start, size in zip(starts[keep].tolist(), sizes[keep].tolist()):
-            members = o[start : start + size].tolist()
-            pairs.update((members[x], members[y]) for x in range(size) for y in range(x + 1, size))
-    return {pair for pair, n in pairs.items() if n >= min_shared}
+        starts, sizes = starts[keep], sizes[keep]
+        for size in np.unique(sizes).tolist():  # all pairs of the buckets of each size at once
+            members = o[starts[sizes == size][:, None] + np.arange(size)]  # ascending in each row
+            x, y = np.triu_indices(size, 1)
+            coded.append((members[:, x] * span + members[:, y]).ravel())
+    if not coded:
+        return set()
+    pairs, shared = np.unique(np.concatenate(coded), return_counts=True)
+    pairs = pairs[shared >= min_shared]
+    return set(zip((pairs // span).tolist(), (pairs % span).tolist()))
 
 
 def shingle_document_frequency(hash_sets: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -122,6 +128,27 @@ def shingle_document_frequency(hash_sets: Sequence[np.ndarray]) -> tuple[np.ndar
         return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
     allh = np.concatenate([distinct(h) for h in hash_sets])
     return np.unique(allh, return_counts=True)
+
+
+def common_hashes(unique_sets: Sequence[np.ndarray], *, min_docs: int, parts: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle hashes held by at least ``min_docs`` documents, and for each how many documents hold it.
+
+    ``unique_sets`` are the documents' distinct uint32 hashes, sorted (as ``np.unique`` gives
+    them). The same as ``shingle_document_frequency`` filtered, but counted one of ``parts``
+    slices of the hash range at a time: most hashes are held by one document, and counting all
+    at once needs several times the memory of the hashes themselves.
+    """
+    if not unique_sets:
+        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
+    bounds = (np.arange(1, parts, dtype=np.uint64) << np.uint64(32)) // np.uint64(parts)
+    bounds = bounds.astype(np.uint32)
+    cuts = [[0, *np.searchsorted(h, bounds).tolist(), len(h)] for h in unique_sets]
+    values, counts = [], []
+    for p in range(parts):
+        v, k = np.unique(np.concatenate([h[c[p] : c[p + 1]] for h, c in zip(unique_sets, cuts)]), return_counts=True)
+        values.append(v[k >= min_docs])
+        counts.append(k[k >= min_docs])
+    return np.concatenate(values), np.concatenate(counts)
 
 
 def group_frequency(

@@ -96,8 +96,11 @@ def estimated_containment(a: Entry, b: Entry) -> float:
     return min(1.0, j * (a.shingles + b.shingles) / ((1 + j) * min(a.shingles, b.shingles)))
 
 
-def candidates(store: Store, e: Entry, config: ScanConfig) -> set[int]:
-    """Ids of archived documents that may share text with the entry's document (verify them on the text)."""
+def candidates(store: Store, e: Entry, config: ScanConfig, *, documents: int) -> set[int]:
+    """Ids of archived documents that may share text with the entry's document (verify them on the text).
+
+    ``documents``, the size of the archive, sets how many window buckets must be shared, as in ``scan``.
+    """
     windows = distinct(e.window_keys.ravel())
     found, ids = store.lookup(np.concatenate([e.document_keys, windows]))
     out = set(ids[np.isin(found, e.document_keys)].tolist())
@@ -108,7 +111,7 @@ def candidates(store: Store, e: Entry, config: ScanConfig) -> set[int]:
         stock = keys[per_key > config.candidates.max_window_hits]
         shared = pairs[~np.isin(pairs[:, 0], stock), 1]
         docs, counts = np.unique(shared, return_counts=True)
-        out |= set(docs[counts >= config.candidates.min_shared_buckets].astype(np.int64).tolist())
+        out |= set(docs[counts >= config.candidates.shared_buckets(documents)].astype(np.int64).tolist())
     out |= set(store.with_digest(e.digest))
     return out
 

@@ -17,20 +17,19 @@ from dedup.align import ShingleIndex, TokenSpan, align, shingle_index
 from dedup.candidates import (
     band_keys,
     banded_candidates,
+    common_hashes,
     distinct,
-    document_candidates,
     group_frequency,
     member,
-    shingle_document_frequency,
 )
 from dedup.config import ScanConfig
 from dedup.explain import covered_mask, describe
 from dedup import index as index_stage
 from dedup.errors import IndexStoreError
 from dedup.models import CheckedDocument, CheckReport, Document, DocumentEntry, Pair, Passage, Report, Skipped
-from dedup.store import NewDocument, Store, StoredDocument, open_store, prefix_bits_for
 from dedup.normalize import NORMALIZER_VERSION, normalize, pack, runs, unpack
-from dedup.sign import Signed, bag_signed, minhash_of, sign, window_minhashes, window_size
+from dedup.sign import Signed, bag_signed, sign, signatures, window_minhashes, window_size
+from dedup.store import NewDocument, Store, StoredDocument, open_store, prefix_bits_for
 
 #: progress(stage, done, total)
 Progress = Callable[[str, int, int], None]
@@ -124,11 +123,9 @@ def _compare(
 
     # 1. candidates: whole documents and windows that collide in LSH
     progress("candidates", 0, 2)
-    candidates = document_candidates(
-        [minhash_of(d.signed.hashes, config.sign) if len(d.signed.hashes) else None for d in docs],
-        threshold=config.candidates.doc_threshold,
-        num_perm=config.sign.num_perm,
-    )
+    signed_docs = np.array([i for i, d in enumerate(docs) if len(d.signed.hashes)], dtype=np.int64)
+    doc_signatures = signatures([docs[i].signed.hashes for i in signed_docs], config.sign)
+    candidates = banded_candidates(band_keys(doc_signatures, threshold=config.candidates.doc_threshold), signed_docs)
     candidates |= _identical_pairs(docs)
     progress("candidates", 1, 2)
     # windows of CJK documents and of word documents: their bags differ in size and in how
@@ -148,7 +145,7 @@ def _compare(
                 np.concatenate(keys),
                 np.concatenate(owners),
                 max_hits=config.candidates.max_window_hits,
-                min_shared=config.candidates.min_shared_buckets,
+                min_shared=config.candidates.shared_buckets(len(docs)),
             )
     progress("candidates", 2, 2)
     candidates = sorted(candidates)
@@ -202,11 +199,13 @@ class _Matcher:
         self._indexes: dict[int, ShingleIndex] = {}
 
     def index(self, i: int) -> ShingleIndex:
-        if i not in self._indexes:
+        index = self._indexes.pop(i, None)  # put back last: the least recently used goes first
+        if index is None:
             if len(self._indexes) >= _INDEX_CACHE:
-                self._indexes.pop(next(iter(self._indexes)))  # oldest first
-            self._indexes[i] = shingle_index(self.docs[i].signed, max_repeats=self.config.candidates.max_shingle_repeats)
-        return self._indexes[i]
+                self._indexes.pop(next(iter(self._indexes)))
+            index = shingle_index(self.docs[i].signed, max_repeats=self.config.candidates.max_shingle_repeats)
+        self._indexes[i] = index
+        return index
 
     def align_all(self, pairs: Sequence[tuple[int, int]], *, workers: int, progress: Progress) -> None:
         """Align every pair, in ``workers`` forked processes when there are many pairs."""
@@ -372,9 +371,13 @@ def _boilerplate(
     docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig, *, known: np.ndarray | None = None,
     population: int | None = None,
 ) -> list[np.ndarray]:
-    """Per document, the tokens that are boilerplate (see ``boilerplate_hashes``), or in ``known``."""
-    boiler, uniques = _boilerplate_and_shingles(docs, labels, config, population=population)
-    return boilerplate_masks(docs, boiler, config, uniques=uniques, known=known)
+    """Per document, the tokens that are boilerplate (see ``boilerplate_hashes``), or in ``known`` (sorted)."""
+    sets = [_long_shingle_sets(d, config) for d in docs]
+    _, held = _boilerplate_of_sets([u for u, _ in sets], [e for _, e in sets], labels, config, population=population)
+    if known is not None and len(known):
+        held = [np.union1d(h, u[member(u, known)]) for h, (u, _) in zip(held, sets)]
+    del sets
+    return boilerplate_masks(docs, held, config)
 
 
 def _long_shingles(d: _Doc, config: ScanConfig) -> Signed:
@@ -399,75 +402,56 @@ def boilerplate_hashes(
     times is not boilerplate, but page furniture on pages of different
     speeches is.
     """
-    return _boilerplate_and_shingles(docs, labels, config, population=population)[0]
-
-
-def _boilerplate_and_shingles(
-    docs: Sequence[_Doc], labels: Sequence[int], config: ScanConfig, *, population: int | None
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """``boilerplate_hashes`` and each document's distinct long-shingle hashes."""
     sets = [_long_shingle_sets(d, config) for d in docs]
-    uniques = [u for u, _ in sets]
-    boiler = _boilerplate_of_sets(uniques, [e for _, e in sets], labels, config, population=population)
-    return boiler, uniques
+    return _boilerplate_of_sets([u for u, _ in sets], [e for _, e in sets], labels, config, population=population)[0]
 
 
 def _long_shingle_sets(d: _Doc, config: ScanConfig) -> tuple[np.ndarray, np.ndarray]:
-    """A document's distinct long-shingle hashes, and those at an edge of the document."""
+    """A document's distinct long-shingle hashes, and bits (``np.packbits``): which are at an edge."""
     x = _long_shingles(d, config)
     n, pos = len(x.norm), x.positions
     at_edge = (pos < EDGE * n) | (pos + x.lengths > (1 - EDGE) * n)
-    return distinct(x.hashes), distinct(x.hashes[at_edge])
+    u = distinct(x.hashes)
+    edge = np.zeros(len(u), dtype=bool)
+    edge[np.searchsorted(u, x.hashes[at_edge])] = True
+    return u, np.packbits(edge)
 
 
 def _boilerplate_of_sets(
     uniques: Sequence[np.ndarray], edges: Sequence[np.ndarray], labels: Sequence[int], config: ScanConfig,
     *, population: int | None,
-) -> np.ndarray:
-    """``boilerplate_hashes`` from the documents' ``_long_shingle_sets``."""
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``boilerplate_hashes`` from the documents' ``_long_shingle_sets``, and per document the ones it holds."""
     min_docs = config.min_docs_boilerplate
-    values, counts = shingle_document_frequency(uniques)
-    common, common_df = values[counts >= min_docs], counts[counts >= min_docs]
+    common, common_df = common_hashes(uniques, min_docs=min_docs)
     groups = group_frequency(uniques, labels, common, common_df)
-    candidates = common[groups >= min_docs]
+    # per document, the common hashes it holds (as indices into ``common``) and those it holds at an edge
+    held, held_at_edge = [], []
+    for u, e in zip(uniques, edges):
+        idx = np.searchsorted(common, u)
+        found = common[np.minimum(idx, len(common) - 1)] == u if len(common) else np.zeros(len(u), dtype=bool)
+        held.append(idx[found].astype(np.int32))
+        held_at_edge.append(idx[found & np.unpackbits(e, count=len(u)).view(bool)])
+    candidate = groups >= min_docs
     population = len(set(labels)) if population is None else population
-    frequent = common[groups >= max(min_docs, FREQUENT * population)]
+    frequent = groups >= max(min_docs, FREQUENT * population)
     # how many documents hold each candidate at an edge
-    edge_values, edge_counts = shingle_document_frequency([h[member(h, candidates)] for h in edges])
-    df = common_df[np.searchsorted(common, edge_values)] if len(edge_values) else edge_counts
-    at_edges = edge_values[edge_counts * 2 >= df]
-    return np.union1d(frequent, at_edges).astype(np.uint32)
+    edge_counts = np.bincount(np.concatenate([np.zeros(0, dtype=np.int64), *held_at_edge]), minlength=len(common))
+    del held_at_edge
+    boiler = frequent | (candidate & (edge_counts > 0) & (edge_counts * 2 >= common_df))
+    return common[boiler].astype(np.uint32), [common[h[boiler[h]]] for h in held]
 
 
-def boilerplate_masks(
-    docs: Sequence[_Doc],
-    boiler: np.ndarray,
-    config: ScanConfig,
-    *,
-    uniques: Sequence[np.ndarray] | None = None,
-    known: np.ndarray | None = None,
-) -> list[np.ndarray]:
-    """Per document, the tokens covered by boilerplate long shingles (``boiler`` or ``known``, both sorted),
-    template slots filled.
-
-    ``uniques``, each document's distinct long-shingle hashes if known, spare
-    a second pass over the many documents that hold no boilerplate.
-    """
-    known = np.zeros(0, dtype=np.uint32) if known is None else known
-
-    def flagged(hashes: np.ndarray) -> np.ndarray:
-        return member(hashes, boiler) | member(hashes, known)
-
+def boilerplate_masks(docs: Sequence[_Doc], held: Sequence[np.ndarray], config: ScanConfig) -> list[np.ndarray]:
+    """Per document, the tokens covered by the boilerplate long shingles it holds (``held``, sorted), template
+    slots filled. Most documents hold none: no second pass over them."""
     out = []
-    for k, d in enumerate(docs):
-        if not (len(boiler) or len(known)) or (uniques is not None and not flagged(uniques[k]).any()):
+    for d, values in zip(docs, held):
+        if not len(values):
             out.append(np.zeros(len(d.norm), dtype=bool))
             continue
         x = _long_shingles(d, config)
-        flags = flagged(x.hashes)
-        if not flags.any():
-            out.append(np.zeros(len(d.norm), dtype=bool))
-            continue
+        flags = member(x.hashes, values)
         pos = x.positions[flags]
         ranges = np.stack([pos, pos + x.lengths[flags]], axis=1)
         out.append(_fill_slots(covered_mask(len(x.norm), ranges), TEMPLATE_SLOT))
@@ -634,7 +618,7 @@ def build_index(
         store.add_buckets(all_keys, all_owners)
         del all_keys, all_owners
         # boilerplate over the whole folder; related documents count once
-        boiler = _boilerplate_of_sets(uniques, edges, _related_labels(light), config, population=None)
+        boiler = _boilerplate_of_sets(uniques, edges, _related_labels(light), config, population=None)[0]
         store.add([], boilerplate=boiler, replace=False)
         progress("write", 1, 1)
 
@@ -737,7 +721,9 @@ def add_to_index(
         docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config, progress=progress))]
         entries = _entries(docs, config, progress)
         stored_paths = store.ids([d.path for d in documents])
-        near = set().union(*(index_stage.candidates(store, e, config) for e in entries)) - set(stored_paths.values())
+        size = store.count() + len(docs)
+        near = set().union(*(index_stage.candidates(store, e, config, documents=size) for e in entries))
+        near -= set(stored_paths.values())
         neighbours = _signed_archive(store.load(near), config, meta)
         local = docs + neighbours
         labels = _related_labels(entries + _entries(neighbours, config, _noop))
@@ -788,7 +774,8 @@ def _against_archive(
     (the same file, already indexed) is not compared.
     """
     entries = _entries(docs, config, progress)
-    found = [index_stage.candidates(store, e, config) for e in entries]
+    size = store.count() + len(docs)
+    found = [index_stage.candidates(store, e, config, documents=size) for e in entries]
     stored = store.load(set().union(*found))
     archive = _signed_archive(stored, config, store.read_meta() or {})
     at = {s.id: len(docs) + k for k, s in enumerate(stored)}
@@ -802,7 +789,7 @@ def _against_archive(
     matcher = _Matcher(local, config)
     matcher.align_all(pairs, workers=config.workers, progress=progress)
     labels = _clusters(len(local), [(i, j) for i, j in pairs if matcher.related(i, j)])
-    boiler = _boilerplate(local, labels, config, known=store.boilerplate(), population=store.count() + len(docs))
+    boiler = _boilerplate(local, labels, config, known=store.boilerplate(), population=size)
     per_doc: list[list[Pair]] = [[] for _ in docs]
     covered: list[list[tuple[int, int]]] = [[] for _ in docs]
     for i, j in pairs:

@@ -5,7 +5,7 @@ character, ``word_ngram`` tokens otherwise, so mixed Chinese/English text gets
 character n-grams where it is Chinese and word n-grams where it is Latin.
 
 Shingles are hashed to 32 bits with a polynomial over the token code points,
-vectorized with numpy. ``shingle_hash`` is the same function on one shingle
+in compiled loops (``dedup.kernels``). ``shingle_hash`` is the same function on one shingle
 string, so ``datasketch.MinHash(hashfunc=shingle_hash)`` fed with the shingle
 strings gives exactly the signatures computed here (tests check it); the
 signatures are returned as ``datasketch.MinHash`` objects of the configured
@@ -14,16 +14,18 @@ scheme.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHash
 
+from dedup import kernels
+from dedup.candidates import member
 from dedup.config import WORD_WEIGHT, SignConfig
 from dedup.normalize import Normalized
 
-_P = np.uint64(0x100000001B3)  # FNV-64 prime as polynomial base
 _MASK32 = np.uint64(0xFFFFFFFF)
 EMPTY = np.uint32(0xFFFFFFFF)
 
@@ -42,63 +44,19 @@ def shingle_hash(shingle: str | bytes) -> int:
     return (h ^ (h >> 32)) & 0xFFFFFFFF
 
 
-def _poly_hashes(codes: np.ndarray, k: int) -> np.ndarray:
-    """Polynomial hash of every k-gram of ``codes`` (length len(codes)-k+1)."""
-    n = len(codes) - k + 1
-    h = np.zeros(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(k):
-            h = h * _P + codes[j : j + n]
-    return h
-
-
-def shingle_lengths(norm: Normalized, config: SignConfig) -> np.ndarray:
-    """Number of tokens of the shingle starting at each position (0 where none)."""
-    n = len(norm)
-    k = np.where(norm.cjk, config.cjk_ngram, config.word_ngram).astype(np.int64)
-    fits = np.arange(n) + k <= n
-    k = np.where(fits, k, 0)
-    if n and not fits.any():  # a text shorter than one shingle is one shingle
-        k[0] = n
-    return k
-
-
-def shingle_hashes(norm: Normalized, config: SignConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(positions, lengths, hashes)`` of every shingle of a normalized text."""
-    lengths = shingle_lengths(norm, config)
-    positions = np.nonzero(lengths)[0].astype(np.int32)
-    if len(positions) == 0:
-        return positions, lengths[positions], np.zeros(0, dtype=np.uint32)
-    codes = np.frombuffer(norm.tokens.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
-    lengths = lengths[positions].astype(np.uint8)
-    out = np.zeros(len(positions), dtype=np.uint64)
-    for k in np.unique(lengths):
-        sel = lengths == k
-        out[sel] = _poly_hashes(codes, int(k))[positions[sel]]
-    return positions, lengths, _fold(out)
+def _shingles(norm: Normalized, config: SignConfig) -> tuple[np.ndarray, np.ndarray]:
+    codes = np.frombuffer(norm.tokens.encode("utf-32-le"), dtype="<u4")
+    return kernels.shingles(codes, norm.cjk, config.cjk_ngram, config.word_ngram)
 
 
 @lru_cache(maxsize=8)
-def permutations(num_perm: int, seed: int, scheme: str) -> tuple[np.ndarray, np.ndarray]:
-    """The (a, b) permutation parameters datasketch uses for these settings."""
-    a, b = MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations
-    return a, b
+def permutations(num_perm: int, seed: int, scheme: str) -> np.ndarray:
+    """The (a, b) permutation parameters datasketch uses for these settings (rows of one array).
 
-
-def _fmix32(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> np.uint32(16))
-    h = h * np.uint32(0x85EBCA6B)
-    h = h ^ (h >> np.uint32(13))
-    h = h * np.uint32(0xC2B2AE35)
-    return h ^ (h >> np.uint32(16))
-
-
-def permuted(hashes: np.ndarray, config: SignConfig) -> np.ndarray:
-    """``num_perm × len(hashes)`` matrix of permuted hash values (datasketch affine32)."""
-    a, b = permutations(config.num_perm, config.seed, config.scheme)
-    with np.errstate(over="ignore"):
-        hv = _fmix32(hashes.astype(np.uint32))
-        return a[:, None] * hv[None, :] + b[:, None]
+    The array itself is handed to every ``MinHash`` made here: datasketch then shares it
+    instead of checking and copying the parameters for each signature.
+    """
+    return MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations
 
 
 def make_minhash(hashvalues: np.ndarray, config: SignConfig) -> MinHash:
@@ -114,9 +72,17 @@ def make_minhash(hashvalues: np.ndarray, config: SignConfig) -> MinHash:
 
 def minhash_of(hashes: np.ndarray, config: SignConfig) -> MinHash:
     """MinHash of a set of shingle hashes."""
-    if len(hashes) == 0:
-        return make_minhash(np.full(config.num_perm, EMPTY, dtype=np.uint32), config)
-    return make_minhash(permuted(hashes, config).min(axis=1), config)
+    a, b = permutations(config.num_perm, config.seed, config.scheme)
+    return make_minhash(kernels.min_hashes(hashes, a, b), config)
+
+
+def signatures(hash_sets: Sequence[np.ndarray], config: SignConfig) -> np.ndarray:
+    """MinHash values of many sets of shingle hashes, one row each (``minhash_of(h).hashvalues`` of each)."""
+    a, b = permutations(config.num_perm, config.seed, config.scheme)
+    out = np.empty((len(hash_sets), config.num_perm), dtype=np.uint32)
+    for row, hashes in enumerate(hash_sets):
+        out[row] = kernels.min_hashes(hashes, a, b)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,16 +108,10 @@ class Signed:
         return self.shingle_lengths[self.shingle_lengths > 0]
 
 
-def _signed(norm: Normalized, positions: np.ndarray, lengths: np.ndarray, hashes: np.ndarray) -> Signed:
-    per_token = np.zeros(len(norm), dtype=np.uint8)
-    per_token[positions] = lengths
-    return Signed(norm=norm, shingle_lengths=per_token, hashes=hashes)
-
-
 def sign(norm: Normalized, config: SignConfig) -> Signed:
     """Shingles of one normalized document."""
-    positions, lengths, hashes = shingle_hashes(norm, config)
-    return _signed(norm, positions, lengths, hashes)
+    lengths, hashes = _shingles(norm, config)
+    return Signed(norm=norm, shingle_lengths=lengths, hashes=hashes)
 
 
 def window_size(norm: Normalized, window: int) -> int:
@@ -172,24 +132,14 @@ def window_minhashes(
     if n == 0:
         return []
     stride = max(1, window // 2)
-    perm = permuted(signed.hashes, config)
-    keep = np.ones(n, dtype=bool) if skip is None else ~skip
-    if skip is not None:
-        perm[:, skip] = EMPTY
-    block_starts = np.arange(0, n, stride)
-    blocks = np.minimum.reduceat(perm, block_starts, axis=1)
-    counts = np.add.reduceat(keep.astype(np.int64), block_starts)
-    out = []
-    nblocks = len(block_starts)
-    last = max(1, nblocks - 1) if n > stride else 1
-    for i in range(last):
-        j = min(i + 2, nblocks)
-        kept = int(counts[i:j].sum())
-        if kept < max(1, window // 4):
-            continue
-        hv = blocks[:, i:j].min(axis=1)
-        out.append((int(block_starts[i]), int(min(n, block_starts[i] + window)), hv))
-    return out
+    a, b = permutations(config.num_perm, config.seed, config.scheme)
+    skip = np.zeros(n, dtype=bool) if skip is None else skip
+    blocks, kept = kernels.block_min_hashes(signed.hashes, skip, stride, a, b)
+    if len(blocks) > 1:  # a window is two successive blocks
+        blocks, kept = np.minimum(blocks[:-1], blocks[1:]), kept[:-1] + kept[1:]
+    starts = np.arange(len(blocks)) * stride
+    ok = np.flatnonzero(kept >= max(1, window // 4))
+    return [(int(starts[i]), int(min(n, starts[i] + window)), blocks[i]) for i in ok.tolist()]
 
 
 # Common English function words: left out of bag-of-words features.
@@ -221,9 +171,7 @@ def bag_features(norm: Normalized) -> np.ndarray:
     n = len(norm)
     codes = np.frombuffer(norm.tokens.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
     feats = np.where(norm.cjk, np.uint64(0), codes)
-    stop = _stopword_codes()
-    at = np.minimum(np.searchsorted(stop, feats), len(stop) - 1)
-    feats[stop[at] == feats] = 0
+    feats[member(feats, _stopword_codes())] = 0
     if n > 2:
         all3 = norm.cjk[:-2] & norm.cjk[1:-1] & norm.cjk[2:]
         c = codes & np.uint64(0x3FFFF)  # CJK code points fit in 18 bits
@@ -238,7 +186,6 @@ def bag_signed(signed: Signed) -> Signed:
     Windows of these still look alike when words were shuffled or replaced.
     """
     feats = bag_features(signed.norm)
-    positions = np.nonzero(feats)[0]
-    f = feats[positions]
-    hashes = _fold(f ^ (f >> np.uint64(29)))
-    return _signed(signed.norm, positions, np.ones(len(positions), dtype=np.uint8), hashes)
+    present = feats != 0
+    f = feats[present]
+    return Signed(norm=signed.norm, shingle_lengths=present.astype(np.uint8), hashes=_fold(f ^ (f >> np.uint64(29))))

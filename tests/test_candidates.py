@@ -2,10 +2,17 @@ import numpy as np
 
 from datasketch import MinHashLSH
 
-from dedup.candidates import band_keys, banded_candidates, document_candidates, group_frequency, shingle_document_frequency
+from dedup.candidates import (
+    band_keys,
+    banded_candidates,
+    common_hashes,
+    document_candidates,
+    group_frequency,
+    shingle_document_frequency,
+)
 from dedup.config import SignConfig
 from dedup.normalize import normalize
-from dedup.sign import make_minhash, minhash_of, sign, window_minhashes
+from dedup.sign import make_minhash, minhash_of, sign, signatures, window_minhashes
 
 from texts import EN_SPEECH, ZH_SPEECH
 
@@ -20,6 +27,16 @@ def test_near_duplicates_collide_and_unrelated_do_not():
     docs = [ZH_SPEECH, ZH_SPEECH.replace("2019年", "2023年"), EN_SPEECH]
     pairs = document_candidates([_mh(t) for t in docs] + [None], threshold=0.5, num_perm=CONFIG.num_perm)
     assert pairs == {(0, 1)}
+
+
+def test_document_signatures_in_bands_give_the_pairs_of_datasketch_lsh():
+    texts = [ZH_SPEECH, ZH_SPEECH.replace("2019年", "2023年"), EN_SPEECH, EN_SPEECH[: len(EN_SPEECH) // 2], "短"]
+    hashes = [sign(normalize(t), CONFIG).hashes for t in texts]
+    rows = signatures(hashes, CONFIG)
+    assert all(np.array_equal(row, minhash_of(h, CONFIG).hashvalues) for row, h in zip(rows, hashes))
+    expected = document_candidates([minhash_of(h, CONFIG) for h in hashes], threshold=0.4, num_perm=CONFIG.num_perm)
+    assert banded_candidates(band_keys(rows, threshold=0.4), np.arange(len(texts))) == expected
+    assert (0, 1) in expected
 
 
 def _windows(texts):
@@ -69,3 +86,23 @@ def test_document_and_group_frequency():
     uniques = [np.unique(h) for h in sets]
     groups = group_frequency(uniques, [0, 0, 1], np.array([2, 3], dtype=np.uint32), np.array([2, 3]))
     assert groups.tolist() == [1, 2]
+
+
+def test_common_hashes_are_the_frequent_ones_counted_slice_by_slice():
+    rng = np.random.default_rng(3)
+    pool = rng.integers(0, 2**32, 300, dtype=np.uint64).astype(np.uint32)
+    sets = [np.unique(rng.choice(pool, 40)) for _ in range(50)] + [np.zeros(0, dtype=np.uint32)]
+    values, counts = shingle_document_frequency(sets)
+    for min_docs, parts in ((1, 1), (3, 16), (5, 7)):
+        common, df = common_hashes(sets, min_docs=min_docs, parts=parts)
+        assert common.tolist() == values[counts >= min_docs].tolist()
+        assert df.tolist() == counts[counts >= min_docs].tolist()
+
+
+def test_shared_buckets_grow_by_one_for_each_tenfold_beyond_the_base_corpus():
+    from dedup.config import SHARED_BUCKETS_CORPUS, CandidateConfig
+
+    config = CandidateConfig()
+    assert config.shared_buckets(1) == config.shared_buckets(SHARED_BUCKETS_CORPUS) == config.min_shared_buckets
+    assert config.shared_buckets(10 * SHARED_BUCKETS_CORPUS) == config.min_shared_buckets + 1
+    assert config.shared_buckets(100 * SHARED_BUCKETS_CORPUS) == config.min_shared_buckets + 2

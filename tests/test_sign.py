@@ -60,3 +60,15 @@ def test_windows_cover_the_document_and_skip_flagged_shingles():
     assert window_minhashes(signed, CONFIG, window=size, skip=skip) == []
     en = sign(normalize(EN_SPEECH), CONFIG)
     assert window_size(en.norm, 100) == 24
+
+
+def test_window_signatures_equal_datasketch_minhash_of_their_shingles():
+    for text in (ZH_SPEECH, EN_SPEECH):
+        signed = sign(normalize(text), CONFIG)
+        skip = np.arange(len(signed.hashes)) % 7 == 0
+        windows = window_minhashes(signed, CONFIG, window=24, skip=skip)
+        assert len(windows) > 3
+        for start, end, hv in windows:
+            reference = MinHash(num_perm=CONFIG.num_perm, seed=CONFIG.seed, hashfunc=int)
+            reference.update_batch([h for h, s in zip(signed.hashes[start:end].tolist(), skip[start:end]) if not s])
+            assert np.array_equal(hv, reference.hashvalues)

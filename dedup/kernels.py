@@ -1,0 +1,95 @@
+"""Compiled loops (numba) for the hot spots of signing: shingle hashing and MinHash minima.
+
+Each kernel gives exactly what the plain definitions give (tests compare the hashes with
+``dedup.sign.shingle_hash`` and the signatures with datasketch's ``MinHash``), without the
+``num_perm × shingles`` matrix of permuted values that numpy would need: one pass over the
+shingles, the minima kept per permutation. Arithmetic is done on uint64 and masked to
+32 bits where datasketch's affine32 scheme works modulo 2**32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_P = np.uint64(0x100000001B3)  # polynomial base (FNV-64 prime), as in dedup.sign
+_M32 = np.uint64(0xFFFFFFFF)
+
+
+@njit(cache=True, inline="always")
+def _fmix32(h):
+    """MurmurHash3's 32-bit finalizer on a uint64 holding 32 bits (datasketch's affine32 pre-mix)."""
+    h ^= h >> np.uint64(16)
+    h = (h * np.uint64(0x85EBCA6B)) & _M32
+    h ^= h >> np.uint64(13)
+    h = (h * np.uint64(0xC2B2AE35)) & _M32
+    return h ^ (h >> np.uint64(16))
+
+
+@njit(cache=True)
+def shingles(codes, cjk, cjk_ngram, word_ngram):
+    """The shingles of a token string: ``(tokens in the shingle starting at each token, or 0; hashes)``.
+
+    A shingle starts at every token: ``cjk_ngram`` tokens on a CJK one, ``word_ngram`` otherwise,
+    if they fit; a text shorter than one shingle is one shingle. Its hash is the polynomial
+    over the code points folded to 32 bits (``dedup.sign.shingle_hash``).
+    """
+    n = len(codes)
+    lengths = np.zeros(n, dtype=np.uint8)
+    hashes = np.empty(n, dtype=np.uint32)
+    m = 0
+    for i in range(n):
+        k = cjk_ngram if cjk[i] else word_ngram
+        if i + k > n:
+            continue
+        h = np.uint64(0)
+        for j in range(i, i + k):
+            h = h * _P + np.uint64(codes[j])
+        lengths[i] = k
+        hashes[m] = np.uint32((h ^ (h >> np.uint64(32))) & _M32)
+        m += 1
+    if n and m == 0:
+        h = np.uint64(0)
+        for j in range(n):
+            h = h * _P + np.uint64(codes[j])
+        lengths[0] = n
+        hashes[0] = np.uint32((h ^ (h >> np.uint64(32))) & _M32)
+        m = 1
+    return lengths, hashes[:m].copy()
+
+
+@njit(cache=True)
+def _update(mins, hv, a, b):
+    x = _fmix32(np.uint64(hv))
+    for p in range(len(a)):
+        v = np.uint32((np.uint64(a[p]) * x + np.uint64(b[p])) & _M32)
+        if v < mins[p]:
+            mins[p] = v
+
+
+@njit(cache=True)
+def min_hashes(hashes, a, b):
+    """MinHash values of a set of shingle hashes: per permutation, the least ``a·fmix32(h) + b`` mod 2**32."""
+    mins = np.full(len(a), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    for i in range(len(hashes)):
+        _update(mins, hashes[i], a, b)
+    return mins
+
+
+@njit(cache=True)
+def block_min_hashes(hashes, skip, stride, a, b):
+    """MinHash values of consecutive blocks of ``stride`` shingles, leaving out those flagged in ``skip``.
+
+    Returns ``(blocks × num_perm`` minima, shingles kept per block).
+    """
+    n = len(hashes)
+    nblocks = (n + stride - 1) // stride
+    mins = np.full((nblocks, len(a)), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    kept = np.zeros(nblocks, dtype=np.int64)
+    for i in range(n):
+        if skip[i]:
+            continue
+        k = i // stride
+        kept[k] += 1
+        _update(mins[k], hashes[i], a, b)
+    return mins, kept
