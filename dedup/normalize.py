@@ -306,23 +306,30 @@ def normalize_text(text: str, config: NormalizeConfig | None = None) -> str:
 #: Version of what ``normalize`` produces; stored normalized texts of another version are not used.
 NORMALIZER_VERSION = 1
 _PACK_HEADER = struct.Struct("<4sIIII")  # magic, tokens, page markers, converted, bytes of words
-_PACK_MAGIC = b"NRM1"
+_PACK_MAGIC = b"NRM2"
 
 
 def pack(norm: Normalized) -> bytes:
-    """A normalized text as bytes (no pickle): tokens, offsets and flags, for storing in an index."""
+    """A normalized text as bytes (no pickle), for storing in an index: tokens, offsets and flags.
+
+    Offsets are stored as the gap before each token and its length (small
+    numbers that compress well), as uint16 where they fit, else uint32.
+    """
     n = len(norm)
     breaks = norm.breaks if norm.breaks is not None else np.zeros(n, dtype=bool)
     heavy = norm.heavy if norm.heavy is not None else ~norm.cjk
-    flags = norm.cjk.astype(np.uint8) | (breaks.astype(np.uint8) << 1) | (heavy.astype(np.uint8) << 2)
+    gaps = np.diff(norm.starts.astype(np.int64), prepend=0) if n else np.zeros(0, dtype=np.int64)
+    lengths = norm.ends.astype(np.int64) - norm.starts
+    wide = bool(n) and (gaps.min() < 0 or max(gaps.max(), lengths.max()) > 0xFFFF)
+    flags = norm.cjk.astype(np.uint8) | (breaks.astype(np.uint8) << 1) | (heavy.astype(np.uint8) << 2) | (np.uint8(wide) << 3)
+    offsets = np.concatenate([gaps, lengths]).astype("<i4" if wide else "<u2")
     words = "\x00".join(norm.words).encode("utf-8")
     return b"".join(
         (
             _PACK_HEADER.pack(_PACK_MAGIC, n, norm.page_markers, norm.converted, len(words)),
             norm.tokens.encode("utf-32-le"),
-            norm.starts.astype("<i4").tobytes(),
-            norm.ends.astype("<i4").tobytes(),
             flags.tobytes(),
+            offsets.tobytes(),
             words,
         )
     )
@@ -333,15 +340,19 @@ def unpack(data: bytes) -> Normalized:
     if len(data) < _PACK_HEADER.size:
         raise ValueError("not a packed normalized text")
     magic, n, markers, converted, nwords = _PACK_HEADER.unpack_from(data)
-    if magic != _PACK_MAGIC or len(data) != _PACK_HEADER.size + 13 * n + nwords:
-        raise ValueError("not a packed normalized text")
     at = _PACK_HEADER.size
+    if magic != _PACK_MAGIC or len(data) < at + 5 * n:
+        raise ValueError("not a packed normalized text")
     tokens = data[at : at + 4 * n].decode("utf-32-le")
-    at += 4 * n
-    starts = np.frombuffer(data, dtype="<i4", count=n, offset=at).astype(np.int32)
-    ends = np.frombuffer(data, dtype="<i4", count=n, offset=at + 4 * n).astype(np.int32)
-    flags = np.frombuffer(data, dtype=np.uint8, count=n, offset=at + 8 * n)
-    words = data[at + 9 * n :].decode("utf-8")
+    flags = np.frombuffer(data, dtype=np.uint8, count=n, offset=at + 4 * n)
+    wide = bool(n) and bool(flags[0] & 8)
+    size = 4 if wide else 2
+    if len(data) != at + 5 * n + 2 * size * n + nwords:
+        raise ValueError("not a packed normalized text")
+    offsets = np.frombuffer(data, dtype="<i4" if wide else "<u2", count=2 * n, offset=at + 5 * n).astype(np.int64)
+    starts = np.cumsum(offsets[:n]).astype(np.int32)
+    ends = (starts + offsets[n:]).astype(np.int32)
+    words = data[at + 5 * n + 2 * size * n :].decode("utf-8")
     return Normalized(
         tokens=tokens,
         starts=starts,

@@ -72,7 +72,7 @@ class NewDocument:
 
 
 def _pack(data: bytes) -> bytes:
-    return zlib.compress(data, 3)
+    return zlib.compress(data, 1)
 
 
 def _pack_text(text: str) -> bytes:
@@ -159,7 +159,7 @@ CREATE TABLE IF NOT EXISTS blobs(name TEXT PRIMARY KEY, data BLOB NOT NULL);
 
 def _by_prefix(keys: np.ndarray, ids: np.ndarray, bits: int) -> list[tuple[int, bytes, bytes]]:
     """Sorted (key, id) entries cut into runs of one key prefix: ``(prefix, keys blob, ids blob)`` each."""
-    order = np.lexsort((ids, keys))
+    order = np.argsort(keys)
     keys, ids = keys[order], ids[order]
     prefixes = keys >> np.uint64(64 - bits)
     cuts = np.flatnonzero(prefixes[1:] != prefixes[:-1]) + 1
