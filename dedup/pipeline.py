@@ -485,6 +485,8 @@ _BUILD_BATCH = 2000
 #: Files read and signed per job of a worker process while building an index.
 _INDEX_CHUNK = 250
 _NO_HASHES = np.zeros(0, dtype=np.uint32)
+#: Bucket entries held in memory while building an index before they are written as one segment.
+_BUCKET_SEGMENT = 40_000_000
 
 
 @dataclass(frozen=True)
@@ -587,7 +589,7 @@ def build_index(
     def fill(store: Store) -> None:
         store.write_meta(meta)
         uniques, edges, light = [], [], []  # what boilerplate needs of each document
-        keys, owners = [], []  # bucket entries, written at once at the end
+        keys, owners = [], []  # bucket entries, written a segment at a time
         pending: list[_Indexed] = []
 
         def flush() -> None:
@@ -596,6 +598,19 @@ def build_index(
                 keys.append(x.new.keys)
                 owners.append(np.full(len(x.new.keys), i, dtype=np.uint32))
             pending.clear()
+            if sum(map(len, keys)) >= _BUCKET_SEGMENT:
+                write_buckets()
+
+        def write_buckets() -> None:
+            """One segment of bucket entries: a row per key prefix (few segments: a few rows per prefix)."""
+            if not keys:
+                return
+            if not meta.get("prefix_bits"):  # sized for the whole folder, estimated from the first documents
+                meta["prefix_bits"] = prefix_bits_for(sum(map(len, keys)) * len(found) // max(1, len(keys)))
+                store.write_meta({"prefix_bits": meta["prefix_bits"]})
+            store.add_buckets(np.concatenate(keys), np.concatenate(owners))
+            keys.clear()
+            owners.clear()
 
         for records, bad in _in_workers(_index_files_job, jobs, config.workers):
             for x in records:
@@ -610,13 +625,7 @@ def build_index(
             progress("index", len(added) + len(skipped), len(found))
         flush()
         progress("write", 0, 1)
-        all_keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64)
-        all_owners = np.concatenate(owners) if owners else np.zeros(0, dtype=np.uint32)
-        keys.clear()
-        owners.clear()
-        store.write_meta({"prefix_bits": prefix_bits_for(len(all_keys))})
-        store.add_buckets(all_keys, all_owners)
-        del all_keys, all_owners
+        write_buckets()
         # boilerplate over the whole folder; related documents count once
         boiler = _boilerplate_of_sets(uniques, edges, _related_labels(light), config, population=None)[0]
         store.add([], boilerplate=boiler, replace=False)

@@ -243,13 +243,16 @@ class SqliteStore(Store):
         with self._transaction() as db:
             if replace:
                 db.executemany("DELETE FROM documents WHERE path = ?", [(d.path,) for d in documents])
-            ids = []
-            for d in documents:
-                cur = db.execute(
-                    "INSERT INTO documents(path, format, encoding, chars, digest, text, norm, added) VALUES(?,?,?,?,?,?,?,?)",
-                    (d.path, d.format, d.encoding, len(d.text), d.digest, _pack_text(d.text), _pack(d.norm), now),
-                )
-                ids.append(cur.lastrowid)
+            first = db.execute("SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'documents'").fetchone()[0]
+            db.executemany(
+                "INSERT INTO documents(path, format, encoding, chars, digest, text, norm, added) VALUES(?,?,?,?,?,?,?,?)",
+                ((d.path, d.format, d.encoding, len(d.text), d.digest, _pack_text(d.text), _pack(d.norm), now) for d in documents),
+            )
+            ids = list(range(first + 1, first + 1 + len(documents)))  # AUTOINCREMENT: consecutive in one transaction
+            if documents:
+                last = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'documents'").fetchone()[0]
+                if last != ids[-1]:
+                    raise IndexStoreError(f"{self.location}: document ids out of step ({last} != {ids[-1]})")
             keys = [d.keys for d in documents if len(d.keys)]
             if keys:
                 owners = [np.full(len(d.keys), i, dtype=np.uint32) for d, i in zip(documents, ids) if len(d.keys)]
