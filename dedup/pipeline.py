@@ -29,7 +29,7 @@ from dedup.errors import IndexStoreError
 from dedup.models import CheckedDocument, CheckReport, Document, DocumentEntry, Pair, Passage, Report, Skipped
 from dedup.normalize import NORMALIZER_VERSION, normalize, pack, runs, unpack
 from dedup.sign import Signed, bag_signed, sign, signatures, window_minhashes, window_size
-from dedup.store import NewDocument, Store, StoredDocument, open_store, prefix_bits_for
+from dedup.store import NewDocument, Store, StoredDocument, open_store, prefix_bits_for, prepared
 
 #: progress(stage, done, total)
 Progress = Callable[[str, int, int], None]
@@ -547,7 +547,7 @@ def _index_files(found: Sequence[tuple[str, Path]], config: ScanConfig) -> tuple
     out = []
     for d, e, new in zip(docs, entries, _new_documents(docs, entries)):
         uniques, edges = _long_shingle_sets(d, config)
-        out.append(_Indexed(new, uniques, edges, replace(e, window_keys=e.window_keys[:0], keys=e.keys[:0])))
+        out.append(_Indexed(prepared(new), uniques, edges, replace(e, window_keys=e.window_keys[:0], keys=e.keys[:0])))
     return out, skipped
 
 

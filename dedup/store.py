@@ -25,7 +25,7 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -69,6 +69,16 @@ class NewDocument:
     digest: bytes
     keys: np.ndarray  # uint64 bucket keys
     norm: bytes = b""  # the packed normalized text, spares normalizing it again at every check
+    blobs: tuple[bytes, bytes] | None = None  # text and norm as stored (``prepared``), else made by ``add``
+
+
+def prepared(document: NewDocument) -> NewDocument:
+    """The document with its stored forms made (compressed), e.g. in a worker process before ``add``."""
+    return replace(document, blobs=_blobs(document))
+
+
+def _blobs(document: NewDocument) -> tuple[bytes, bytes]:
+    return document.blobs or (_pack_text(document.text), _pack(document.norm))
 
 
 def _pack(data: bytes) -> bytes:
@@ -246,7 +256,7 @@ class SqliteStore(Store):
             first = db.execute("SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'documents'").fetchone()[0]
             db.executemany(
                 "INSERT INTO documents(path, format, encoding, chars, digest, text, norm, added) VALUES(?,?,?,?,?,?,?,?)",
-                ((d.path, d.format, d.encoding, len(d.text), d.digest, _pack_text(d.text), _pack(d.norm), now) for d in documents),
+                ((d.path, d.format, d.encoding, len(d.text), d.digest, *_blobs(d), now) for d in documents),
             )
             ids = list(range(first + 1, first + 1 + len(documents)))  # AUTOINCREMENT: consecutive in one transaction
             if documents:
@@ -458,11 +468,12 @@ class RedisStore(Store):
         ids = [int(self.r.incr(self._k("next"))) for _ in documents]
         pipe = self.r.pipeline(transaction=False)
         for d, i in zip(documents, ids):
+            text, norm = _blobs(d)
             pipe.hset(
                 self._k(f"doc:{i}"),
                 mapping={
                     "path": d.path, "format": d.format, "encoding": d.encoding or "",
-                    "chars": len(d.text), "digest": d.digest, "text": _pack_text(d.text), "norm": _pack(d.norm),
+                    "chars": len(d.text), "digest": d.digest, "text": text, "norm": norm,
                 },
             )
         pipe.execute()
