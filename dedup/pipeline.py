@@ -485,8 +485,9 @@ _BUILD_BATCH = 2000
 #: Files read and signed per job of a worker process while building an index.
 _INDEX_CHUNK = 250
 _NO_HASHES = np.zeros(0, dtype=np.uint32)
-#: Bucket entries held in memory while building an index before they are written as one segment.
-_BUCKET_SEGMENT = 40_000_000
+#: Building an index sorts its bucket entries one part of the key space at a time.
+_KEY_PART_BITS = 4
+_KEY_PARTS = 1 << _KEY_PART_BITS
 
 
 @dataclass(frozen=True)
@@ -589,28 +590,18 @@ def build_index(
     def fill(store: Store) -> None:
         store.write_meta(meta)
         uniques, edges, light = [], [], []  # what boilerplate needs of each document
-        keys, owners = [], []  # bucket entries, written a segment at a time
+        parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(_KEY_PARTS)]  # bucket entries
         pending: list[_Indexed] = []
 
         def flush() -> None:
             ids = store.add([replace(x.new, keys=x.new.keys[:0]) for x in pending], boilerplate=_NO_HASHES, replace=False)
-            for x, i in zip(pending, ids):
-                keys.append(x.new.keys)
-                owners.append(np.full(len(x.new.keys), i, dtype=np.uint32))
+            keys = np.concatenate([x.new.keys for x in pending] or [np.zeros(0, dtype=np.uint64)])
+            owners = np.concatenate([np.full(len(x.new.keys), i, dtype=np.uint32) for x, i in zip(pending, ids)] or [_NO_HASHES])
+            part = (keys >> np.uint64(64 - _KEY_PART_BITS)).astype(np.uint8)
+            for p in range(_KEY_PARTS):
+                sel = part == p
+                parts[p].append((keys[sel], owners[sel]))
             pending.clear()
-            if sum(map(len, keys)) >= _BUCKET_SEGMENT:
-                write_buckets()
-
-        def write_buckets() -> None:
-            """One segment of bucket entries: a row per key prefix (few segments: a few rows per prefix)."""
-            if not keys:
-                return
-            if not meta.get("prefix_bits"):  # sized for the whole folder, estimated from the first documents
-                meta["prefix_bits"] = prefix_bits_for(sum(map(len, keys)) * len(found) // max(1, len(keys)))
-                store.write_meta({"prefix_bits": meta["prefix_bits"]})
-            store.add_buckets(np.concatenate(keys), np.concatenate(owners))
-            keys.clear()
-            owners.clear()
 
         for records, bad in _in_workers(_index_files_job, jobs, config.workers):
             for x in records:
@@ -624,12 +615,18 @@ def build_index(
                 flush()
             progress("index", len(added) + len(skipped), len(found))
         flush()
-        progress("write", 0, 1)
-        write_buckets()
+        progress("write", 0, _KEY_PARTS + 1)
+        # bucket entries a part of the key space at a time (less to sort at once): one row per key prefix
+        store.write_meta({"prefix_bits": prefix_bits_for(sum(len(k) for p in parts for k, _ in p))})
+        for p in range(_KEY_PARTS):
+            keys, owners = zip(*parts[p])
+            parts[p] = []
+            store.add_buckets(np.concatenate(keys), np.concatenate(owners))
+            progress("write", p + 1, _KEY_PARTS + 1)
         # boilerplate over the whole folder; related documents count once
         boiler = _boilerplate_of_sets(uniques, edges, _related_labels(light), config, population=None)[0]
         store.add([], boilerplate=boiler, replace=False)
-        progress("write", 1, 1)
+        progress("write", _KEY_PARTS + 1, _KEY_PARTS + 1)
 
     where = _write_new_index(location, fill)
     return IndexUpdate(location=where, added=tuple(added), skipped=tuple(sorted(skipped, key=lambda s: s.path)), documents=len(added))
