@@ -38,7 +38,7 @@ MAGIC = "dedup-index"
 FORMAT = 1
 #: Buckets are grouped by the top bits of their key: one row per group and write. An index built
 #: at once uses fewer bits when it is small (``prefix_bits_for``, recorded as meta ``prefix_bits``).
-PREFIX_BITS = 20
+PREFIX_BITS = 24
 #: Rows of one prefix merged into one when a write leaves more than this many.
 MAX_ROWS_PER_PREFIX = 8
 #: SQLite's limit on parameters per statement is 32766; stay well below it.
@@ -184,8 +184,9 @@ def _by_prefix(keys: np.ndarray, ids: np.ndarray, bits: int) -> list[tuple[int, 
 
 
 def prefix_bits_for(entries: int) -> int:
-    """Key-prefix bits for an index of this many bucket entries: rows of about 64 entries, at most ``PREFIX_BITS``."""
-    return int(min(PREFIX_BITS, max(8, math.ceil(math.log2(max(1, entries) / 64)))))
+    """Key-prefix bits for an index of this many bucket entries: rows of 32 to 64 entries (under 800 bytes, so
+    that SQLite keeps them in their b-tree page, not in overflow pages), at most ``PREFIX_BITS``."""
+    return int(min(PREFIX_BITS, max(8, math.floor(math.log2(max(1, entries) / 32)))))
 
 
 class SqliteStore(Store):
