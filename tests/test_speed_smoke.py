@@ -67,3 +67,14 @@ def test_a_scan_that_runs_out_of_memory_is_reported_not_raised(shared_data, tmp_
     assert result["recall"] is None and result["scan_speedup"] is None
     text = speed.table({"machine": speed.machine(), "sizes": [result], "growth": speed.growth([result])})
     assert "failed: exit code" in text
+
+
+def test_index_speed_measures_a_tiny_corpus_end_to_end(shared_data, tmp_path):
+    import index_speed
+
+    result = index_speed.measure(60, work=tmp_path, queries_n=2, location=None)
+    assert result["n"] == 60 and result["build"]["docs"] == 60 and result["build"]["index_mb"] > 0
+    assert result["signature_stage"]["minhash"]["docs"] == 60
+    check = result["check"]
+    assert check["queries"] == 2 and check["with_a_true_source"] == 2 and check["check"]["median_ms"] > 0
+    assert "| 60 |" in index_speed.table([result])
