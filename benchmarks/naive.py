@@ -25,7 +25,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import ScoreAlignment
 
 from dedup.config import NormalizeConfig, SignConfig
-from dedup.normalize import normalize
+from dedup.normalize import Normalized, normalize
 
 NUM_PERM = 128
 THRESHOLD = 0.4
@@ -33,8 +33,12 @@ THRESHOLD = 0.4
 
 def shingles(text: str, *, sign: SignConfig | None = None, norm: NormalizeConfig | None = None) -> set[str]:
     """The distinct shingles of ``text`` (strings of token code points), as dedup defines them."""
+    return token_shingles(normalize(text, norm), sign=sign)
+
+
+def token_shingles(tokens: Normalized, *, sign: SignConfig | None = None) -> set[str]:
+    """The distinct shingles of already normalized text."""
     sign = sign or SignConfig()
-    tokens = normalize(text, norm)
     toks, cjk = tokens.tokens, tokens.cjk.tolist()
     n = len(toks)
     if n == 0:
@@ -50,8 +54,13 @@ def shingles(text: str, *, sign: SignConfig | None = None, norm: NormalizeConfig
 
 
 def naive_signature(text: str) -> MinHash:
+    return naive_token_signature(normalize(text))
+
+
+def naive_token_signature(tokens: Normalized) -> MinHash:
+    """``naive_signature`` of already normalized text."""
     m = MinHash(num_perm=NUM_PERM)
-    for s in shingles(text):
+    for s in token_shingles(tokens):
         m.update(s.encode("utf8"))
     return m
 

@@ -71,8 +71,8 @@ class CandidateConfig:
         beyond: document pairs, and so chance collisions of unrelated windows, grow with N², while
         each further shared bucket is several times rarer by chance. Copied passages share a
         bucket in most bands for each of their windows: in the scale corpus of 10,000 documents,
-        60,306 of the 69,145 candidate pairs shared 2 buckets and 7,045 shared 3, and none of the
-        planted pairs found shared fewer than 8 (benchmarks/RESULTS.md).
+        60,306 of the 69,145 candidate pairs shared 2 buckets and 7,045 shared 3, and the 9 pairs
+        they gave were all unplanted ones (benchmarks/RESULTS.md).
         """
         extra = int(math.floor(math.log10(documents / SHARED_BUCKETS_CORPUS))) if documents > SHARED_BUCKETS_CORPUS else 0
         return self.min_shared_buckets + extra
