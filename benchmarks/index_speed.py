@@ -10,7 +10,8 @@ For each size N of the scale corpus (``make_scale_corpus.py``, as ``speed.py``):
 - **index build** of the whole folder (``dedup.build_index``, in a child process: wall time, peak
   RSS, index size), docs/s, and its ratio to the signature stage's docs/s;
 - **check**: ``dedup.check`` of one ~5,000-character speech at a time against the index, timed in
-  this process after three untimed checks of other speeches (no process start-up or first-use costs):
+  this process after three untimed checks of other speeches and loading jieba's dictionary (no
+  process start-up or first-use costs):
   median and 95th percentile of the whole check
   (read, sign, LSH lookup, load and align the candidates, boilerplate, report) and of the LSH lookup
   alone. Each query speech is a planted copy from the corpus extended with passages of other
@@ -146,7 +147,10 @@ def queries(location: str, speeches: list[tuple[str, set[str]]]) -> dict:
             p = Path(tmp) / f"q{k}.txt"
             p.write_text(text, encoding="utf-8")
             paths.append(p)
-        for p in paths[:WARM_UP]:  # one-time costs: imports, the word segmenter's dictionary, LSH parameters
+        import jieba
+
+        jieba.initialize()  # loaded on first use by the explanations of near-duplicates (0.7 s once per process)
+        for p in paths[:WARM_UP]:  # other one-time costs: imports, compiled kernels, LSH parameters
             check([p], location, config=config)
         store, _ = open_index(location, config=config)
         for p, (text, sources) in zip(paths[WARM_UP:], speeches[WARM_UP:]):
