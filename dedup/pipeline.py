@@ -779,7 +779,7 @@ def _against_archive(
     ones. With ``skip_same``, an archived document with the same path and text
     (the same file, already indexed) is not compared.
     """
-    entries = _entries(docs, config, progress)
+    entries = _entries(docs, config, _noop)
     size = store.count() + len(docs)
     found = [index_stage.candidates(store, e, config, documents=size) for e in entries]
     stored = store.load(set().union(*found))
