@@ -163,7 +163,7 @@ def _compare(
     if store is not None:  # 5. the folder against the archive
         match = _against_archive(docs, store, config, progress, skip_same=True)
         pairs += [replace(p, b=ARCHIVE_PREFIX + p.b) for found in match.pairs for p in found]
-        archive = store.count()
+        archive = match.archive
     pairs.sort(key=_severity)
 
     clusters = _cluster_paths([p for p in pairs if p.relation in ("exact", "near_duplicate")])
@@ -727,13 +727,14 @@ def add_to_index(
         docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config, progress=progress))]
         entries = _entries(docs, config, progress)
         stored_paths = store.ids([d.path for d in documents])
-        size = store.count() + len(docs)
+        archived = store.count()
+        size = archived + len(docs)
         near = set().union(*(index_stage.candidates(store, e, config, documents=size) for e in entries))
         near -= set(stored_paths.values())
         neighbours = _signed_archive(store.load(near), config, meta)
         local = docs + neighbours
         labels = _related_labels(entries + _entries(neighbours, config, _noop))
-        boiler = boilerplate_hashes(local, labels, config, population=store.count() + len(docs))
+        boiler = boilerplate_hashes(local, labels, config, population=size)
         store.add(_new_documents(docs, entries), boilerplate=boiler, replace=True)
         added = tuple(d.path for d in documents if d.path not in stored_paths)
         replaced = tuple(d.path for d in documents if d.path in stored_paths)
@@ -767,6 +768,7 @@ class _ArchiveMatch:
 
     pairs: list[list[Pair]]
     copy_ratios: list[float]
+    archive: int  # documents in the archive
 
 
 def _against_archive(
@@ -780,7 +782,8 @@ def _against_archive(
     (the same file, already indexed) is not compared.
     """
     entries = _entries(docs, config, _noop)
-    size = store.count() + len(docs)
+    archived = store.count()
+    size = archived + len(docs)
     found = [index_stage.candidates(store, e, config, documents=size) for e in entries]
     stored = store.load(set().union(*found))
     archive = _signed_archive(stored, config, store.read_meta() or {})
@@ -811,7 +814,7 @@ def _against_archive(
     ratios = [round(_coverage(d.norm.weights, boiler[i], covered[i]), 4) for i, d in enumerate(docs)]
     for p in per_doc:
         p.sort(key=lambda x: (-x.a_coverage, _severity(x)))
-    return _ArchiveMatch(per_doc, ratios)
+    return _ArchiveMatch(per_doc, ratios, archived)
 
 
 def check(
@@ -845,7 +848,7 @@ def check(
         )
         return CheckReport(
             index=store.location,
-            archive=store.count(),
+            archive=match.archive,
             documents=_entries_of(documents, skipped),
             checked=checked,
             config=config.to_dict(),

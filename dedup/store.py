@@ -117,7 +117,7 @@ _hashes_blob = _ids_blob  # sorted uint32 hashes
 def _hashes_of(blob: bytes, where: str) -> np.ndarray:
     if not isinstance(blob, bytes) or len(blob) % 4:
         raise IndexStoreError(f"{where}: the stored boilerplate is damaged")
-    return np.frombuffer(blob, dtype="<u4").astype(np.uint32)
+    return np.frombuffer(blob, dtype="<u4")  # read-only view: nothing writes to it
 
 
 class Store:
