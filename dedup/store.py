@@ -202,6 +202,9 @@ class SqliteStore(Store):
         try:
             self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             self.db.execute("PRAGMA busy_timeout = 60000")
+            # lookups touch a few pages here and there in a big file: map it rather than read() each page
+            self.db.execute("PRAGMA mmap_size = 68719476736")
+            self.db.execute("PRAGMA cache_size = -65536")
             if create:
                 self.db.execute("PRAGMA journal_mode = WAL")
                 self.db.executescript(_SCHEMA)
