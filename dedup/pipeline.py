@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -556,6 +557,40 @@ def _index_files_job(job: tuple[Sequence[tuple[str, Path]], ScanConfig]) -> tupl
     return _index_files(*job)
 
 
+def _folder_boilerplate(uniques, edges, light, config: ScanConfig) -> np.ndarray:
+    return _boilerplate_of_sets(uniques, edges, _related_labels(light), config, population=None)[0]
+
+
+_BESIDE: tuple | None = None  # the call a forked process of ``_beside`` makes
+
+
+def _run_beside(_: object) -> object:
+    assert _BESIDE is not None
+    fn, args = _BESIDE
+    return fn(*args)
+
+
+@contextmanager
+def _beside(fn: Callable, args: tuple, *, workers: int):
+    """Run ``fn(*args)`` in a forked process while the body runs; yields a function that waits for its result.
+
+    The arguments reach the process through fork (shared memory, not pickled). With ``workers`` 1,
+    or where there is no fork, ``fn`` runs in this process when its result is asked for.
+    """
+    global _BESIDE
+    if (workers or os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+        yield lambda: fn(*args)
+        return
+    _BESIDE = (fn, args)
+    try:
+        with mp.get_context("fork").Pool(1) as pool:
+            result = pool.apply_async(_run_beside, (None,))
+            _BESIDE = None  # the process has forked with it
+            yield result.get
+    finally:
+        _BESIDE = None
+
+
 def _in_workers(fn: Callable, jobs: Sequence, workers: int):
     """``map(fn, jobs)``, in order, in ``workers`` forked processes when there are several jobs."""
     workers = workers or os.cpu_count() or 1
@@ -616,16 +651,16 @@ def build_index(
             progress("index", len(added) + len(skipped), len(found))
         flush()
         progress("write", 0, _KEY_PARTS + 1)
-        # bucket entries a part of the key space at a time (less to sort at once): one row per key prefix
-        store.write_meta({"prefix_bits": prefix_bits_for(sum(len(k) for p in parts for k, _ in p))})
-        for p in range(_KEY_PARTS):
-            keys, owners = zip(*parts[p])
-            parts[p] = []
-            store.add_buckets(np.concatenate(keys), np.concatenate(owners))
-            progress("write", p + 1, _KEY_PARTS + 1)
-        # boilerplate over the whole folder; related documents count once
-        boiler = _boilerplate_of_sets(uniques, edges, _related_labels(light), config, population=None)[0]
-        store.add([], boilerplate=boiler, replace=False)
+        # boilerplate over the whole folder (related documents count once), in another process meanwhile
+        with _beside(_folder_boilerplate, (uniques, edges, light, config), workers=config.workers) as boiler:
+            # bucket entries a part of the key space at a time (less to sort at once): one row per key prefix
+            store.write_meta({"prefix_bits": prefix_bits_for(sum(len(k) for p in parts for k, _ in p))})
+            for p in range(_KEY_PARTS):
+                keys, owners = zip(*parts[p])
+                parts[p] = []
+                store.add_buckets(np.concatenate(keys), np.concatenate(owners))
+                progress("write", p + 1, _KEY_PARTS + 1)
+            store.add([], boilerplate=boiler(), replace=False)
         progress("write", _KEY_PARTS + 1, _KEY_PARTS + 1)
 
     where = _write_new_index(location, fill)
