@@ -126,3 +126,15 @@ def test_check_writes_every_report_format(archive, tmp_path, fmt):
     if fmt == "jsonl":
         (row,) = [json.loads(line) for line in text.splitlines()]
         assert row["b"] == ZH[0].name and row["copy_ratio"] >= 0.95
+
+
+def test_check_works_after_the_archive_folder_is_gone(archive):
+    folder, index = archive
+    shutil.rmtree(folder)
+    result = runner.invoke(app, ["check", str(COPY), "--index", str(index), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (checked,) = json.loads(result.stdout)["checked"]
+    (source,) = checked["sources"]
+    assert source["path"] == ZH[0].name and source["passages"]
+    terminal = runner.invoke(app, ["check", str(COPY), "--index", str(index)])
+    assert terminal.exit_code == 0 and "passage 1/" in terminal.stdout  # side by side, from the stored text
