@@ -25,6 +25,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from dedup import normalize_kernels as _k
+from dedup import t2s
 from dedup.config import WORD_WEIGHT, NormalizeConfig
 
 _CJK_RANGES = (
@@ -201,68 +203,90 @@ def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
-    """Tokenize and normalize ``text`` for matching (vectorized over the code points)."""
+    """Tokenize and normalize ``text`` for matching (compiled loops over the code points)."""
     config = config or NormalizeConfig()
     markers = page_marker_spans(text) if config.drop_page_markers else []
     cps = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
-    classes = _char_classes()[cps] if len(cps) else np.zeros(0, dtype=np.uint8)
-
-    cjk_pos = np.nonzero(classes == _CJK)[0]
-    word_starts, word_ends = runs(classes == _WORD)
+    inside = np.zeros(len(cps) + 1, dtype=np.int32)
     if markers:
-        inside = np.zeros(len(cps) + 1, dtype=np.int64)
         for ms, me in markers:
             inside[ms] += 1
             inside[me] -= 1
-        inside = np.cumsum(inside)[:-1] > 0
-        cjk_pos = cjk_pos[~inside[cjk_pos]]
-        keep = ~inside[word_starts]
-        word_starts, word_ends = word_starts[keep], word_ends[keep]
+        inside = np.cumsum(inside)
+    count, starts, ends, codes, kinds, heavy = _k.tokenize(cps, _char_classes(), inside[:-1] > 0, config.casefold, _k.CRC_TABLE)
+    starts, ends, codes, kinds, heavy = starts[:count], ends[:count], codes[:count], kinds[:count], heavy[:count]
 
     # CJK tokens: NFKC for compatibility forms, then Traditional→Simplified
-    cjk_codes = cps[cjk_pos].astype(np.uint32)
-    compat = np.nonzero(((cjk_codes >= 0x2E80) & (cjk_codes <= 0x2FDF)) | ((cjk_codes >= 0xF900) & (cjk_codes <= 0xFAFF)) | ((cjk_codes >= 0x2F800) & (cjk_codes <= 0x2FA1F)))[0]
-    for k in compat:
-        cjk_codes[k] = ord(unicodedata.normalize("NFKC", chr(cjk_codes[k]))[:1] or chr(cjk_codes[k]))
+    is_cjk = kinds == _k.KIND_CJK
+    if _k.count_flagged(codes, kinds, _compat_table())[0]:
+        for k in np.nonzero(is_cjk & _compat_table()[codes].astype(bool))[0]:
+            codes[k] = ord(unicodedata.normalize("NFKC", chr(codes[k]))[:1] or chr(codes[k]))
     converted = 0
-    if len(cjk_codes) and config.traditional_to_simplified:
+    if config.traditional_to_simplified and is_cjk.any() and _may_convert(codes, kinds):
+        cjk_codes = codes[is_cjk]
         original = cjk_codes.astype("<u4").tobytes().decode("utf-32-le")
         simplified = to_simplified(original)
         if simplified != original:
             new_codes = np.frombuffer(simplified.encode("utf-32-le"), dtype="<u4")
             converted = int((new_codes != cjk_codes).sum())
-            cjk_codes = new_codes.astype(np.uint32)
+            codes[is_cjk] = new_codes
 
-    # word tokens: NFKC and case folding per distinct word (a word may become several tokens)
-    raws = [text[s_:e_] for s_, e_ in zip(word_starts.tolist(), word_ends.tolist())]
-    parts_of = [_word_parts(raw, config.casefold) for raw in raws]
-    counts = np.fromiter((len(p) for p in parts_of), dtype=np.int64, count=len(parts_of))
-    flat = [part for parts in parts_of for part in parts]
-    words = {part[0]: None for parts in {p for p in parts_of} for part in parts if part[1]}
-    w_starts = np.repeat(word_starts, counts)
-    w_ends = np.repeat(word_ends, counts)
-    w_codes = [code or ord(text_) for text_, code, _ in flat]
-    w_cjk = [not code for _, code, _ in flat]
-    w_heavy = [heavy for _, _, heavy in flat]
-
-    starts = np.concatenate([cjk_pos.astype(np.int32), np.array(w_starts, dtype=np.int32)])
-    ends = np.concatenate([cjk_pos.astype(np.int32) + 1, np.array(w_ends, dtype=np.int32)])
-    codes = np.concatenate([cjk_codes, np.array(w_codes, dtype=np.uint32)])
-    cjk = np.concatenate([np.ones(len(cjk_pos), dtype=bool), np.array(w_cjk, dtype=bool)])
-    heavy = np.concatenate([np.zeros(len(cjk_pos), dtype=bool), np.array(w_heavy, dtype=bool)])
-    order = np.argsort(starts, kind="stable")
-    starts, ends, codes, cjk, heavy = starts[order], ends[order], codes[order], cjk[order], heavy[order]
+    # word tokens: ASCII words are done; others by NFKC and case folding (one may become several tokens)
+    slow = np.nonzero(kinds == _k.KIND_SLOW)[0]
+    slow_parts = [_word_parts(text[s_:e_], config.casefold) for s_, e_ in zip(starts[slow].tolist(), ends[slow].tolist())]
+    first = _k.first_words(cps, starts, ends, kinds, codes, config.casefold)
+    fast_words = _k.word_bytes(cps, starts, ends, first, config.casefold).tobytes().decode("ascii").split("\x00")
+    fast_parts = [((w, c, h),) for w, c, h in zip(fast_words, codes[first].tolist(), heavy[first].tolist())]
+    # ``words`` in the order of a set of the parts of every word, filled in text order (as before)
+    if len(slow):
+        order = np.argsort(np.concatenate([first, slow]), kind="stable").tolist()
+        every = fast_parts + slow_parts
+        seen = {every[k] for k in order}
+    else:
+        seen = {p for p in fast_parts}
+    words = {part[0]: None for parts in seen for part in parts if part[1]}
+    cjk = kinds == _k.KIND_CJK
+    if len(slow):
+        counts = np.ones(count, dtype=np.int64)
+        counts[slow] = [len(p) for p in slow_parts]
+        flat = [part for parts in slow_parts for part in parts]
+        at = np.repeat(np.arange(count), counts)
+        slot = np.nonzero(np.repeat(kinds == _k.KIND_SLOW, counts))[0]
+        starts, ends, codes, cjk, heavy = starts[at], ends[at], codes[at], cjk[at], heavy[at]
+        codes[slot] = [code or ord(text_) for text_, code, _ in flat]
+        cjk[slot] = [not code for _, code, _ in flat]
+        heavy[slot] = [h for _, _, h in flat]
     return Normalized(
         tokens=codes.astype("<u4").tobytes().decode("utf-32-le"),
         starts=starts,
         ends=ends,
-        breaks=sentence_breaks(text, starts, ends),
+        breaks=_k.breaks_of(starts, ends, _k.sentence_marks(cps), MAX_SENTENCE),
         cjk=cjk,
         words=tuple(words),
         page_markers=len(markers),
         converted=converted,
         heavy=heavy,
     )
+
+
+@lru_cache(maxsize=1)
+def _compat_table() -> np.ndarray:
+    """Code points of CJK compatibility forms (radicals, compatibility ideographs), which NFKC changes."""
+    table = np.zeros(0x110000, dtype=np.uint8)
+    for lo, hi in ((0x2E80, 0x2FDF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)):
+        table[lo : hi + 1] = 1
+    return table
+
+
+def _may_convert(codes: np.ndarray, kinds: np.ndarray) -> bool:
+    """Whether Traditional→Simplified could change any CJK token (else it is skipped: same result)."""
+    table = t2s.char_table(_t2s().convert)
+    converts, in_phrase = _k.count_flagged(codes, kinds, table)
+    if converts:
+        return True
+    if not in_phrase:
+        return False
+    return t2s.phrase_found(codes[kinds == _k.KIND_CJK].astype("<u4").tobytes().decode("utf-32-le"))
 
 
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;.…]|\n[ \t\r\u3000]*\n")

@@ -1,0 +1,224 @@
+"""Compiled loops (numba) over the code points of a text, for ``dedup.normalize``.
+
+Each kernel gives exactly what the plain definitions in ``dedup.normalize`` give (the
+regular expressions ``_TOKEN_RE`` and ``_SENTENCE_END_RE``, ``word_code``), one pass over
+the code points instead of a regex match, a Python object or a numpy call per token.
+Words of ASCII letters and digits are normalized here (NFKC leaves them as they are,
+case folding lowers A-Z); any other word is flagged for ``_word_parts``.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+from numba import njit
+
+OTHER, WORD, CJK = 0, 1, 2  # classes of code points (``dedup.normalize._char_classes``)
+KIND_CJK, KIND_WORD, KIND_SLOW = 0, 1, 2  # a CJK token, an ASCII word, another word (done in Python)
+WORD_BASE = 0x40000
+WORD_SPAN = 0xC0000
+
+
+def _crc_table() -> np.ndarray:
+    """The byte table of CRC-32 (``zlib.crc32``: reflected, polynomial 0xEDB88320)."""
+    table = np.zeros(256, dtype=np.uint32)
+    for b in range(256):
+        c = b
+        for _ in range(8):
+            c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
+        table[b] = c
+    return table
+
+
+CRC_TABLE = _crc_table()
+
+
+@njit(cache=True)
+def tokenize(cps, classes, inside, casefold, crc_table):
+    """Tokens of a text: ``(count, starts, ends, codes, kinds, heavy)`` (arrays longer than ``count``).
+
+    A CJK character is one token, a run of word characters one word token (``_TOKEN_RE``
+    on the original text); tokens starting inside a page marker (``inside``) are left out.
+    An ASCII word gets ``word_code`` of the word (lowered with ``casefold``) and ``heavy`` when
+    it has no digit; another word is marked KIND_SLOW, its code and flags left for Python.
+    """
+    n = len(cps)
+    starts = np.empty(n, dtype=np.int32)
+    ends = np.empty(n, dtype=np.int32)
+    codes = np.zeros(n, dtype=np.uint32)
+    kinds = np.empty(n, dtype=np.uint8)
+    heavy = np.zeros(n, dtype=np.bool_)
+    m = 0
+    i = 0
+    while i < n:
+        k = classes[cps[i]]
+        if k == CJK:
+            if not inside[i]:
+                starts[m] = i
+                ends[m] = i + 1
+                codes[m] = cps[i]
+                kinds[m] = KIND_CJK
+                m += 1
+            i += 1
+        elif k == WORD:
+            j = i
+            ascii_only = True
+            digit = False
+            crc = np.uint32(0xFFFFFFFF)
+            while j < n and classes[cps[j]] == WORD:
+                ch = cps[j]
+                if ch >= 128:
+                    ascii_only = False
+                else:
+                    if 48 <= ch <= 57:
+                        digit = True
+                    if casefold and 65 <= ch <= 90:
+                        ch += 32
+                    crc = crc_table[(crc ^ np.uint32(ch)) & np.uint32(0xFF)] ^ (crc >> np.uint32(8))
+                j += 1
+            if not inside[i]:
+                starts[m] = i
+                ends[m] = j
+                if ascii_only:
+                    crc ^= np.uint32(0xFFFFFFFF)
+                    codes[m] = np.uint32(WORD_BASE + np.int64(crc) % WORD_SPAN)
+                    kinds[m] = KIND_WORD
+                    heavy[m] = not digit
+                else:
+                    kinds[m] = KIND_SLOW
+                m += 1
+            i = j
+        else:
+            i += 1
+    return m, starts, ends, codes, kinds, heavy
+
+
+@njit(cache=True)
+def first_words(cps, starts, ends, kinds, codes, casefold):
+    """Indices of the ASCII word tokens whose normalized word was not seen before, in order."""
+    n = len(kinds)
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    slots = np.full(size, -1, dtype=np.int64)
+    out = np.empty(n, dtype=np.int64)
+    m = 0
+    for t in range(n):
+        if kinds[t] != KIND_WORD:
+            continue
+        h = np.int64(codes[t]) & (size - 1)
+        while True:
+            other = slots[h]
+            if other < 0:
+                slots[h] = t
+                out[m] = t
+                m += 1
+                break
+            same = codes[other] == codes[t] and ends[other] - starts[other] == ends[t] - starts[t]
+            if same:
+                a, b = starts[other], starts[t]
+                for d in range(ends[t] - starts[t]):
+                    x, y = cps[a + d], cps[b + d]
+                    if casefold:
+                        if 65 <= x <= 90:
+                            x += 32
+                        if 65 <= y <= 90:
+                            y += 32
+                    if x != y:
+                        same = False
+                        break
+            if same:
+                break
+            h = (h + 1) & (size - 1)
+    return out[:m]
+
+
+@njit(cache=True)
+def word_bytes(cps, starts, ends, which, casefold):
+    """The (ASCII) words of tokens ``which``, lowered with ``casefold``, joined by NUL bytes."""
+    total = 0
+    for t in which:
+        total += ends[t] - starts[t] + 1
+    out = np.empty(max(total - 1, 0), dtype=np.uint8)
+    p = 0
+    for k in range(len(which)):
+        t = which[k]
+        if k:
+            out[p] = 0
+            p += 1
+        for i in range(starts[t], ends[t]):
+            ch = cps[i]
+            if casefold and 65 <= ch <= 90:
+                ch += 32
+            out[p] = ch
+            p += 1
+    return out
+
+
+@njit(cache=True)
+def sentence_marks(cps):
+    """Start offsets of the matches of ``_SENTENCE_END_RE``: ``[。！？!?；;.…]|\\n[ \\t\\r\\u3000]*\\n``."""
+    n = len(cps)
+    out = np.empty(n, dtype=np.int64)
+    m = 0
+    i = 0
+    while i < n:
+        c = cps[i]
+        if c == 0x3002 or c == 0xFF01 or c == 0xFF1F or c == 33 or c == 63 or c == 0xFF1B or c == 59 or c == 46 or c == 0x2026:
+            out[m] = i
+            m += 1
+            i += 1
+        elif c == 10:
+            j = i + 1
+            while j < n and (cps[j] == 32 or cps[j] == 9 or cps[j] == 13 or cps[j] == 0x3000):
+                j += 1
+            if j < n and cps[j] == 10:
+                out[m] = i
+                m += 1
+                i = j + 1
+            else:
+                i += 1
+        else:
+            i += 1
+    return out[:m]
+
+
+@njit(cache=True)
+def breaks_of(starts, ends, marks, max_sentence):
+    """``dedup.normalize.sentence_breaks`` given the sentence marks."""
+    n = len(starts)
+    breaks = np.zeros(n, dtype=np.bool_)
+    if n == 0:
+        return breaks
+    token = np.searchsorted(starts, marks, side="right") - 1
+    for k in range(len(marks)):
+        t = token[k]
+        if t >= 0 and ends[t] <= marks[k]:
+            breaks[t] = True
+    breaks[n - 1] = True
+    offset = 0
+    for i in range(n):
+        cut = offset % max_sentence == max_sentence - 1
+        if breaks[i]:
+            offset = 0
+        else:
+            offset += 1
+            if cut:
+                breaks[i] = True
+    return breaks
+
+
+@njit(cache=True)
+def count_flagged(codes, kinds, table):
+    """How many CJK tokens have a code marked 1, and how many one marked 2, in ``table``."""
+    ones = 0
+    twos = 0
+    for t in range(len(codes)):
+        if kinds[t] == KIND_CJK:
+            v = table[codes[t]]
+            if v == 1:
+                ones += 1
+            elif v == 2:
+                twos += 1
+    return ones, twos
