@@ -44,14 +44,20 @@ _NEEDS_NFKC = re.compile("[\u2e80-\u2fdf\uf900-\ufaff\U0002f800-\U0002fa1f]")
 
 _DASH = "[\u2014\u2013\\-\uff0d\u2015\u2500]"
 _PAGE_MARKER_RES = [
-    # one pattern each (a single alternation is tried at every position and is slow)
-    re.compile(rf"(?<![\d\w]){_DASH}{{1,2}}[ \t]*\d{{1,4}}[ \t]*{_DASH}{{1,2}}(?![\d])"),  # —3—, - 3 -
+    # one pattern each (a single alternation is tried at every position and is slow); each starts
+    # with a character or class where it can (the look-behind after the first dash says what a
+    # look-behind before it would: the regex engine then skips to candidate characters)
+    re.compile(rf"{_DASH}(?<![\d\w]{_DASH}){_DASH}?[ \t]*\d{{1,4}}[ \t]*{_DASH}{{1,2}}(?![\d])"),  # —3—, - 3 -
     re.compile(r"第[ \t]*\d{1,4}[ \t]*页[ \t]*[,，、/／]?[ \t]*共[ \t]*\d{1,4}[ \t]*页"),  # 第3页 共8页
     re.compile(r"^[ \t]*第[ \t]*\d{1,4}[ \t]*页[ \t\r]*$", re.M),  # a line 第3页
     re.compile(r"共[ \t]*\d{1,4}[ \t]*页[ \t]*[,，、/／]?[ \t]*第[ \t]*\d{1,4}[ \t]*页"),  # 共8页 第3页
     re.compile(r"\bpage[ \t]+\d{1,4}[ \t]*(?:of|/)[ \t]*\d{1,4}\b", re.I),  # Page 3 of 8
     re.compile(r"^[ \t]*(?:page[ \t]+)?\d{1,4}[ \t]*(?:/[ \t]*\d{1,4}[ \t]*)?\r?$", re.I | re.M),  # a line "3", "Page 3", "3/8"
 ]
+# what a text must hold for each pattern to match (else it is not run): 页, "page" in any case
+# (no character other than p/P, a/A, g/G, e/E matches those letters under re.I)
+_PAGE_MARKER_NEEDS = ["", "页", "页", "页", "page", ""]
+
 
 WORD_BASE = 0x40000
 _WORD_SPAN = 0xC0000  # planes 4..15
@@ -111,7 +117,9 @@ def _word_parts(raw: str, casefold: bool) -> tuple[tuple[str, int, bool], ...]:
 
 def page_marker_spans(text: str) -> list[tuple[int, int]]:
     """Spans of page markers in ``text``, sorted and not overlapping."""
-    found = sorted(m.span() for rx in _PAGE_MARKER_RES for m in rx.finditer(text))
+    lowered = text.lower() if "p" in text or "P" in text else ""
+    run = [rx for rx, need in zip(_PAGE_MARKER_RES, _PAGE_MARKER_NEEDS) if need in (lowered if need == "page" else text)]
+    found = sorted(m.span() for rx in run for m in rx.finditer(text))
     spans: list[tuple[int, int]] = []
     for start, end in found:
         if spans and start < spans[-1][1]:
