@@ -119,6 +119,8 @@ def page_marker_spans(text: str) -> list[tuple[int, int]]:
     """Spans of page markers in ``text``, sorted and not overlapping."""
     lowered = text.lower() if "p" in text or "P" in text else ""
     run = [rx for rx, need in zip(_PAGE_MARKER_RES, _PAGE_MARKER_NEEDS) if need in (lowered if need == "page" else text)]
+    if not _k.number_line_possible(np.frombuffer(text.encode("utf-32-le"), dtype="<u4"), _char_classes()):
+        run.pop()  # the last pattern needs a line of at most 12 letters and digits, spaces, tabs and "/"
     found = sorted(m.span() for rx in run for m in rx.finditer(text))
     spans: list[tuple[int, int]] = []
     for start, end in found:
@@ -244,15 +246,15 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     slow_parts = [_word_parts(text[s_:e_], config.casefold) for s_, e_ in zip(starts[slow].tolist(), ends[slow].tolist())]
     first = _k.first_words(cps, starts, ends, kinds, codes, config.casefold)
     fast_words = _k.word_bytes(cps, starts, ends, first, config.casefold).tobytes().decode("ascii").split("\x00")
-    fast_parts = [((w, c, h),) for w, c, h in zip(fast_words, codes[first].tolist(), heavy[first].tolist())]
+    fast_parts = zip(zip(fast_words, codes[first].tolist(), heavy[first].tolist()))  # ((word, code, heavy),) each
     # ``words`` in the order of a set of the parts of every word, filled in text order (as before)
     if len(slow):
         order = np.argsort(np.concatenate([first, slow]), kind="stable").tolist()
-        every = fast_parts + slow_parts
+        every = list(fast_parts) + slow_parts
         seen = {every[k] for k in order}
+        words = tuple({part[0]: None for parts in seen for part in parts if part[1]})
     else:
-        seen = {p for p in fast_parts}
-    words = {part[0]: None for parts in seen for part in parts if part[1]}
+        words = tuple([word for ((word, _, _),) in set(fast_parts)])  # one distinct word each
     cjk = kinds == _k.KIND_CJK
     if len(slow):
         counts = np.ones(count, dtype=np.int64)
@@ -270,7 +272,7 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
         ends=ends,
         breaks=_k.breaks_of(starts, ends, _k.sentence_marks(cps), MAX_SENTENCE),
         cjk=cjk,
-        words=tuple(words),
+        words=words,
         page_markers=len(markers),
         converted=converted,
         heavy=heavy,

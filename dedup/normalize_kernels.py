@@ -222,3 +222,36 @@ def count_flagged(codes, kinds, table):
             elif v == 2:
                 twos += 1
     return ones, twos
+
+
+@njit(cache=True)
+def number_line_possible(cps, classes):
+    """Whether some line could be a page number line (``dedup.normalize._PAGE_MARKER_RES[-1]``).
+
+    Such a line holds only spaces, tabs, carriage returns, "/", the letters of "page" in any
+    case and digits (``\\d``: any decimal digit, all of class WORD), at most 12 and at least one
+    of these two; a non-ASCII character of class WORD is counted as a possible digit here, so
+    this is a necessary condition only.
+    """
+    n = len(cps)
+    alnum = 0
+    ok = True
+    for i in range(n + 1):
+        if i == n or cps[i] == 10:
+            if ok and 1 <= alnum <= 12:
+                return True
+            alnum = 0
+            ok = True
+            continue
+        if not ok:
+            continue
+        c = cps[i]
+        if c == 32 or c == 9 or c == 13 or c == 47:
+            continue
+        if (48 <= c <= 57) or c == 112 or c == 97 or c == 103 or c == 101 or c == 80 or c == 65 or c == 71 or c == 69 or (c >= 128 and classes[c] == WORD):
+            alnum += 1
+            if alnum > 12:
+                ok = False
+        else:
+            ok = False
+    return False
