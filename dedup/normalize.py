@@ -54,10 +54,6 @@ _PAGE_MARKER_RES = [
     re.compile(r"\bpage[ \t]+\d{1,4}[ \t]*(?:of|/)[ \t]*\d{1,4}\b", re.I),  # Page 3 of 8
     re.compile(r"^[ \t]*(?:page[ \t]+)?\d{1,4}[ \t]*(?:/[ \t]*\d{1,4}[ \t]*)?\r?$", re.I | re.M),  # a line "3", "Page 3", "3/8"
 ]
-# what a text must hold for each pattern to match (else it is not run): 页, "page" in any case
-# (no character other than p/P, a/A, g/G, e/E matches those letters under re.I)
-_PAGE_MARKER_NEEDS = ["", "页", "页", "页", "page", ""]
-
 
 WORD_BASE = 0x40000
 _WORD_SPAN = 0xC0000  # planes 4..15
@@ -117,10 +113,16 @@ def _word_parts(raw: str, casefold: bool) -> tuple[tuple[str, int, bool], ...]:
 
 def page_marker_spans(text: str) -> list[tuple[int, int]]:
     """Spans of page markers in ``text``, sorted and not overlapping."""
-    lowered = text.lower() if "p" in text or "P" in text else ""
-    run = [rx for rx, need in zip(_PAGE_MARKER_RES, _PAGE_MARKER_NEEDS) if need in (lowered if need == "page" else text)]
-    if not _k.number_line_possible(np.frombuffer(text.encode("utf-32-le"), dtype="<u4"), _char_classes()):
-        run.pop()  # the last pattern needs a line of at most 12 letters and digits, spaces, tabs and "/"
+    return _page_marker_spans(text, np.frombuffer(text.encode("utf-32-le"), dtype="<u4"))
+
+
+def _page_marker_spans(text: str, cps: np.ndarray) -> list[tuple[int, int]]:
+    """``page_marker_spans`` given the code points of ``text``; a pattern that cannot match is not run."""
+    dash_digit, number_line = _k.page_gates(cps, _char_classes())
+    has_ye = "页" in text
+    has_page = ("p" in text or "P" in text) and "page" in text.lower()  # no other character matches p, a, g, e under re.I
+    needed = (dash_digit, has_ye, has_ye, has_ye, has_page, number_line)
+    run = [rx for rx, need in zip(_PAGE_MARKER_RES, needed) if need]
     found = sorted(m.span() for rx in run for m in rx.finditer(text))
     spans: list[tuple[int, int]] = []
     for start, end in found:
@@ -215,26 +217,23 @@ def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     """Tokenize and normalize ``text`` for matching (compiled loops over the code points)."""
     config = config or NormalizeConfig()
-    markers = page_marker_spans(text) if config.drop_page_markers else []
     cps = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
-    inside = np.zeros(len(cps) + 1, dtype=np.int32)
-    if markers:
-        for ms, me in markers:
-            inside[ms] += 1
-            inside[me] -= 1
-        inside = np.cumsum(inside)
-    count, starts, ends, codes, kinds, heavy = _k.tokenize(cps, _char_classes(), inside[:-1] > 0, config.casefold, _k.CRC_TABLE)
-    starts, ends, codes, kinds, heavy = starts[:count], ends[:count], codes[:count], kinds[:count], heavy[:count]
+    markers = _page_marker_spans(text, cps) if config.drop_page_markers else []
+    spans = np.array(markers, dtype=np.int64).reshape(-1, 2)
+    flags = _char_flags() if config.traditional_to_simplified else _compat_flags()
+    starts, ends, codes, kinds, heavy, marks, breaks, first, wbytes, counts = _k.scan(cps, _char_classes(), spans, config.casefold, _k.CRC_TABLE, flags)
+    n_converts, n_in_phrase, n_compat, n_slow = counts.tolist()
 
     # CJK tokens: NFKC for compatibility forms, then Traditional→Simplified
     is_cjk = kinds == _k.KIND_CJK
-    if _k.count_flagged(codes, kinds, _compat_table())[0]:
-        for k in np.nonzero(is_cjk & _compat_table()[codes].astype(bool))[0]:
+    if n_compat:
+        for k in np.nonzero(is_cjk & (flags[codes] & 4).astype(bool))[0]:
             codes[k] = ord(unicodedata.normalize("NFKC", chr(codes[k]))[:1] or chr(codes[k]))
+        n_converts = n_in_phrase = 1  # (not counted again: convert as before)
     converted = 0
-    if config.traditional_to_simplified and is_cjk.any() and _may_convert(codes, kinds):
+    if config.traditional_to_simplified and (n_converts or (n_in_phrase and t2s.phrase_found(_chars(codes[is_cjk])))):
         cjk_codes = codes[is_cjk]
-        original = cjk_codes.astype("<u4").tobytes().decode("utf-32-le")
+        original = _chars(cjk_codes)
         simplified = to_simplified(original)
         if simplified != original:
             new_codes = np.frombuffer(simplified.encode("utf-32-le"), dtype="<u4")
@@ -242,61 +241,50 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
             codes[is_cjk] = new_codes
 
     # word tokens: ASCII words are done; others by NFKC and case folding (one may become several tokens)
-    slow = np.nonzero(kinds == _k.KIND_SLOW)[0]
-    slow_parts = [_word_parts(text[s_:e_], config.casefold) for s_, e_ in zip(starts[slow].tolist(), ends[slow].tolist())]
-    first = _k.first_words(cps, starts, ends, kinds, codes, config.casefold)
-    fast_words = _k.word_bytes(cps, starts, ends, first, config.casefold).tobytes().decode("ascii").split("\x00")
+    fast_words = wbytes.tobytes().decode("ascii").split("\x00")
     fast_parts = zip(zip(fast_words, codes[first].tolist(), heavy[first].tolist()))  # ((word, code, heavy),) each
     # ``words`` in the order of a set of the parts of every word, filled in text order (as before)
-    if len(slow):
-        order = np.argsort(np.concatenate([first, slow]), kind="stable").tolist()
-        every = list(fast_parts) + slow_parts
-        seen = {every[k] for k in order}
-        words = tuple({part[0]: None for parts in seen for part in parts if part[1]})
-    else:
+    if not n_slow:
         words = tuple([word for ((word, _, _),) in set(fast_parts)])  # one distinct word each
-    cjk = kinds == _k.KIND_CJK
-    if len(slow):
-        counts = np.ones(count, dtype=np.int64)
-        counts[slow] = [len(p) for p in slow_parts]
-        flat = [part for parts in slow_parts for part in parts]
-        at = np.repeat(np.arange(count), counts)
-        slot = np.nonzero(np.repeat(kinds == _k.KIND_SLOW, counts))[0]
-        starts, ends, codes, cjk, heavy = starts[at], ends[at], codes[at], cjk[at], heavy[at]
-        codes[slot] = [code or ord(text_) for text_, code, _ in flat]
-        cjk[slot] = [not code for _, code, _ in flat]
-        heavy[slot] = [h for _, _, h in flat]
-    return Normalized(
-        tokens=codes.astype("<u4").tobytes().decode("utf-32-le"),
-        starts=starts,
-        ends=ends,
-        breaks=_k.breaks_of(starts, ends, _k.sentence_marks(cps), MAX_SENTENCE),
-        cjk=cjk,
-        words=words,
-        page_markers=len(markers),
-        converted=converted,
-        heavy=heavy,
-    )
+        return Normalized(_chars(codes), starts, ends, is_cjk, words, breaks, len(markers), converted, heavy)
+    slow = np.nonzero(kinds == _k.KIND_SLOW)[0]
+    slow_parts = [_word_parts(text[s_:e_], config.casefold) for s_, e_ in zip(starts[slow].tolist(), ends[slow].tolist())]
+    order = np.argsort(np.concatenate([first, slow]), kind="stable").tolist()
+    every = list(fast_parts) + slow_parts
+    seen = {every[k] for k in order}
+    words = tuple({part[0]: None for parts in seen for part in parts if part[1]})
+    counts = np.ones(len(kinds), dtype=np.int64)
+    counts[slow] = [len(p) for p in slow_parts]
+    flat = [part for parts in slow_parts for part in parts]
+    at = np.repeat(np.arange(len(kinds)), counts)
+    slot = np.nonzero(np.repeat(kinds == _k.KIND_SLOW, counts))[0]
+    starts, ends, codes, cjk, heavy = starts[at], ends[at], codes[at], is_cjk[at], heavy[at]
+    codes[slot] = [code or ord(text_) for text_, code, _ in flat]
+    cjk[slot] = [not code for _, code, _ in flat]
+    heavy[slot] = [h for _, _, h in flat]
+    breaks = _k.breaks_of(starts, ends, marks, MAX_SENTENCE)
+    return Normalized(_chars(codes), starts, ends, cjk, words, breaks, len(markers), converted, heavy)
+
+
+def _chars(codes: np.ndarray) -> str:
+    return codes.astype("<u4").tobytes().decode("utf-32-le")
 
 
 @lru_cache(maxsize=1)
-def _compat_table() -> np.ndarray:
-    """Code points of CJK compatibility forms (radicals, compatibility ideographs), which NFKC changes."""
+def _compat_flags() -> np.ndarray:
+    """Bit 2 (4) set on the CJK compatibility forms (radicals, compatibility ideographs), which NFKC changes."""
     table = np.zeros(0x110000, dtype=np.uint8)
     for lo, hi in ((0x2E80, 0x2FDF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)):
-        table[lo : hi + 1] = 1
+        table[lo : hi + 1] = 4
     return table
 
 
-def _may_convert(codes: np.ndarray, kinds: np.ndarray) -> bool:
-    """Whether Traditional→Simplified could change any CJK token (else it is skipped: same result)."""
-    table = t2s.char_table(_t2s().convert)
-    converts, in_phrase = _k.count_flagged(codes, kinds, table)
-    if converts:
-        return True
-    if not in_phrase:
-        return False
-    return t2s.phrase_found(codes[kinds == _k.KIND_CJK].astype("<u4").tobytes().decode("utf-32-le"))
+@lru_cache(maxsize=1)
+def _char_flags() -> np.ndarray:
+    """``_compat_flags`` with bit 0 on characters Traditional→Simplified may change, bit 1 on those
+    it changes inside a phrase only (``dedup.t2s``): where neither is set on any CJK token,
+    conversion is skipped (the same result)."""
+    return _compat_flags() | t2s.char_table(_t2s().convert)
 
 
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;.…]|\n[ \t\r\u3000]*\n")

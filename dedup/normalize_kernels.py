@@ -255,3 +255,60 @@ def number_line_possible(cps, classes):
         else:
             ok = False
     return False
+
+
+@njit(cache=True)
+def page_gates(cps, classes):
+    """``(a dash before a possible digit, a possible page number line)``: what the dash pattern and
+    the last pattern of ``dedup.normalize._PAGE_MARKER_RES`` need (necessary conditions only).
+
+    The dash pattern needs a dash, then spaces or tabs, then a digit: ASCII, or a non-ASCII
+    character of class WORD (every decimal digit is one).
+    """
+    n = len(cps)
+    dash_digit = False
+    for i in range(n):
+        c = cps[i]
+        if c == 0x2014 or c == 0x2013 or c == 45 or c == 0xFF0D or c == 0x2015 or c == 0x2500:
+            j = i + 1
+            while j < n and (cps[j] == 32 or cps[j] == 9):
+                j += 1
+            if j < n and ((48 <= cps[j] <= 57) or (cps[j] >= 128 and classes[cps[j]] == WORD)):
+                dash_digit = True
+                break
+    return dash_digit, number_line_possible(cps, classes)
+
+
+@njit(cache=True)
+def scan(cps, classes, markers, casefold, crc_table, flags):
+    """``tokenize`` and the rest of the work on its tokens in one call.
+
+    ``markers``: page-marker spans (k × 2); ``flags``: per code point, bit 0 = converts under
+    Traditional→Simplified, bit 1 = changes inside a phrase, bit 2 = a CJK compatibility form.
+    Returns ``(starts, ends, codes, kinds, heavy, marks, breaks, first, word_bytes, counts)``
+    with ``counts`` = (CJK tokens with bit 0, with bit 1, with bit 2; words of KIND_SLOW);
+    ``breaks`` holds only when no word is of KIND_SLOW (else the tokens change).
+    """
+    n = len(cps)
+    inside = np.zeros(n, dtype=np.bool_)
+    for k in range(markers.shape[0]):
+        inside[markers[k, 0] : markers[k, 1]] = True
+    m, starts, ends, codes, kinds, heavy = tokenize(cps, classes, inside, casefold, crc_table)
+    starts, ends, codes, kinds, heavy = starts[:m], ends[:m], codes[:m], kinds[:m], heavy[:m]
+    counts = np.zeros(4, dtype=np.int64)
+    for t in range(m):
+        if kinds[t] == KIND_CJK:
+            f = flags[codes[t]]
+            if f & 1:
+                counts[0] += 1
+            if f & 2:
+                counts[1] += 1
+            if f & 4:
+                counts[2] += 1
+        elif kinds[t] == KIND_SLOW:
+            counts[3] += 1
+    marks = sentence_marks(cps)
+    breaks = breaks_of(starts, ends, marks, 80)
+    first = first_words(cps, starts, ends, kinds, codes, casefold)
+    words = word_bytes(cps, starts, ends, first, casefold)
+    return starts, ends, codes, kinds, heavy, marks, breaks, first, words, counts
