@@ -221,7 +221,9 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     markers = _page_marker_spans(text, cps) if config.drop_page_markers else []
     spans = np.array(markers, dtype=np.int64).reshape(-1, 2)
     flags = _char_flags() if config.traditional_to_simplified else _compat_flags()
-    starts, ends, codes, kinds, heavy, marks, breaks, first, wbytes, counts = _k.scan(cps, _char_classes(), spans, config.casefold, _k.CRC_TABLE, flags)
+    starts, ends, codes, kinds, heavy, marks, breaks, first, wbytes, counts = _k.scan(
+        cps, _char_classes(), spans, config.casefold, _k.CRC_TABLE, flags, MAX_SENTENCE
+    )
     n_converts, n_in_phrase, n_compat, n_slow = counts.tolist()
 
     # CJK tokens: NFKC for compatibility forms, then Traditional→Simplified

@@ -280,7 +280,7 @@ def page_gates(cps, classes):
 
 
 @njit(cache=True)
-def scan(cps, classes, markers, casefold, crc_table, flags):
+def scan(cps, classes, markers, casefold, crc_table, flags, max_sentence):
     """``tokenize`` and the rest of the work on its tokens in one call.
 
     ``markers``: page-marker spans (k × 2); ``flags``: per code point, bit 0 = converts under
@@ -308,7 +308,7 @@ def scan(cps, classes, markers, casefold, crc_table, flags):
         elif kinds[t] == KIND_SLOW:
             counts[3] += 1
     marks = sentence_marks(cps)
-    breaks = breaks_of(starts, ends, marks, 80)
+    breaks = breaks_of(starts, ends, marks, max_sentence)
     first = first_words(cps, starts, ends, kinds, codes, casefold)
     words = word_bytes(cps, starts, ends, first, casefold)
     return starts, ends, codes, kinds, heavy, marks, breaks, first, words, counts
