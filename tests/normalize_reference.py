@@ -9,9 +9,8 @@ import unicodedata
 import numpy as np
 
 from dedup.config import NormalizeConfig
-from dedup.normalize import _CJK, _WORD, MAX_SENTENCE, Normalized, _char_classes, _word_parts, runs, sentences, to_simplified
+from dedup.normalize import _CJK, _WORD, Normalized, _char_classes, _word_parts, runs, sentence_breaks, to_simplified  # sentence_breaks: the regex one
 
-_SENTENCE_END_RE = re.compile(r"[。！？!?；;.…]|\n[ \t\r\u3000]*\n")
 _DASH = "[\u2014\u2013\\-\uff0d\u2015\u2500]"
 _PAGE_MARKER_RES = [
     re.compile(rf"(?<![\d\w]){_DASH}{{1,2}}[ \t]*\d{{1,4}}[ \t]*{_DASH}{{1,2}}(?![\d])"),  # —3—, - 3 -
@@ -98,22 +97,3 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
         converted=converted,
         heavy=heavy,
     )
-
-
-def sentence_breaks(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """For each token, whether a sentence ends after it (punctuation or a blank line in the gap)."""
-    n = len(starts)
-    breaks = np.zeros(n, dtype=bool)
-    if n == 0:
-        return breaks
-    marks = np.fromiter((m.start() for m in _SENTENCE_END_RE.finditer(text)), dtype=np.int64)
-    if len(marks):
-        token = np.searchsorted(starts, marks, side="right") - 1
-        ok = (token >= 0) & (ends[np.maximum(token, 0)] <= marks)
-        breaks[token[ok]] = True
-    breaks[-1] = True
-    # cut very long sentences
-    sentence, first = sentences(breaks)
-    offset = np.arange(n) - first[sentence]
-    breaks |= (offset % MAX_SENTENCE) == MAX_SENTENCE - 1
-    return breaks
