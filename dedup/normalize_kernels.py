@@ -294,7 +294,8 @@ def scan(cps, classes, markers, casefold, crc_table, flags, max_sentence):
     for k in range(markers.shape[0]):
         inside[markers[k, 0] : markers[k, 1]] = True
     m, starts, ends, codes, kinds, heavy = tokenize(cps, classes, inside, casefold, crc_table)
-    starts, ends, codes, kinds, heavy = starts[:m], ends[:m], codes[:m], kinds[:m], heavy[:m]
+    # copies: views would keep arrays as long as the text alive with each Normalized
+    starts, ends, codes, kinds, heavy = starts[:m].copy(), ends[:m].copy(), codes[:m].copy(), kinds[:m].copy(), heavy[:m].copy()
     counts = np.zeros(4, dtype=np.int64)
     for t in range(m):
         if kinds[t] == KIND_CJK:
