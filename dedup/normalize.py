@@ -118,11 +118,10 @@ def page_marker_spans(text: str) -> list[tuple[int, int]]:
 
 def _page_marker_spans(text: str, cps: np.ndarray) -> list[tuple[int, int]]:
     """``page_marker_spans`` given the code points of ``text``; a pattern that cannot match is not run."""
-    dash_digit, number_line = _k.page_gates(cps, _char_classes())
-    has_ye = "页" in text
-    has_page = ("p" in text or "P" in text) and "page" in text.lower()  # no other character matches p, a, g, e under re.I
-    needed = (dash_digit, has_ye, has_ye, has_ye, has_page, number_line)
-    run = [rx for rx, need in zip(_PAGE_MARKER_RES, needed) if need]
+    dash, ye, page, number_line = _k.page_gates(cps, _char_classes())
+    run = [rx for rx, need in zip(_PAGE_MARKER_RES, (dash, ye, ye, ye, page, number_line)) if need]
+    if not run:
+        return []
     found = sorted(m.span() for rx in run for m in rx.finditer(text))
     spans: list[tuple[int, int]] = []
     for start, end in found:

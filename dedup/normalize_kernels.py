@@ -257,26 +257,52 @@ def number_line_possible(cps, classes):
     return False
 
 
+@njit(cache=True, inline="always")
+def _is_dash(c):
+    return c == 0x2014 or c == 0x2013 or c == 45 or c == 0xFF0D or c == 0x2015 or c == 0x2500
+
+
+@njit(cache=True, inline="always")
+def _may_be_digit(c, classes):
+    """ASCII digit, or a non-ASCII character of class WORD (every decimal digit ``\\d`` is one)."""
+    return (48 <= c <= 57) or (c >= 128 and classes[c] == WORD)
+
+
+@njit(cache=True, inline="always")
+def _lower_ascii(c):
+    return c + 32 if 65 <= c <= 90 else c
+
+
 @njit(cache=True)
 def page_gates(cps, classes):
-    """``(a dash before a possible digit, a possible page number line)``: what the dash pattern and
-    the last pattern of ``dedup.normalize._PAGE_MARKER_RES`` need (necessary conditions only).
+    """Which patterns of ``dedup.normalize._PAGE_MARKER_RES`` could match (necessary conditions only).
 
-    The dash pattern needs a dash, then spaces or tabs, then a digit: ASCII, or a non-ASCII
-    character of class WORD (every decimal digit is one).
+    Returns ``(dash, ye, page, number_line)``: a dash, spaces or tabs, 1-4 possible digits, spaces
+    or tabs and a dash (the dash pattern); a 页 (the three 页 patterns); "page" in any case (under
+    re.I no other character matches p, a, g or e); a possible page-number line (the last one).
     """
     n = len(cps)
-    dash_digit = False
+    dash = ye = page = False
     for i in range(n):
         c = cps[i]
-        if c == 0x2014 or c == 0x2013 or c == 45 or c == 0xFF0D or c == 0x2015 or c == 0x2500:
+        if c == 0x9875:
+            ye = True
+        elif (c == 112 or c == 80) and i + 3 < n:
+            if _lower_ascii(cps[i + 1]) == 97 and _lower_ascii(cps[i + 2]) == 103 and _lower_ascii(cps[i + 3]) == 101:
+                page = True
+        elif not dash and _is_dash(c):
             j = i + 1
             while j < n and (cps[j] == 32 or cps[j] == 9):
                 j += 1
-            if j < n and ((48 <= cps[j] <= 57) or (cps[j] >= 128 and classes[cps[j]] == WORD)):
-                dash_digit = True
-                break
-    return dash_digit, number_line_possible(cps, classes)
+            d = j
+            while j < n and j - d < 5 and _may_be_digit(cps[j], classes):
+                j += 1
+            if 1 <= j - d <= 4:
+                while j < n and (cps[j] == 32 or cps[j] == 9):
+                    j += 1
+                if j < n and _is_dash(cps[j]):
+                    dash = True
+    return dash, ye, page, number_line_possible(cps, classes)
 
 
 @njit(cache=True)
