@@ -223,7 +223,7 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     starts, ends, codes, kinds, heavy, marks, breaks, first, wbytes, counts = _k.scan(
         cps, _char_classes(), spans, config.casefold, _k.CRC_TABLE, flags, MAX_SENTENCE
     )
-    n_converts, n_in_phrase, n_compat, n_slow = counts.tolist()
+    n_converts, n_in_phrase, n_compat, n_slow, groups = counts.tolist()
 
     # CJK tokens: NFKC for compatibility forms, then Traditional→Simplified
     is_cjk = kinds == _k.KIND_CJK
@@ -232,7 +232,7 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
             codes[k] = ord(unicodedata.normalize("NFKC", chr(codes[k]))[:1] or chr(codes[k]))
         n_converts = n_in_phrase = 1  # (not counted again: convert as before)
     converted = 0
-    if config.traditional_to_simplified and (n_converts or (n_in_phrase and t2s.phrase_found(_chars(codes[is_cjk])))):
+    if config.traditional_to_simplified and (n_converts or (n_in_phrase and t2s.phrase_found(_chars(codes[is_cjk]), groups))):
         cjk_codes = codes[is_cjk]
         original = _chars(cjk_codes)
         simplified = to_simplified(original)

@@ -36,12 +36,15 @@ CRC_TABLE = _crc_table()
 
 @njit(cache=True)
 def tokenize(cps, classes, inside, casefold, crc_table):
-    """Tokens of a text: ``(count, starts, ends, codes, kinds, heavy)`` (arrays longer than ``count``).
+    """Tokens of a text: ``(count, starts, ends, codes, kinds, heavy, marks, ended)`` (arrays longer than ``count``).
 
     A CJK character is one token, a run of word characters one word token (``_TOKEN_RE``
     on the original text); tokens starting inside a page marker (``inside``) are left out.
     An ASCII word gets ``word_code`` of the word (lowered with ``casefold``) and ``heavy`` when
     it has no digit; another word is marked KIND_SLOW, its code and flags left for Python.
+    ``marks`` are the sentence marks (``sentence_marks``), ``ended`` whether one follows a token
+    before the next token (``sentence_breaks`` before long sentences are cut): no mark character
+    is a word or CJK character, so the marks are found between the tokens.
     """
     n = len(cps)
     starts = np.empty(n, dtype=np.int32)
@@ -49,7 +52,10 @@ def tokenize(cps, classes, inside, casefold, crc_table):
     codes = np.zeros(n, dtype=np.uint32)
     kinds = np.empty(n, dtype=np.uint8)
     heavy = np.zeros(n, dtype=np.bool_)
+    marks = np.empty(n, dtype=np.int64)
+    ended = np.zeros(n, dtype=np.bool_)
     m = 0
+    nmarks = 0
     i = 0
     while i < n:
         k = classes[cps[i]]
@@ -90,8 +96,32 @@ def tokenize(cps, classes, inside, casefold, crc_table):
                 m += 1
             i = j
         else:
-            i += 1
-    return m, starts, ends, codes, kinds, heavy
+            j = _sentence_mark_end(cps, i)
+            if j > i:
+                marks[nmarks] = i
+                nmarks += 1
+                if m:
+                    ended[m - 1] = True
+                i = j
+            else:
+                i += 1
+    return m, starts, ends, codes, kinds, heavy, marks[:nmarks], ended
+
+
+@njit(cache=True, inline="always")
+def _sentence_mark_end(cps, i):
+    """End of the match of ``_SENTENCE_END_RE`` at ``i``, or ``i`` if none."""
+    c = cps[i]
+    if c == 0x3002 or c == 0xFF01 or c == 0xFF1F or c == 33 or c == 63 or c == 0xFF1B or c == 59 or c == 46 or c == 0x2026:
+        return i + 1
+    if c == 10:
+        n = len(cps)
+        j = i + 1
+        while j < n and (cps[j] == 32 or cps[j] == 9 or cps[j] == 13 or cps[j] == 0x3000):
+            j += 1
+        if j < n and cps[j] == 10:
+            return j + 1
+    return i
 
 
 @njit(cache=True)
@@ -164,21 +194,11 @@ def sentence_marks(cps):
     m = 0
     i = 0
     while i < n:
-        c = cps[i]
-        if c == 0x3002 or c == 0xFF01 or c == 0xFF1F or c == 33 or c == 63 or c == 0xFF1B or c == 59 or c == 46 or c == 0x2026:
+        j = _sentence_mark_end(cps, i)
+        if j > i:
             out[m] = i
             m += 1
-            i += 1
-        elif c == 10:
-            j = i + 1
-            while j < n and (cps[j] == 32 or cps[j] == 9 or cps[j] == 13 or cps[j] == 0x3000):
-                j += 1
-            if j < n and cps[j] == 10:
-                out[m] = i
-                m += 1
-                i = j + 1
-            else:
-                i += 1
+            i = j
         else:
             i += 1
     return out[:m]
@@ -196,6 +216,15 @@ def breaks_of(starts, ends, marks, max_sentence):
         t = token[k]
         if t >= 0 and ends[t] <= marks[k]:
             breaks[t] = True
+    return cut_long_sentences(breaks, max_sentence)
+
+
+@njit(cache=True)
+def cut_long_sentences(breaks, max_sentence):
+    """Set a break on the last token and after every ``max_sentence`` tokens without one (in place)."""
+    n = len(breaks)
+    if n == 0:
+        return breaks
     breaks[n - 1] = True
     offset = 0
     for i in range(n):
@@ -310,19 +339,21 @@ def scan(cps, classes, markers, casefold, crc_table, flags, max_sentence):
     """``tokenize`` and the rest of the work on its tokens in one call.
 
     ``markers``: page-marker spans (k × 2); ``flags``: per code point, bit 0 = converts under
-    Traditional→Simplified, bit 1 = changes inside a phrase, bit 2 = a CJK compatibility form.
+    Traditional→Simplified, bit 1 = changes inside a phrase (bits 3-7: which group of phrases),
+    bit 2 = a CJK compatibility form.
     Returns ``(starts, ends, codes, kinds, heavy, marks, breaks, first, word_bytes, counts)``
-    with ``counts`` = (CJK tokens with bit 0, with bit 1, with bit 2; words of KIND_SLOW);
+    with ``counts`` = (CJK tokens with bit 0, with bit 1, with bit 2; words of KIND_SLOW; a mask of
+    the groups of phrases: bit g set when a character of group g is there);
     ``breaks`` holds only when no word is of KIND_SLOW (else the tokens change).
     """
     n = len(cps)
     inside = np.zeros(n, dtype=np.bool_)
     for k in range(markers.shape[0]):
         inside[markers[k, 0] : markers[k, 1]] = True
-    m, starts, ends, codes, kinds, heavy = tokenize(cps, classes, inside, casefold, crc_table)
+    m, starts, ends, codes, kinds, heavy, marks, ended = tokenize(cps, classes, inside, casefold, crc_table)
     # copies: views would keep arrays as long as the text alive with each Normalized
     starts, ends, codes, kinds, heavy = starts[:m].copy(), ends[:m].copy(), codes[:m].copy(), kinds[:m].copy(), heavy[:m].copy()
-    counts = np.zeros(4, dtype=np.int64)
+    counts = np.zeros(5, dtype=np.int64)
     for t in range(m):
         if kinds[t] == KIND_CJK:
             f = flags[codes[t]]
@@ -330,12 +361,12 @@ def scan(cps, classes, markers, casefold, crc_table, flags, max_sentence):
                 counts[0] += 1
             if f & 2:
                 counts[1] += 1
+                counts[4] |= 1 << (f >> 3)
             if f & 4:
                 counts[2] += 1
         elif kinds[t] == KIND_SLOW:
             counts[3] += 1
-    marks = sentence_marks(cps)
-    breaks = breaks_of(starts, ends, marks, max_sentence)
+    breaks = cut_long_sentences(ended[:m].copy(), max_sentence)
     first = first_words(cps, starts, ends, kinds, codes, casefold)
     words = word_bytes(cps, starts, ends, first, casefold)
     return starts, ends, codes, kinds, heavy, marks, breaks, first, words, counts

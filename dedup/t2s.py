@@ -71,7 +71,8 @@ def _dictionaries_known() -> bool:
 
 @lru_cache(maxsize=1)
 def char_table(convert) -> np.ndarray:
-    """For every code point: NONE, CONVERTS or IN_PHRASE (changes inside a key of ``_PHRASES``).
+    """For every code point: NONE, CONVERTS or IN_PHRASE (changes inside a key of ``_PHRASES``;
+    bits 3-7 then number its group of keys, from 1).
 
     ``convert`` is the OpenCC ``t2s`` conversion. Everything is CONVERTS when the installed
     dictionaries are not those ``_PHRASES`` was read from.
@@ -85,12 +86,20 @@ def char_table(convert) -> np.ndarray:
         return table
     same = [ord(c) for c, o in zip(chars, out) if c == o]
     table[same] = NONE
-    for ch in _PHRASES:
+    for group, ch in enumerate(_PHRASES, start=1):
         if table[ord(ch)] == NONE:
-            table[ord(ch)] = IN_PHRASE
+            table[ord(ch)] = IN_PHRASE | group << 3
     return table
 
 
-def phrase_found(text: str) -> bool:
-    """Whether ``text`` holds a key of ``_PHRASES`` (so conversion may change it)."""
-    return any(ch in text and any(key in text for key in keys) for ch, keys in _PHRASES.items())
+_GROUPS = list(_PHRASES.values())
+assert len(_GROUPS) < 31  # group numbers 1..30 in bits 3-7 of ``char_table``
+
+
+def phrase_found(text: str, groups: int = -1) -> bool:
+    """Whether ``text`` holds a key of ``_PHRASES`` (so conversion may change it).
+
+    ``groups``: a mask of the groups of keys to look at (bit g for the g-th character of
+    ``_PHRASES``, from 1, as ``char_table`` numbers them); all by default.
+    """
+    return any(groups >> g & 1 and any(key in text for key in keys) for g, keys in enumerate(_GROUPS, start=1))

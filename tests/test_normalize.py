@@ -166,7 +166,7 @@ def test_conversion_is_skipped_only_where_it_changes_nothing():
     convert = _t2s().convert
     table = t2s.char_table(convert)
     for ch, keys in t2s._PHRASES.items():
-        assert table[ord(ch)] == t2s.IN_PHRASE
+        assert table[ord(ch)] & 7 == t2s.IN_PHRASE
         for key in keys:
             assert convert(key) != key and t2s.phrase_found("中" + key + "文")
             assert all(table[ord(c)] != t2s.CONVERTS for c in key)
