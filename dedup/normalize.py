@@ -234,12 +234,18 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     converted = 0
     if config.traditional_to_simplified and (n_converts or (n_in_phrase and t2s.phrase_found(_chars(codes[is_cjk]), groups))):
         cjk_codes = codes[is_cjk]
-        original = _chars(cjk_codes)
-        simplified = to_simplified(original)
-        if simplified != original:
-            new_codes = np.frombuffer(simplified.encode("utf-32-le"), dtype="<u4")
+        by_char = None if n_compat else t2s.char_map(_t2s().convert)
+        if by_char is not None and not _k.holds_key(cjk_codes, *t2s.key_table()):
+            new_codes = by_char[cjk_codes]  # what OpenCC gives without a phrase (``t2s.char_map``)
             converted = int((new_codes != cjk_codes).sum())
             codes[is_cjk] = new_codes
+        else:
+            original = _chars(cjk_codes)
+            simplified = to_simplified(original)
+            if simplified != original:
+                new_codes = np.frombuffer(simplified.encode("utf-32-le"), dtype="<u4")
+                converted = int((new_codes != cjk_codes).sum())
+                codes[is_cjk] = new_codes
 
     # word tokens: ASCII words are done; others by NFKC and case folding (one may become several tokens)
     fast_words = wbytes.tobytes().decode("ascii").split("\x00")

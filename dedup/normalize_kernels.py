@@ -370,3 +370,26 @@ def scan(cps, classes, markers, casefold, crc_table, flags, max_sentence):
     first = first_words(cps, starts, ends, kinds, codes, casefold)
     words = word_bytes(cps, starts, ends, first, casefold)
     return starts, ends, codes, kinds, heavy, marks, breaks, first, words, counts
+
+
+@njit(cache=True)
+def holds_key(seq, first, firsts, offsets, flat):
+    """Whether the code points ``seq`` hold one of the keys ``dedup.t2s.key_table`` describes."""
+    n = len(seq)
+    for i in range(n):
+        c = seq[i]
+        if not first[c]:
+            continue
+        k = np.searchsorted(firsts, c)
+        while k < len(firsts) and firsts[k] == c:
+            a, b = offsets[k], offsets[k + 1]
+            if i + b - a <= n:
+                same = True
+                for d in range(1, b - a):
+                    if seq[i + d] != flat[a + d]:
+                        same = False
+                        break
+                if same:
+                    return True
+            k += 1
+    return False

@@ -174,8 +174,21 @@ def test_conversion_is_skipped_only_where_it_changes_nothing():
     assert normalize("回覆").converted == 1 and normalize("覆盖").converted == 0
 
 
+@pytest.mark.parametrize("text", ["國家發展", "乾隆皇帝乾燥", "憑藉著", "頭髮發展", "中文"])
+def test_conversion_character_by_character_where_no_phrase_is(text):
+    from dedup import normalize_kernels as k
+    from dedup import t2s
+    from dedup.normalize import _t2s
+
+    convert = _t2s().convert
+    codes = np.array([ord(c) for c in text], dtype=np.uint32)
+    if not k.holds_key(codes, *t2s.key_table()):
+        assert "".join(map(chr, t2s.char_map(convert)[codes])) == to_simplified(text)
+    assert normalize(text).tokens == to_simplified(text)
+
+
 def test_phrase_list_is_the_one_in_the_dictionaries():
-    """``dedup.t2s._PHRASES`` read again from OpenCC's TSPhrases (with its ``opencc_dict`` tool)."""
+    """``dedup.t2s._KEYS`` and ``_PHRASES`` read again from OpenCC's TSPhrases (with its ``opencc_dict`` tool)."""
     import subprocess
     from pathlib import Path
 
@@ -193,6 +206,7 @@ def test_phrase_list_is_the_one_in_the_dictionaries():
         capture_output=True, text=True, env={"LD_LIBRARY_PATH": str(clib / "lib64")}, check=True,
     ).stdout
     table = t2s.char_table(_t2s().convert)
+    assert sorted(t2s._KEYS) == sorted(line.split("\t")[0] for line in out.splitlines())
     expected: dict[str, set[str]] = {}
     for line in out.splitlines():
         key, value = line.split("\t")
