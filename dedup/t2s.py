@@ -1,14 +1,13 @@
-"""When Traditional→Simplified conversion (OpenCC ``t2s``) can be skipped because it cannot change a text.
+"""Traditional→Simplified (OpenCC ``t2s``) without calling OpenCC where that gives the same text.
 
 OpenCC cuts a text into dictionary keys (longest first) and unmatched characters, and
-replaces each key by its value. So the output equals the input unless the text holds a
-character that converts on its own (found by converting every CJK character once), or a
-longer key whose value differs from it. The keys of more than one character whose
-characters all stay the same on their own are listed below, under each character that
-changes in them (the only ones a text without a converting character can hold).
-The list was read from the dictionaries of OpenCC 1.4.2 (``opencc_dict -f ocd2 -t text``);
-the check is used only when the installed dictionaries are those (same SHA-256), else
-every text is converted.
+replaces each key by its value. Its keys of more than one character are all in TSPhrases
+(``_KEYS``). So a text holding no such key converts character by character (``char_map``:
+each character converted once, alone), and a text also holding no character that converts
+on its own does not change, unless it holds a key whose value differs although none of its
+characters converts alone (``_PHRASES``, by the character that changes). Both lists were read
+from the dictionaries of OpenCC 1.4.2 (``opencc_dict -f ocd2 -t text``); they are used only when
+the installed dictionaries are those (same SHA-256), else OpenCC converts every text.
 """
 
 from __future__ import annotations
