@@ -25,6 +25,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from dedup import normalize_kernels as _k
+from dedup import t2s
 from dedup.config import WORD_WEIGHT, NormalizeConfig
 
 _CJK_RANGES = (
@@ -42,8 +44,10 @@ _NEEDS_NFKC = re.compile("[\u2e80-\u2fdf\uf900-\ufaff\U0002f800-\U0002fa1f]")
 
 _DASH = "[\u2014\u2013\\-\uff0d\u2015\u2500]"
 _PAGE_MARKER_RES = [
-    # one pattern each (a single alternation is tried at every position and is slow)
-    re.compile(rf"(?<![\d\w]){_DASH}{{1,2}}[ \t]*\d{{1,4}}[ \t]*{_DASH}{{1,2}}(?![\d])"),  # —3—, - 3 -
+    # one pattern each (a single alternation is tried at every position and is slow); each starts
+    # with a character or class where it can (the look-behind after the first dash says what a
+    # look-behind before it would: the regex engine then skips to candidate characters)
+    re.compile(rf"{_DASH}(?<![\d\w]{_DASH}){_DASH}?[ \t]*\d{{1,4}}[ \t]*{_DASH}{{1,2}}(?![\d])"),  # —3—, - 3 -
     re.compile(r"第[ \t]*\d{1,4}[ \t]*页[ \t]*[,，、/／]?[ \t]*共[ \t]*\d{1,4}[ \t]*页"),  # 第3页 共8页
     re.compile(r"^[ \t]*第[ \t]*\d{1,4}[ \t]*页[ \t\r]*$", re.M),  # a line 第3页
     re.compile(r"共[ \t]*\d{1,4}[ \t]*页[ \t]*[,，、/／]?[ \t]*第[ \t]*\d{1,4}[ \t]*页"),  # 共8页 第3页
@@ -109,7 +113,16 @@ def _word_parts(raw: str, casefold: bool) -> tuple[tuple[str, int, bool], ...]:
 
 def page_marker_spans(text: str) -> list[tuple[int, int]]:
     """Spans of page markers in ``text``, sorted and not overlapping."""
-    found = sorted(m.span() for rx in _PAGE_MARKER_RES for m in rx.finditer(text))
+    return _page_marker_spans(text, np.frombuffer(text.encode("utf-32-le"), dtype="<u4"))
+
+
+def _page_marker_spans(text: str, cps: np.ndarray) -> list[tuple[int, int]]:
+    """``page_marker_spans`` given the code points of ``text``; a pattern that cannot match is not run."""
+    dash, ye, page, number_line = _k.page_gates(cps, _char_classes())
+    run = [rx for rx, need in zip(_PAGE_MARKER_RES, (dash, ye, ye, ye, page, number_line)) if need]
+    if not run:
+        return []
+    found = sorted(m.span() for rx in run for m in rx.finditer(text))
     spans: list[tuple[int, int]] = []
     for start, end in found:
         if spans and start < spans[-1][1]:
@@ -201,68 +214,84 @@ def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
-    """Tokenize and normalize ``text`` for matching (vectorized over the code points)."""
+    """Tokenize and normalize ``text`` for matching (compiled loops over the code points)."""
     config = config or NormalizeConfig()
-    markers = page_marker_spans(text) if config.drop_page_markers else []
     cps = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
-    classes = _char_classes()[cps] if len(cps) else np.zeros(0, dtype=np.uint8)
-
-    cjk_pos = np.nonzero(classes == _CJK)[0]
-    word_starts, word_ends = runs(classes == _WORD)
-    if markers:
-        inside = np.zeros(len(cps) + 1, dtype=np.int64)
-        for ms, me in markers:
-            inside[ms] += 1
-            inside[me] -= 1
-        inside = np.cumsum(inside)[:-1] > 0
-        cjk_pos = cjk_pos[~inside[cjk_pos]]
-        keep = ~inside[word_starts]
-        word_starts, word_ends = word_starts[keep], word_ends[keep]
+    markers = _page_marker_spans(text, cps) if config.drop_page_markers else []
+    spans = np.array(markers, dtype=np.int64).reshape(-1, 2)
+    flags = _char_flags() if config.traditional_to_simplified else _compat_flags()
+    starts, ends, codes, kinds, heavy, marks, breaks, first, wbytes, counts = _k.scan(
+        cps, _char_classes(), spans, config.casefold, _k.CRC_TABLE, flags, MAX_SENTENCE
+    )
+    n_converts, n_in_phrase, n_compat, n_slow, groups = counts.tolist()
 
     # CJK tokens: NFKC for compatibility forms, then Traditional→Simplified
-    cjk_codes = cps[cjk_pos].astype(np.uint32)
-    compat = np.nonzero(((cjk_codes >= 0x2E80) & (cjk_codes <= 0x2FDF)) | ((cjk_codes >= 0xF900) & (cjk_codes <= 0xFAFF)) | ((cjk_codes >= 0x2F800) & (cjk_codes <= 0x2FA1F)))[0]
-    for k in compat:
-        cjk_codes[k] = ord(unicodedata.normalize("NFKC", chr(cjk_codes[k]))[:1] or chr(cjk_codes[k]))
+    is_cjk = kinds == _k.KIND_CJK
+    if n_compat:
+        for k in np.nonzero(is_cjk & (flags[codes] & 4).astype(bool))[0]:
+            codes[k] = ord(unicodedata.normalize("NFKC", chr(codes[k]))[:1] or chr(codes[k]))
+        n_converts = n_in_phrase = 1  # (not counted again: convert as before)
     converted = 0
-    if len(cjk_codes) and config.traditional_to_simplified:
-        original = cjk_codes.astype("<u4").tobytes().decode("utf-32-le")
-        simplified = to_simplified(original)
-        if simplified != original:
-            new_codes = np.frombuffer(simplified.encode("utf-32-le"), dtype="<u4")
+    if config.traditional_to_simplified and (n_converts or (n_in_phrase and t2s.phrase_found(_chars(codes[is_cjk]), groups))):
+        cjk_codes = codes[is_cjk]
+        by_char = None if n_compat else t2s.char_map(_t2s().convert)
+        if by_char is not None and not _k.holds_key(cjk_codes, *t2s.key_table()):
+            new_codes = by_char[cjk_codes]  # what OpenCC gives without a phrase (``t2s.char_map``)
             converted = int((new_codes != cjk_codes).sum())
-            cjk_codes = new_codes.astype(np.uint32)
+            codes[is_cjk] = new_codes
+        else:
+            original = _chars(cjk_codes)
+            simplified = to_simplified(original)
+            if simplified != original:
+                new_codes = np.frombuffer(simplified.encode("utf-32-le"), dtype="<u4")
+                converted = int((new_codes != cjk_codes).sum())
+                codes[is_cjk] = new_codes
 
-    # word tokens: NFKC and case folding per distinct word (a word may become several tokens)
-    raws = [text[s_:e_] for s_, e_ in zip(word_starts.tolist(), word_ends.tolist())]
-    parts_of = [_word_parts(raw, config.casefold) for raw in raws]
-    counts = np.fromiter((len(p) for p in parts_of), dtype=np.int64, count=len(parts_of))
-    flat = [part for parts in parts_of for part in parts]
-    words = {part[0]: None for parts in {p for p in parts_of} for part in parts if part[1]}
-    w_starts = np.repeat(word_starts, counts)
-    w_ends = np.repeat(word_ends, counts)
-    w_codes = [code or ord(text_) for text_, code, _ in flat]
-    w_cjk = [not code for _, code, _ in flat]
-    w_heavy = [heavy for _, _, heavy in flat]
+    # word tokens: ASCII words are done; others by NFKC and case folding (one may become several tokens)
+    fast_words = wbytes.tobytes().decode("ascii").split("\x00")
+    fast_parts = zip(zip(fast_words, codes[first].tolist(), heavy[first].tolist()))  # ((word, code, heavy),) each
+    # ``words`` in the order of a set of the parts of every word, filled in text order (as before)
+    if not n_slow:
+        words = tuple([word for ((word, _, _),) in set(fast_parts)])  # one distinct word each
+        return Normalized(_chars(codes), starts, ends, is_cjk, words, breaks, len(markers), converted, heavy)
+    slow = np.nonzero(kinds == _k.KIND_SLOW)[0]
+    slow_parts = [_word_parts(text[s_:e_], config.casefold) for s_, e_ in zip(starts[slow].tolist(), ends[slow].tolist())]
+    order = np.argsort(np.concatenate([first, slow]), kind="stable").tolist()
+    every = list(fast_parts) + slow_parts
+    seen = {every[k] for k in order}
+    words = tuple({part[0]: None for parts in seen for part in parts if part[1]})
+    counts = np.ones(len(kinds), dtype=np.int64)
+    counts[slow] = [len(p) for p in slow_parts]
+    flat = [part for parts in slow_parts for part in parts]
+    at = np.repeat(np.arange(len(kinds)), counts)
+    slot = np.nonzero(np.repeat(kinds == _k.KIND_SLOW, counts))[0]
+    starts, ends, codes, cjk, heavy = starts[at], ends[at], codes[at], is_cjk[at], heavy[at]
+    codes[slot] = [code or ord(text_) for text_, code, _ in flat]
+    cjk[slot] = [not code for _, code, _ in flat]
+    heavy[slot] = [h for _, _, h in flat]
+    breaks = _k.breaks_of(starts, ends, marks, MAX_SENTENCE)
+    return Normalized(_chars(codes), starts, ends, cjk, words, breaks, len(markers), converted, heavy)
 
-    starts = np.concatenate([cjk_pos.astype(np.int32), np.array(w_starts, dtype=np.int32)])
-    ends = np.concatenate([cjk_pos.astype(np.int32) + 1, np.array(w_ends, dtype=np.int32)])
-    codes = np.concatenate([cjk_codes, np.array(w_codes, dtype=np.uint32)])
-    cjk = np.concatenate([np.ones(len(cjk_pos), dtype=bool), np.array(w_cjk, dtype=bool)])
-    heavy = np.concatenate([np.zeros(len(cjk_pos), dtype=bool), np.array(w_heavy, dtype=bool)])
-    order = np.argsort(starts, kind="stable")
-    starts, ends, codes, cjk, heavy = starts[order], ends[order], codes[order], cjk[order], heavy[order]
-    return Normalized(
-        tokens=codes.astype("<u4").tobytes().decode("utf-32-le"),
-        starts=starts,
-        ends=ends,
-        breaks=sentence_breaks(text, starts, ends),
-        cjk=cjk,
-        words=tuple(words),
-        page_markers=len(markers),
-        converted=converted,
-        heavy=heavy,
-    )
+
+def _chars(codes: np.ndarray) -> str:
+    return codes.astype("<u4").tobytes().decode("utf-32-le")
+
+
+@lru_cache(maxsize=1)
+def _compat_flags() -> np.ndarray:
+    """Bit 2 (4) set on the CJK compatibility forms (radicals, compatibility ideographs), which NFKC changes."""
+    table = np.zeros(0x110000, dtype=np.uint8)
+    for lo, hi in ((0x2E80, 0x2FDF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)):
+        table[lo : hi + 1] = 4
+    return table
+
+
+@lru_cache(maxsize=1)
+def _char_flags() -> np.ndarray:
+    """``_compat_flags`` with bit 0 on characters Traditional→Simplified may change, bit 1 on those
+    it changes inside a phrase only (``dedup.t2s``): where neither is set on any CJK token,
+    conversion is skipped (the same result)."""
+    return _compat_flags() | t2s.char_table(_t2s().convert)
 
 
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;.…]|\n[ \t\r\u3000]*\n")

@@ -110,3 +110,110 @@ def test_pack_roundtrip_on_any_text(text):
     norm = normalize(text)
     back = unpack(pack(norm))
     assert back.tokens == norm.tokens and np.array_equal(back.starts, norm.starts) and np.array_equal(back.weights, norm.weights)
+
+
+# --------------------------------------------------------------------------- the compiled normalizer gives what the reference gave
+
+_EDGE_ALPHABET = list(
+    "abcXYZ019 \t\r\n\n\u3000.!?;。！？；…,，、/／-—–－―─_'"  # words, blanks, sentence ends, dashes
+    "第页共Pp age of AGE ١٢３"  # page markers; Arabic-Indic and full-width digits
+    "中文發展國家们这于覆回坏土沈藉瞭解"  # simplified, traditional, phrase-only characters (回覆, 土坏, 瞭解)
+    "¼㈱ﬁéÉßİ豈⺠⼀\U0002f800カナ한"  # NFKC splits, ligature, case folding, compatibility forms, kana, Hangul
+) + ["回覆", "瞭解", "Page 3 of 8", "第3页 共8页", "\n3\n", "— 3 —", "\n\n"]
+_CONFIGS = [
+    NormalizeConfig(),
+    NormalizeConfig(traditional_to_simplified=False, casefold=False, drop_page_markers=False),
+    NormalizeConfig(casefold=False),
+]
+
+
+def _same(a, b):
+    assert a.tokens == b.tokens and a.words == b.words
+    assert (a.page_markers, a.converted) == (b.page_markers, b.converted)
+    for name in ("starts", "ends", "cjk", "breaks", "heavy"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype and np.array_equal(x, y), name
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_EDGE_ALPHABET), max_size=150).map("".join), st.sampled_from(_CONFIGS))
+def test_normalize_gives_what_the_reference_gave(text, config):
+    from normalize_reference import normalize as reference
+
+    _same(normalize(text, config), reference(text, config))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200))
+def test_normalize_gives_what_the_reference_gave_on_any_text(text):
+    from normalize_reference import normalize as reference
+
+    _same(normalize(text), reference(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_EDGE_ALPHABET), max_size=150).map("".join))
+def test_page_markers_where_patterns_are_skipped(text):
+    from normalize_reference import page_marker_spans as reference
+
+    assert page_marker_spans(text) == reference(text)
+
+
+def test_conversion_is_skipped_only_where_it_changes_nothing():
+    from dedup import t2s
+    from dedup.normalize import _t2s
+
+    convert = _t2s().convert
+    table = t2s.char_table(convert)
+    for ch, keys in t2s._PHRASES.items():
+        assert table[ord(ch)] & 7 == t2s.IN_PHRASE
+        for key in keys:
+            assert convert(key) != key and t2s.phrase_found("中" + key + "文")
+            assert all(table[ord(c)] != t2s.CONVERTS for c in key)
+    assert not t2s.phrase_found("回复覆盖")  # 覆 alone stays
+    assert normalize("回覆").converted == 1 and normalize("覆盖").converted == 0
+
+
+@pytest.mark.parametrize("text", ["國家發展", "乾隆皇帝乾燥", "憑藉著", "頭髮發展", "中文"])
+def test_conversion_character_by_character_where_no_phrase_is(text):
+    from dedup import normalize_kernels as k
+    from dedup import t2s
+    from dedup.normalize import _t2s
+
+    convert = _t2s().convert
+    codes = np.array([ord(c) for c in text], dtype=np.uint32)
+    if not k.holds_key(codes, *t2s.key_table()):
+        assert "".join(map(chr, t2s.char_map(convert)[codes])) == to_simplified(text)
+    assert normalize(text).tokens == to_simplified(text)
+
+
+def test_phrase_list_is_the_one_in_the_dictionaries():
+    """``dedup.t2s._KEYS`` and ``_PHRASES`` read again from OpenCC's TSPhrases (with its ``opencc_dict`` tool)."""
+    import subprocess
+    from pathlib import Path
+
+    import opencc
+
+    from dedup import t2s
+    from dedup.normalize import _t2s
+
+    clib = Path(opencc.__file__).resolve().parent / "clib"
+    tool = clib / "bin" / "opencc_dict"
+    if not tool.exists() or not t2s._dictionaries_known():
+        pytest.skip("no opencc_dict tool, or other dictionaries than those _PHRASES was read from")
+    out = subprocess.run(
+        [str(tool), "-i", str(clib / "share/opencc/TSPhrases.ocd2"), "-o", "/dev/stdout", "-f", "ocd2", "-t", "text"],
+        capture_output=True, text=True, env={"LD_LIBRARY_PATH": str(clib / "lib64")}, check=True,
+    ).stdout
+    table = t2s.char_table(_t2s().convert)
+    assert sorted(t2s._KEYS) == sorted(line.split("\t")[0] for line in out.splitlines())
+    expected: dict[str, set[str]] = {}
+    for line in out.splitlines():
+        key, value = line.split("\t")
+        value = value.split(" ")[0]
+        if value != key and all(table[ord(c)] != t2s.CONVERTS for c in key):
+            assert len(value) == len(key)
+            for a, b in zip(key, value):
+                if a != b:
+                    expected.setdefault(a, set()).add(key)
+    assert {ch: set(keys) for ch, keys in t2s._PHRASES.items()} == expected

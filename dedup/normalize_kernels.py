@@ -1,0 +1,395 @@
+"""Compiled loops (numba) over the code points of a text, for ``dedup.normalize``.
+
+Each kernel gives exactly what the plain definitions in ``dedup.normalize`` give (the
+regular expressions ``_TOKEN_RE`` and ``_SENTENCE_END_RE``, ``word_code``), one pass over
+the code points instead of a regex match, a Python object or a numpy call per token.
+Words of ASCII letters and digits are normalized here (NFKC leaves them as they are,
+case folding lowers A-Z); any other word is flagged for ``_word_parts``.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+from numba import njit
+
+OTHER, WORD, CJK = 0, 1, 2  # classes of code points (``dedup.normalize._char_classes``)
+KIND_CJK, KIND_WORD, KIND_SLOW = 0, 1, 2  # a CJK token, an ASCII word, another word (done in Python)
+WORD_BASE = 0x40000
+WORD_SPAN = 0xC0000
+
+
+def _crc_table() -> np.ndarray:
+    """The byte table of CRC-32 (``zlib.crc32``: reflected, polynomial 0xEDB88320)."""
+    table = np.zeros(256, dtype=np.uint32)
+    for b in range(256):
+        c = b
+        for _ in range(8):
+            c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
+        table[b] = c
+    return table
+
+
+CRC_TABLE = _crc_table()
+
+
+@njit(cache=True)
+def tokenize(cps, classes, inside, casefold, crc_table):
+    """Tokens of a text: ``(count, starts, ends, codes, kinds, heavy, marks, ended)`` (arrays longer than ``count``).
+
+    A CJK character is one token, a run of word characters one word token (``_TOKEN_RE``
+    on the original text); tokens starting inside a page marker (``inside``) are left out.
+    An ASCII word gets ``word_code`` of the word (lowered with ``casefold``) and ``heavy`` when
+    it has no digit; another word is marked KIND_SLOW, its code and flags left for Python.
+    ``marks`` are the sentence marks (``sentence_marks``), ``ended`` whether one follows a token
+    before the next token (``sentence_breaks`` before long sentences are cut): no mark character
+    is a word or CJK character, so the marks are found between the tokens.
+    """
+    n = len(cps)
+    starts = np.empty(n, dtype=np.int32)
+    ends = np.empty(n, dtype=np.int32)
+    codes = np.zeros(n, dtype=np.uint32)
+    kinds = np.empty(n, dtype=np.uint8)
+    heavy = np.zeros(n, dtype=np.bool_)
+    marks = np.empty(n, dtype=np.int64)
+    ended = np.zeros(n, dtype=np.bool_)
+    m = 0
+    nmarks = 0
+    i = 0
+    while i < n:
+        k = classes[cps[i]]
+        if k == CJK:
+            if not inside[i]:
+                starts[m] = i
+                ends[m] = i + 1
+                codes[m] = cps[i]
+                kinds[m] = KIND_CJK
+                m += 1
+            i += 1
+        elif k == WORD:
+            j = i
+            ascii_only = True
+            digit = False
+            crc = np.uint32(0xFFFFFFFF)
+            while j < n and classes[cps[j]] == WORD:
+                ch = cps[j]
+                if ch >= 128:
+                    ascii_only = False
+                else:
+                    if 48 <= ch <= 57:
+                        digit = True
+                    if casefold and 65 <= ch <= 90:
+                        ch += 32
+                    crc = crc_table[(crc ^ np.uint32(ch)) & np.uint32(0xFF)] ^ (crc >> np.uint32(8))
+                j += 1
+            if not inside[i]:
+                starts[m] = i
+                ends[m] = j
+                if ascii_only:
+                    crc ^= np.uint32(0xFFFFFFFF)
+                    codes[m] = np.uint32(WORD_BASE + np.int64(crc) % WORD_SPAN)
+                    kinds[m] = KIND_WORD
+                    heavy[m] = not digit
+                else:
+                    kinds[m] = KIND_SLOW
+                m += 1
+            i = j
+        else:
+            j = _sentence_mark_end(cps, i)
+            if j > i:
+                marks[nmarks] = i
+                nmarks += 1
+                if m:
+                    ended[m - 1] = True
+                i = j
+            else:
+                i += 1
+    return m, starts, ends, codes, kinds, heavy, marks[:nmarks], ended
+
+
+@njit(cache=True, inline="always")
+def _sentence_mark_end(cps, i):
+    """End of the match of ``_SENTENCE_END_RE`` at ``i``, or ``i`` if none."""
+    c = cps[i]
+    if c == 0x3002 or c == 0xFF01 or c == 0xFF1F or c == 33 or c == 63 or c == 0xFF1B or c == 59 or c == 46 or c == 0x2026:
+        return i + 1
+    if c == 10:
+        n = len(cps)
+        j = i + 1
+        while j < n and (cps[j] == 32 or cps[j] == 9 or cps[j] == 13 or cps[j] == 0x3000):
+            j += 1
+        if j < n and cps[j] == 10:
+            return j + 1
+    return i
+
+
+@njit(cache=True)
+def first_words(cps, starts, ends, kinds, codes, casefold):
+    """Indices of the ASCII word tokens whose normalized word was not seen before, in order."""
+    n = len(kinds)
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    slots = np.full(size, -1, dtype=np.int64)
+    out = np.empty(n, dtype=np.int64)
+    m = 0
+    for t in range(n):
+        if kinds[t] != KIND_WORD:
+            continue
+        h = np.int64(codes[t]) & (size - 1)
+        while True:
+            other = slots[h]
+            if other < 0:
+                slots[h] = t
+                out[m] = t
+                m += 1
+                break
+            same = codes[other] == codes[t] and ends[other] - starts[other] == ends[t] - starts[t]
+            if same:
+                a, b = starts[other], starts[t]
+                for d in range(ends[t] - starts[t]):
+                    x, y = cps[a + d], cps[b + d]
+                    if casefold:
+                        if 65 <= x <= 90:
+                            x += 32
+                        if 65 <= y <= 90:
+                            y += 32
+                    if x != y:
+                        same = False
+                        break
+            if same:
+                break
+            h = (h + 1) & (size - 1)
+    return out[:m]
+
+
+@njit(cache=True)
+def word_bytes(cps, starts, ends, which, casefold):
+    """The (ASCII) words of tokens ``which``, lowered with ``casefold``, joined by NUL bytes."""
+    total = 0
+    for t in which:
+        total += ends[t] - starts[t] + 1
+    out = np.empty(max(total - 1, 0), dtype=np.uint8)
+    p = 0
+    for k in range(len(which)):
+        t = which[k]
+        if k:
+            out[p] = 0
+            p += 1
+        for i in range(starts[t], ends[t]):
+            ch = cps[i]
+            if casefold and 65 <= ch <= 90:
+                ch += 32
+            out[p] = ch
+            p += 1
+    return out
+
+
+@njit(cache=True)
+def sentence_marks(cps):
+    """Start offsets of the matches of ``_SENTENCE_END_RE``: ``[。！？!?；;.…]|\\n[ \\t\\r\\u3000]*\\n``."""
+    n = len(cps)
+    out = np.empty(n, dtype=np.int64)
+    m = 0
+    i = 0
+    while i < n:
+        j = _sentence_mark_end(cps, i)
+        if j > i:
+            out[m] = i
+            m += 1
+            i = j
+        else:
+            i += 1
+    return out[:m]
+
+
+@njit(cache=True)
+def breaks_of(starts, ends, marks, max_sentence):
+    """``dedup.normalize.sentence_breaks`` given the sentence marks."""
+    n = len(starts)
+    breaks = np.zeros(n, dtype=np.bool_)
+    if n == 0:
+        return breaks
+    token = np.searchsorted(starts, marks, side="right") - 1
+    for k in range(len(marks)):
+        t = token[k]
+        if t >= 0 and ends[t] <= marks[k]:
+            breaks[t] = True
+    return cut_long_sentences(breaks, max_sentence)
+
+
+@njit(cache=True)
+def cut_long_sentences(breaks, max_sentence):
+    """Set a break on the last token and after every ``max_sentence`` tokens without one (in place)."""
+    n = len(breaks)
+    if n == 0:
+        return breaks
+    breaks[n - 1] = True
+    offset = 0
+    for i in range(n):
+        cut = offset % max_sentence == max_sentence - 1
+        if breaks[i]:
+            offset = 0
+        else:
+            offset += 1
+            if cut:
+                breaks[i] = True
+    return breaks
+
+
+@njit(cache=True)
+def count_flagged(codes, kinds, table):
+    """How many CJK tokens have a code marked 1, and how many one marked 2, in ``table``."""
+    ones = 0
+    twos = 0
+    for t in range(len(codes)):
+        if kinds[t] == KIND_CJK:
+            v = table[codes[t]]
+            if v == 1:
+                ones += 1
+            elif v == 2:
+                twos += 1
+    return ones, twos
+
+
+@njit(cache=True)
+def number_line_possible(cps, classes):
+    """Whether some line could be a page number line (``dedup.normalize._PAGE_MARKER_RES[-1]``).
+
+    Such a line holds only spaces, tabs, carriage returns, "/", the letters of "page" in any
+    case and digits (``\\d``: any decimal digit, all of class WORD), at most 12 and at least one
+    of these two; a non-ASCII character of class WORD is counted as a possible digit here, so
+    this is a necessary condition only.
+    """
+    n = len(cps)
+    alnum = 0
+    ok = True
+    for i in range(n + 1):
+        if i == n or cps[i] == 10:
+            if ok and 1 <= alnum <= 12:
+                return True
+            alnum = 0
+            ok = True
+            continue
+        if not ok:
+            continue
+        c = cps[i]
+        if c == 32 or c == 9 or c == 13 or c == 47:
+            continue
+        if (48 <= c <= 57) or c == 112 or c == 97 or c == 103 or c == 101 or c == 80 or c == 65 or c == 71 or c == 69 or (c >= 128 and classes[c] == WORD):
+            alnum += 1
+            if alnum > 12:
+                ok = False
+        else:
+            ok = False
+    return False
+
+
+@njit(cache=True, inline="always")
+def _is_dash(c):
+    return c == 0x2014 or c == 0x2013 or c == 45 or c == 0xFF0D or c == 0x2015 or c == 0x2500
+
+
+@njit(cache=True, inline="always")
+def _may_be_digit(c, classes):
+    """ASCII digit, or a non-ASCII character of class WORD (every decimal digit ``\\d`` is one)."""
+    return (48 <= c <= 57) or (c >= 128 and classes[c] == WORD)
+
+
+@njit(cache=True, inline="always")
+def _lower_ascii(c):
+    return c + 32 if 65 <= c <= 90 else c
+
+
+@njit(cache=True)
+def page_gates(cps, classes):
+    """Which patterns of ``dedup.normalize._PAGE_MARKER_RES`` could match (necessary conditions only).
+
+    Returns ``(dash, ye, page, number_line)``: a dash, spaces or tabs, 1-4 possible digits, spaces
+    or tabs and a dash (the dash pattern); a 页 (the three 页 patterns); "page" in any case (under
+    re.I no other character matches p, a, g or e); a possible page-number line (the last one).
+    """
+    n = len(cps)
+    dash = ye = page = False
+    for i in range(n):
+        c = cps[i]
+        if c == 0x9875:
+            ye = True
+        elif (c == 112 or c == 80) and i + 3 < n:
+            if _lower_ascii(cps[i + 1]) == 97 and _lower_ascii(cps[i + 2]) == 103 and _lower_ascii(cps[i + 3]) == 101:
+                page = True
+        elif not dash and _is_dash(c):
+            j = i + 1
+            while j < n and (cps[j] == 32 or cps[j] == 9):
+                j += 1
+            d = j
+            while j < n and j - d < 5 and _may_be_digit(cps[j], classes):
+                j += 1
+            if 1 <= j - d <= 4:
+                while j < n and (cps[j] == 32 or cps[j] == 9):
+                    j += 1
+                if j < n and _is_dash(cps[j]):
+                    dash = True
+    return dash, ye, page, number_line_possible(cps, classes)
+
+
+@njit(cache=True)
+def scan(cps, classes, markers, casefold, crc_table, flags, max_sentence):
+    """``tokenize`` and the rest of the work on its tokens in one call.
+
+    ``markers``: page-marker spans (k × 2); ``flags``: per code point, bit 0 = converts under
+    Traditional→Simplified, bit 1 = changes inside a phrase (bits 3-7: which group of phrases),
+    bit 2 = a CJK compatibility form.
+    Returns ``(starts, ends, codes, kinds, heavy, marks, breaks, first, word_bytes, counts)``
+    with ``counts`` = (CJK tokens with bit 0, with bit 1, with bit 2; words of KIND_SLOW; a mask of
+    the groups of phrases: bit g set when a character of group g is there);
+    ``breaks`` holds only when no word is of KIND_SLOW (else the tokens change).
+    """
+    n = len(cps)
+    inside = np.zeros(n, dtype=np.bool_)
+    for k in range(markers.shape[0]):
+        inside[markers[k, 0] : markers[k, 1]] = True
+    m, starts, ends, codes, kinds, heavy, marks, ended = tokenize(cps, classes, inside, casefold, crc_table)
+    # copies: views would keep arrays as long as the text alive with each Normalized
+    starts, ends, codes, kinds, heavy = starts[:m].copy(), ends[:m].copy(), codes[:m].copy(), kinds[:m].copy(), heavy[:m].copy()
+    counts = np.zeros(5, dtype=np.int64)
+    for t in range(m):
+        if kinds[t] == KIND_CJK:
+            f = flags[codes[t]]
+            if f & 1:
+                counts[0] += 1
+            if f & 2:
+                counts[1] += 1
+                counts[4] |= 1 << (f >> 3)
+            if f & 4:
+                counts[2] += 1
+        elif kinds[t] == KIND_SLOW:
+            counts[3] += 1
+    breaks = cut_long_sentences(ended[:m].copy(), max_sentence)
+    first = first_words(cps, starts, ends, kinds, codes, casefold)
+    words = word_bytes(cps, starts, ends, first, casefold)
+    return starts, ends, codes, kinds, heavy, marks, breaks, first, words, counts
+
+
+@njit(cache=True)
+def holds_key(seq, first, firsts, offsets, flat):
+    """Whether the code points ``seq`` hold one of the keys ``dedup.t2s.key_table`` describes."""
+    n = len(seq)
+    for i in range(n):
+        c = seq[i]
+        if not first[c]:
+            continue
+        k = np.searchsorted(firsts, c)
+        while k < len(firsts) and firsts[k] == c:
+            a, b = offsets[k], offsets[k + 1]
+            if i + b - a <= n:
+                same = True
+                for d in range(1, b - a):
+                    if seq[i + d] != flat[a + d]:
+                        same = False
+                        break
+                if same:
+                    return True
+            k += 1
+    return False
