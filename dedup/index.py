@@ -24,7 +24,6 @@ import numpy as np
 from dedup.candidates import band_keys, distinct, lsh_params
 from dedup.config import ScanConfig
 from dedup.errors import IndexStoreError
-from dedup.normalize import NORMALIZER_VERSION
 from dedup.sign import Signed, bag_signed, minhash_of, window_minhashes, window_size
 from dedup.store import FORMAT, MAGIC, Store
 
@@ -128,7 +127,6 @@ def meta_for(config: ScanConfig) -> dict:
         "format": FORMAT,
         "matching": matching(config),
         "datasketch": datasketch.__version__,
-        "normalizer": NORMALIZER_VERSION,
         "dedup": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "bands": {

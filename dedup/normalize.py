@@ -17,7 +17,6 @@ page number) produce no tokens.
 from __future__ import annotations
 
 import re
-import struct
 import unicodedata
 import zlib
 from dataclasses import dataclass
@@ -330,66 +329,3 @@ def sentence_breaks(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarr
 def normalize_text(text: str, config: NormalizeConfig | None = None) -> str:
     """Readable normalized form of ``text`` (for display and tests)."""
     return normalize(text, config).readable()
-
-
-#: Version of what ``normalize`` produces; stored normalized texts of another version are not used.
-NORMALIZER_VERSION = 1
-_PACK_HEADER = struct.Struct("<4sIIII")  # magic, tokens, page markers, converted, bytes of words
-_PACK_MAGIC = b"NRM2"
-
-
-def pack(norm: Normalized) -> bytes:
-    """A normalized text as bytes (no pickle), for storing in an index: tokens, offsets and flags.
-
-    Offsets are stored as the gap before each token and its length (small
-    numbers that compress well), as uint16 where they fit, else uint32.
-    """
-    n = len(norm)
-    breaks = norm.breaks if norm.breaks is not None else np.zeros(n, dtype=bool)
-    heavy = norm.heavy if norm.heavy is not None else ~norm.cjk
-    gaps = np.diff(norm.starts.astype(np.int64), prepend=0) if n else np.zeros(0, dtype=np.int64)
-    lengths = norm.ends.astype(np.int64) - norm.starts
-    wide = bool(n) and (gaps.min() < 0 or max(gaps.max(), lengths.max()) > 0xFFFF)
-    flags = norm.cjk.astype(np.uint8) | (breaks.astype(np.uint8) << 1) | (heavy.astype(np.uint8) << 2) | (np.uint8(wide) << 3)
-    offsets = np.concatenate([gaps, lengths]).astype("<i4" if wide else "<u2")
-    words = "\x00".join(norm.words).encode("utf-8")
-    return b"".join(
-        (
-            _PACK_HEADER.pack(_PACK_MAGIC, n, norm.page_markers, norm.converted, len(words)),
-            norm.tokens.encode("utf-32-le"),
-            flags.tobytes(),
-            offsets.tobytes(),
-            words,
-        )
-    )
-
-
-def unpack(data: bytes) -> Normalized:
-    """The ``Normalized`` that ``pack`` stored; ``ValueError`` if the bytes are not one."""
-    if len(data) < _PACK_HEADER.size:
-        raise ValueError("not a packed normalized text")
-    magic, n, markers, converted, nwords = _PACK_HEADER.unpack_from(data)
-    at = _PACK_HEADER.size
-    if magic != _PACK_MAGIC or len(data) < at + 5 * n:
-        raise ValueError("not a packed normalized text")
-    tokens = data[at : at + 4 * n].decode("utf-32-le")
-    flags = np.frombuffer(data, dtype=np.uint8, count=n, offset=at + 4 * n)
-    wide = bool(n) and bool(flags[0] & 8)
-    size = 4 if wide else 2
-    if len(data) != at + 5 * n + 2 * size * n + nwords:
-        raise ValueError("not a packed normalized text")
-    offsets = np.frombuffer(data, dtype="<i4" if wide else "<u2", count=2 * n, offset=at + 5 * n).astype(np.int64)
-    starts = np.cumsum(offsets[:n]).astype(np.int32)
-    ends = (starts + offsets[n:]).astype(np.int32)
-    words = data[at + 5 * n + 2 * size * n :].decode("utf-8")
-    return Normalized(
-        tokens=tokens,
-        starts=starts,
-        ends=ends,
-        cjk=(flags & 1).astype(bool),
-        words=tuple(words.split("\x00")) if words else (),
-        breaks=(flags & 2).astype(bool),
-        page_markers=markers,
-        converted=converted,
-        heavy=(flags & 4).astype(bool),
-    )

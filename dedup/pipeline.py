@@ -28,7 +28,7 @@ from dedup.explain import covered_mask, describe
 from dedup import index as index_stage
 from dedup.errors import IndexStoreError
 from dedup.models import CheckedDocument, CheckReport, Document, DocumentEntry, Pair, Passage, Report, Skipped
-from dedup.normalize import NORMALIZER_VERSION, normalize, pack, runs, unpack
+from dedup.normalize import normalize, runs
 from dedup.sign import Signed, bag_signed, sign, signatures, window_minhashes, window_size
 from dedup.store import NewDocument, Store, StoredDocument, open_store, prefix_bits_for, prepared
 
@@ -525,7 +525,6 @@ def _new_documents(docs: Sequence[_Doc], entries: Sequence[index_stage.Entry]) -
     return [
         NewDocument(
             path=d.doc.path, text=d.doc.text, format=d.doc.format, encoding=d.doc.encoding, digest=e.digest, keys=e.keys,
-            norm=pack(d.norm),
         )
         for d, e in zip(docs, entries)
     ]
@@ -724,22 +723,10 @@ def index_info(location: str | Path, *, config: ScanConfig | None = None) -> ind
         store.close()
 
 
-def _signed_archive(stored: Sequence[StoredDocument], config: ScanConfig, meta: dict) -> list[_Doc]:
-    """Archived documents ready to align: their stored normalized texts, or normalized anew
-    when the index was made by another version of the normalizer."""
-    same = meta.get("normalizer") == NORMALIZER_VERSION
-    out = []
-    for s in stored:
-        norm = None
-        if same and s.norm:
-            try:
-                norm = unpack(s.norm)
-            except ValueError:
-                norm = None
-        if norm is None:
-            norm = normalize(s.text, config.normalize)
-        out.append(_Doc(Document(path=s.path, text=s.text, format=s.format, encoding=s.encoding), sign(norm, config.sign)))
-    return out
+def _signed_archive(stored: Sequence[StoredDocument], config: ScanConfig) -> list[_Doc]:
+    """Archived documents ready to align (normalized again from their stored text: it is fast)."""
+    documents = [Document(path=s.path, text=s.text, format=s.format, encoding=s.encoding) for s in stored]
+    return [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config))]
 
 
 def add_to_index(
@@ -766,7 +753,7 @@ def add_to_index(
         size = archived + len(docs)
         near = set().union(*(index_stage.candidates(store, e, config, documents=size) for e in entries))
         near -= set(stored_paths.values())
-        neighbours = _signed_archive(store.load(near), config, meta)
+        neighbours = _signed_archive(store.load(near), config)
         local = docs + neighbours
         labels = _related_labels(entries + _entries(neighbours, config, _noop))
         boiler = boilerplate_hashes(local, labels, config, population=size)
@@ -821,7 +808,7 @@ def _against_archive(
     size = archived + len(docs)
     found = [index_stage.candidates(store, e, config, documents=size) for e in entries]
     stored = store.load(set().union(*found))
-    archive = _signed_archive(stored, config, store.read_meta() or {})
+    archive = _signed_archive(stored, config)
     at = {s.id: len(docs) + k for k, s in enumerate(stored)}
     local = list(docs) + archive
     pairs = sorted(

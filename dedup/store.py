@@ -55,7 +55,6 @@ class StoredDocument:
     format: str
     encoding: str | None
     digest: bytes  # of the normalized tokens: equal digests, exact duplicates
-    norm: bytes  # the packed normalized text (``dedup.normalize.pack``), or b"" if not stored
 
 
 @dataclass(frozen=True)
@@ -68,38 +67,22 @@ class NewDocument:
     encoding: str | None
     digest: bytes
     keys: np.ndarray  # uint64 bucket keys
-    norm: bytes = b""  # the packed normalized text, spares normalizing it again at every check
-    blobs: tuple[bytes, bytes] | None = None  # text and norm as stored (``prepared``), else made by ``add``
+    stored_text: bytes | None = None  # the text as stored (``prepared``), else made by ``add``
 
 
 def prepared(document: NewDocument) -> NewDocument:
-    """The document with its stored forms made (compressed), e.g. in a worker process before ``add``."""
-    return replace(document, blobs=_blobs(document))
+    """The document with its stored form made (compressed), e.g. in a worker process before ``add``."""
+    return replace(document, stored_text=_stored_text(document))
 
 
-def _blobs(document: NewDocument) -> tuple[bytes, bytes]:
-    return document.blobs or (_pack_text(document.text), _pack(document.norm))
-
-
-def _pack(data: bytes) -> bytes:
-    return zlib.compress(data, 1)
-
-
-def _pack_text(text: str) -> bytes:
-    return _pack(text.encode("utf-8"))
-
-
-def _unpack(blob: bytes, where: str) -> bytes:
-    try:
-        return zlib.decompress(blob)
-    except (zlib.error, TypeError) as err:
-        raise IndexStoreError(f"{where}: a stored document is damaged ({err})") from None
+def _stored_text(document: NewDocument) -> bytes:
+    return document.stored_text or zlib.compress(document.text.encode("utf-8"), 1)
 
 
 def _unpack_text(blob: bytes, where: str) -> str:
     try:
-        return _unpack(blob, where).decode("utf-8")
-    except UnicodeDecodeError as err:
+        return zlib.decompress(blob).decode("utf-8")
+    except (zlib.error, TypeError, UnicodeDecodeError) as err:
         raise IndexStoreError(f"{where}: a stored text is damaged ({err})") from None
 
 
@@ -153,7 +136,6 @@ CREATE TABLE IF NOT EXISTS documents(
     chars INTEGER NOT NULL,
     digest BLOB NOT NULL,
     text BLOB NOT NULL,
-    norm BLOB NOT NULL,
     added REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_digest ON documents(digest);
@@ -260,8 +242,8 @@ class SqliteStore(Store):
                 db.executemany("DELETE FROM documents WHERE path = ?", [(d.path,) for d in documents])
             first = db.execute("SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'documents'").fetchone()[0]
             db.executemany(
-                "INSERT INTO documents(path, format, encoding, chars, digest, text, norm, added) VALUES(?,?,?,?,?,?,?,?)",
-                ((d.path, d.format, d.encoding, len(d.text), d.digest, *_blobs(d), now) for d in documents),
+                "INSERT INTO documents(path, format, encoding, chars, digest, text, added) VALUES(?,?,?,?,?,?,?)",
+                ((d.path, d.format, d.encoding, len(d.text), d.digest, _stored_text(d), now) for d in documents),
             )
             ids = list(range(first + 1, first + 1 + len(documents)))  # AUTOINCREMENT: consecutive in one transaction
             if documents:
@@ -367,11 +349,11 @@ class SqliteStore(Store):
         for chunk in range(0, len(values), _PARAMS):
             part = values[chunk : chunk + _PARAMS]
             rows = self._query(
-                f"SELECT id, path, text, format, encoding, digest, norm FROM documents WHERE id IN ({','.join('?' * len(part))})",
+                f"SELECT id, path, text, format, encoding, digest FROM documents WHERE id IN ({','.join('?' * len(part))})",
                 part,
             )
             out += [
-                StoredDocument(r[0], r[1], _unpack_text(r[2], self.location), r[3], r[4], r[5], _unpack(r[6], self.location))
+                StoredDocument(r[0], r[1], _unpack_text(r[2], self.location), r[3], r[4], r[5])
                 for r in rows
             ]
         return out
@@ -476,12 +458,11 @@ class RedisStore(Store):
         ids = [int(self.r.incr(self._k("next"))) for _ in documents]
         pipe = self.r.pipeline(transaction=False)
         for d, i in zip(documents, ids):
-            text, norm = _blobs(d)
             pipe.hset(
                 self._k(f"doc:{i}"),
                 mapping={
                     "path": d.path, "format": d.format, "encoding": d.encoding or "",
-                    "chars": len(d.text), "digest": d.digest, "text": text, "norm": norm,
+                    "chars": len(d.text), "digest": d.digest, "text": _stored_text(d),
                 },
             )
         pipe.execute()
@@ -567,7 +548,7 @@ class RedisStore(Store):
             out.append(
                 StoredDocument(
                     i, h[b"path"].decode(), _unpack_text(h[b"text"], self.location), h[b"format"].decode(),
-                    h[b"encoding"].decode() or None, h[b"digest"], _unpack(h.get(b"norm", _pack(b"")), self.location),
+                    h[b"encoding"].decode() or None, h[b"digest"],
                 )
             )
         return out

@@ -85,33 +85,6 @@ def test_page_marker_lines_with_crlf():
     assert normalize("加强建设\r\n12\r\n第3页\r\n推进").readable() == normalize("加强建设\n12\n第3页\n推进").readable() == "加强建设推进"
 
 
-def test_pack_and_unpack_give_back_the_same_normalized_text():
-    from dedup.normalize import pack, unpack
-
-    from conftest import CORPUS
-
-    for path in sorted(CORPUS.glob("*/*.txt"))[:12]:
-        text = path.read_bytes().decode("utf-8", errors="ignore")
-        norm = normalize(text)
-        back = unpack(pack(norm))
-        assert back.tokens == norm.tokens and back.words == norm.words
-        assert (back.page_markers, back.converted) == (norm.page_markers, norm.converted)
-        for name in ("starts", "ends", "cjk", "breaks", "heavy"):
-            assert np.array_equal(getattr(back, name), getattr(norm, name)), name
-    with pytest.raises(ValueError):
-        unpack(b"junk")
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.text(alphabet=st.sampled_from("中文繁體字 abcABC-—3页\n。，.!"), max_size=80))
-def test_pack_roundtrip_on_any_text(text):
-    from dedup.normalize import pack, unpack
-
-    norm = normalize(text)
-    back = unpack(pack(norm))
-    assert back.tokens == norm.tokens and np.array_equal(back.starts, norm.starts) and np.array_equal(back.weights, norm.weights)
-
-
 # --------------------------------------------------------------------------- the compiled normalizer gives what the reference gave
 
 _EDGE_ALPHABET = list(
