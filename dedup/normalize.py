@@ -139,7 +139,7 @@ class Normalized:
     starts: np.ndarray  # int32, original start offset of each token
     ends: np.ndarray  # int32, original end offset of each token
     cjk: np.ndarray  # bool, token is a CJK character
-    words: tuple[str, ...] = ()  # distinct normalized words, for display
+    words: tuple[str, ...] = ()  # distinct normalized words, for display (in no particular order)
     breaks: np.ndarray | None = None  # bool, a sentence ends after this token
     page_markers: int = 0  # page markers left out
     converted: int = 0  # CJK tokens changed by Traditional→Simplified
@@ -247,18 +247,13 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
                 codes[is_cjk] = new_codes
 
     # word tokens: ASCII words are done; others by NFKC and case folding (one may become several tokens)
-    fast_words = wbytes.tobytes().decode("ascii").split("\x00")
-    fast_parts = zip(zip(fast_words, codes[first].tolist(), heavy[first].tolist()))  # ((word, code, heavy),) each
-    # ``words`` in the order of a set of the parts of every word, filled in text order (as before)
+    fast_words = wbytes.tobytes().decode("ascii").split("\x00")[: len(first)] if len(first) else []
     if not n_slow:
-        words = tuple([word for ((word, _, _),) in set(fast_parts)])  # one distinct word each
+        words = tuple(dict.fromkeys(fast_words))  # distinct, in order of first appearance
         return Normalized(_chars(codes), starts, ends, is_cjk, words, breaks, len(markers), converted, heavy)
     slow = np.nonzero(kinds == _k.KIND_SLOW)[0]
     slow_parts = [_word_parts(text[s_:e_], config.casefold) for s_, e_ in zip(starts[slow].tolist(), ends[slow].tolist())]
-    order = np.argsort(np.concatenate([first, slow]), kind="stable").tolist()
-    every = list(fast_parts) + slow_parts
-    seen = {every[k] for k in order}
-    words = tuple({part[0]: None for parts in seen for part in parts if part[1]})
+    words = tuple(dict.fromkeys(fast_words + [part[0] for parts in slow_parts for part in parts if part[1]]))
     counts = np.ones(len(kinds), dtype=np.int64)
     counts[slow] = [len(p) for p in slow_parts]
     flat = [part for parts in slow_parts for part in parts]
