@@ -486,6 +486,7 @@ _BUILD_BATCH = 2000
 #: Files read and signed per job of a worker process while building an index.
 _INDEX_CHUNK = 250
 _NO_HASHES = np.zeros(0, dtype=np.uint32)
+_NO_KEYS = np.zeros(0, dtype=np.uint64)
 #: Building an index sorts its bucket entries one part of the key space at a time.
 _KEY_PART_BITS = 4
 _KEY_PARTS = 1 << _KEY_PART_BITS
@@ -655,9 +656,9 @@ def build_index(
             # bucket entries a part of the key space at a time (less to sort at once): one row per key prefix
             store.write_meta({"prefix_bits": prefix_bits_for(sum(len(k) for p in parts for k, _ in p))})
             for p in range(_KEY_PARTS):
-                keys, owners = zip(*parts[p])
+                keys, owners = zip(*parts[p]) if parts[p] else ((), ())
                 parts[p] = []
-                store.add_buckets(np.concatenate(keys), np.concatenate(owners))
+                store.add_buckets(np.concatenate([*keys, _NO_KEYS]), np.concatenate([*owners, _NO_HASHES]))
                 progress("write", p + 1, _KEY_PARTS + 1)
             store.add([], boilerplate=boiler(), replace=False)
         progress("write", _KEY_PARTS + 1, _KEY_PARTS + 1)

@@ -152,6 +152,8 @@ CREATE TABLE IF NOT EXISTS blobs(name TEXT PRIMARY KEY, data BLOB NOT NULL);
 
 def _by_prefix(keys: np.ndarray, ids: np.ndarray, bits: int) -> list[tuple[int, bytes, bytes]]:
     """Sorted (key, id) entries cut into runs of one key prefix: ``(prefix, keys blob, ids blob)`` each."""
+    if not len(keys):
+        return []
     order = np.argsort(keys)
     keys, ids = keys[order], ids[order]
     prefixes = keys >> np.uint64(64 - bits)

@@ -138,3 +138,18 @@ def test_check_works_after_the_archive_folder_is_gone(archive):
     assert source["path"] == ZH[0].name and source["passages"]
     terminal = runner.invoke(app, ["check", str(COPY), "--index", str(index)])
     assert terminal.exit_code == 0 and "passage 1/" in terminal.stdout  # side by side, from the stored text
+
+
+def test_an_empty_folder_makes_an_empty_index(tmp_path):
+    (tmp_path / "empty").mkdir()
+    index = tmp_path / "e.dedup"
+    built = runner.invoke(app, ["index", "build", str(tmp_path / "empty"), "--index", str(index)])
+    assert built.exit_code == 0, built.output
+    checked = runner.invoke(app, ["check", str(COPY), "--index", str(index), "--format", "json"])
+    assert checked.exit_code == 0, checked.output
+    (doc,) = json.loads(checked.stdout)["checked"]
+    assert doc["sources"] == [] and doc["copy_ratio"] == 0.0
+    added = runner.invoke(app, ["index", "add", str(ZH[0]), "--index", str(index)])
+    assert added.exit_code == 0, added.output
+    again = json.loads(runner.invoke(app, ["check", str(COPY), "--index", str(index), "--format", "json"]).stdout)
+    assert [s["path"] for s in again["checked"][0]["sources"]] == [ZH[0].as_posix()]
