@@ -778,7 +778,7 @@ def remove_from_index(paths: Sequence[str], location: str | Path, *, config: Sca
             if Path(p).exists():
                 names.add(ingest_stage.shown_path(Path(p), base))
             for name in names:
-                chosen += [s for s in stored if s == name or s.startswith(name + "/")]
+                chosen += [s for s in stored if name == "." or s == name or s.startswith(name + "/")]
         removed = store.remove(sorted(set(chosen)))
         return IndexUpdate(store.location, removed=tuple(removed), documents=store.count())
     finally:

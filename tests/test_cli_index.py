@@ -153,3 +153,13 @@ def test_an_empty_folder_makes_an_empty_index(tmp_path):
     assert added.exit_code == 0, added.output
     again = json.loads(runner.invoke(app, ["check", str(COPY), "--index", str(index), "--format", "json"]).stdout)
     assert [s["path"] for s in again["checked"][0]["sources"]] == [ZH[0].as_posix()]
+
+
+def test_remove_a_folder_by_its_path_on_disk(archive):
+    folder, index = archive
+    one = runner.invoke(app, ["index", "remove", str(folder / ZH[1].name), "--index", str(index)])
+    assert one.exit_code == 0, one.output
+    everything = runner.invoke(app, ["index", "remove", str(folder), "--index", str(index)])
+    assert everything.exit_code == 0, everything.output
+    info = json.loads(runner.invoke(app, ["index", "info", "--index", str(index), "--format", "json"]).stdout)
+    assert info["documents"] == 0
