@@ -66,6 +66,18 @@ _STAGES = {
     "align": "Aligning pairs",
 }
 
+#: Options several commands share.
+MinPassageOption = Annotated[
+    int, typer.Option(help="Shortest reported passage in CJK characters; a word counts about 4 (50 ≈ 12 words).")
+]
+ThresholdOption = Annotated[
+    float, typer.Option(help="Share of the shorter document that must be copied for a near-duplicate.")
+]
+WorkersOption = Annotated[int, typer.Option(help="Processes for alignment (0: one per CPU core).")]
+ProgressOption = Annotated[bool, typer.Option(help="Show a progress bar on stderr.")]
+IncludeOption = Annotated[Optional[list[str]], typer.Option(help="Only files matching this glob (repeatable).")]
+ExcludeOption = Annotated[Optional[list[str]], typer.Option(help="Leave out files matching this glob (repeatable).")]
+HiddenOption = Annotated[bool, typer.Option("--hidden", help="Also read hidden files and folders.")]
 IndexOption = Annotated[
     str,
     typer.Option(
@@ -118,21 +130,17 @@ def scan(
     folder: Annotated[Path, typer.Argument(help="Folder to scan (recursively).")],
     format: FormatOption = Format.terminal,
     output: OutputOption = None,
-    min_passage: Annotated[
-        int, typer.Option(help="Shortest reported passage in CJK characters; a word counts about 4 (50 ≈ 12 words).")
-    ] = ScanConfig().min_passage,
-    threshold: Annotated[
-        float, typer.Option(help="Share of the shorter document that must be copied for a near-duplicate.")
-    ] = ScanConfig().threshold,
-    include: Annotated[Optional[list[str]], typer.Option(help="Only files matching this glob (repeatable).")] = None,
-    exclude: Annotated[Optional[list[str]], typer.Option(help="Leave out files matching this glob (repeatable).")] = None,
-    hidden: Annotated[bool, typer.Option("--hidden", help="Also read hidden files and folders.")] = False,
+    min_passage: MinPassageOption = ScanConfig().min_passage,
+    threshold: ThresholdOption = ScanConfig().threshold,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    hidden: HiddenOption = False,
     fail_on: Annotated[
         Optional[FailOn], typer.Option(help="Exit with code 1 if a pair this severe (or worse) is found.")
     ] = None,
     show: Annotated[int, typer.Option(help="Pairs shown in detail in the terminal report.")] = 5,
-    workers: Annotated[int, typer.Option(help="Processes for alignment (0: one per CPU core).")] = 0,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    workers: WorkersOption = 0,
+    progress: ProgressOption = True,
     index: Annotated[
         Optional[str],
         typer.Option(
@@ -217,18 +225,14 @@ def check(
     index: IndexOption,
     format: FormatOption = Format.terminal,
     output: OutputOption = None,
-    min_passage: Annotated[
-        int, typer.Option(help="Shortest reported passage in CJK characters; a word counts about 4 (50 ≈ 12 words).")
-    ] = ScanConfig().min_passage,
-    threshold: Annotated[
-        float, typer.Option(help="Share of the shorter document that must be copied for a near-duplicate.")
-    ] = ScanConfig().threshold,
+    min_passage: MinPassageOption = ScanConfig().min_passage,
+    threshold: ThresholdOption = ScanConfig().threshold,
     fail_on: Annotated[
         Optional[FailOn], typer.Option(help="Exit with code 1 if a source this severe (or worse) is found.")
     ] = None,
     show: Annotated[int, typer.Option(help="Sources shown in detail in the terminal report.")] = 5,
-    workers: Annotated[int, typer.Option(help="Processes for alignment (0: one per CPU core).")] = 0,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    workers: WorkersOption = 0,
+    progress: ProgressOption = True,
 ) -> None:
     """Check new documents against an archive index: copy ratio, sources and copied passages of each."""
     config = _config(min_passage=min_passage, threshold=threshold, workers=workers)
@@ -268,10 +272,10 @@ def _print_update(update: pipeline.IndexUpdate, verb: str) -> None:
 def index_build(
     folder: Annotated[Path, typer.Argument(help="Folder of documents to index (recursively).")],
     index: IndexOption,
-    include: Annotated[Optional[list[str]], typer.Option(help="Only files matching this glob (repeatable).")] = None,
-    exclude: Annotated[Optional[list[str]], typer.Option(help="Leave out files matching this glob (repeatable).")] = None,
-    hidden: Annotated[bool, typer.Option("--hidden", help="Also read hidden files and folders.")] = False,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    hidden: HiddenOption = False,
+    progress: ProgressOption = True,
 ) -> None:
     """Build a new index of a folder (an existing index at that place is replaced once the new one is complete)."""
     config = _config(include=tuple(include or ()), exclude=tuple(exclude or ()), include_hidden=hidden)
@@ -282,7 +286,7 @@ def index_build(
 def index_add(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to add; a document already indexed under the same path is replaced.")],
     index: IndexOption,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    progress: ProgressOption = True,
 ) -> None:
     """Add documents to an index (one atomic change: all of them or none)."""
     _print_update(_run(lambda p: pipeline.add_to_index(paths, index, progress=p), progress), "add")

@@ -71,8 +71,22 @@ class DocumentEntry:
     encoding: str | None = None
 
 
+class _DocumentCounts:
+    """``scanned`` and ``skipped`` of a report's ``documents``."""
+
+    documents: tuple[DocumentEntry, ...]
+
+    @property
+    def scanned(self) -> int:
+        return sum(1 for d in self.documents if d.status == "ok")
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for d in self.documents if d.status == "skipped")
+
+
 @dataclass(frozen=True)
-class Report:
+class Report(_DocumentCounts):
     """Everything a scan found."""
 
     root: str
@@ -83,13 +97,6 @@ class Report:
     index: str | None = None  # the archive index scanned with the folder, if any
     archive: int = 0  # documents in that archive
 
-    @property
-    def scanned(self) -> int:
-        return sum(1 for d in self.documents if d.status == "ok")
-
-    @property
-    def skipped(self) -> int:
-        return sum(1 for d in self.documents if d.status == "skipped")
 
     def pairs_by_relation(self) -> dict[str, int]:
         counts = {r: 0 for r in RELATIONS}
@@ -115,7 +122,7 @@ class CheckedDocument:
 
 
 @dataclass(frozen=True)
-class CheckReport:
+class CheckReport(_DocumentCounts):
     """Everything ``dedup check`` found: each checked document against the archive."""
 
     index: str  # where the index is: a file path, or a redis:// address without password
@@ -123,14 +130,6 @@ class CheckReport:
     documents: tuple[DocumentEntry, ...]  # the files given to check, readable or skipped
     checked: tuple[CheckedDocument, ...]
     config: dict = field(default_factory=dict)
-
-    @property
-    def scanned(self) -> int:
-        return sum(1 for d in self.documents if d.status == "ok")
-
-    @property
-    def skipped(self) -> int:
-        return sum(1 for d in self.documents if d.status == "skipped")
 
     @property
     def pairs(self) -> tuple[Pair, ...]:

@@ -55,25 +55,41 @@ def _assert_usable(location: str, allowed: set[int]) -> None:
     assert [p.b for p in doc.sources][:1] == [ZH[0].name]
 
 
-def test_sqlite_add_killed_mid_write_keeps_old_or_new_contents(folders, tmp_path):
-    archive, new = folders
-    location = str(tmp_path / "a.dedup")
-    build_index(archive, location)
-    wal = Path(location + "-wal")
+def _add(location: str, new: Path) -> subprocess.Popen:
+    return subprocess.Popen(_cli("index", "add", str(new), "--index", location, "--no-progress"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _killed_adds_then_one_to_the_end(location: str, new: Path, *, mid_write, old_contents) -> None:
+    """Kill an add as soon as ``mid_write()`` (then ``old_contents()`` must hold) and one after 0.8 s;
+    the index must be usable after each, and a last add must complete."""
     for delay in (None, 0.8):
-        proc = subprocess.Popen(_cli("index", "add", str(new), "--index", location, "--no-progress"),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = _add(location, new)
         start = time.monotonic()
-        if delay is None:  # as soon as the write transaction has spilled into the journal
-            killed = _kill_when(proc, lambda: wal.exists() and wal.stat().st_size > 64 * 1024)
-            assert killed, "the add finished before it could be killed mid-write"
-            assert index_info(location).documents == 5  # killed inside the transaction: the old contents
+        if delay is None:
+            assert _kill_when(proc, mid_write), "the add finished before it could be killed mid-write"
+            old_contents()
         else:
             _kill_when(proc, lambda: time.monotonic() - start > delay)
         _assert_usable(location, {5, 5 + NEW})
     done = subprocess.run(_cli("index", "add", str(new), "--index", location, "--no-progress"), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     _assert_usable(location, {5 + NEW})
+
+
+def test_sqlite_add_killed_mid_write_keeps_old_or_new_contents(folders, tmp_path):
+    archive, new = folders
+    location = str(tmp_path / "a.dedup")
+    build_index(archive, location)
+    wal = Path(location + "-wal")
+
+    def old_contents() -> None:  # killed inside the transaction
+        assert index_info(location).documents == 5
+
+    # mid-write: as soon as the write transaction has spilled into the journal
+    _killed_adds_then_one_to_the_end(
+        location, new, mid_write=lambda: wal.exists() and wal.stat().st_size > 64 * 1024, old_contents=old_contents
+    )
 
 
 def test_redis_add_killed_mid_write_keeps_old_or_new_contents(folders, redis_url):
@@ -88,19 +104,13 @@ def test_redis_add_killed_mid_write_keeps_old_or_new_contents(folders, redis_url
     def records() -> int:
         return sum(1 for _ in client.scan_iter(match=f"{prefix}:doc:*", count=1000))
 
-    for delay in (None, 0.8):
-        proc = subprocess.Popen(_cli("index", "add", str(new), "--index", redis_url, "--no-progress"),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        start = time.monotonic()
-        if delay is None:  # new records written, not yet made visible
-            assert _kill_when(proc, lambda: records() > client.scard(live)), "the add finished before it could be killed"
-            assert client.scard(live) == 5
-        else:
-            _kill_when(proc, lambda: time.monotonic() - start > delay)
-        _assert_usable(redis_url, {5, 5 + NEW})
-    done = subprocess.run(_cli("index", "add", str(new), "--index", redis_url, "--no-progress"), capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    _assert_usable(redis_url, {5 + NEW})
+    def old_contents() -> None:
+        assert client.scard(live) == 5
+
+    # mid-write: new records written, not yet made visible
+    _killed_adds_then_one_to_the_end(
+        redis_url, new, mid_write=lambda: records() > client.scard(live), old_contents=old_contents
+    )
     assert records() == 5 + NEW  # what the killed adds left behind was cleaned up
 
 

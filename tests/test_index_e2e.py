@@ -12,7 +12,7 @@ from dedup.ingest import read_document
 from dedup.pipeline import archive_texts, build_index, check
 
 from conftest import CORPUS
-from test_corpus_e2e import _share
+from test_corpus_e2e import _share, truth_groups
 
 TRUTH = json.loads((CORPUS / "truth.json").read_text(encoding="utf-8"))
 CHECKED = sorted({c["b"] for c in TRUTH["cases"]} | {n["b"] for n in TRUTH["negatives"]})
@@ -55,17 +55,8 @@ def test_unrelated_pages_of_one_site_are_not_sources(report, neg):
 
 
 def test_no_source_outside_the_planted_groups(report):
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            x = parent[x]
-        return x
-
-    for c in TRUTH["cases"]:
-        parent[find(c["a"])] = find(c["b"])
-    stray = [(b, a) for b in CHECKED for a in _sources(report, b) if find(a) != find(b)]
+    group = truth_groups(TRUTH)
+    stray = [(b, a) for b in CHECKED for a in _sources(report, b) if group(a) != group(b)]
     assert stray == []
 
 
