@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz.distance import Indel, Levenshtein
 
-from dedup.candidates import member
+from dedup.arrays import member
 from dedup.config import AlignConfig
 from dedup.normalize import Normalized, sentences
 from dedup.sign import Signed, bag_features

@@ -12,6 +12,11 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from dedup import kernels
+from dedup.arrays import distinct, member
+from dedup.config import CandidateConfig, ScanConfig
+from dedup.sign import Signed, bag_signed, window_signatures, window_size
+
 
 def _lsh(threshold: float, num_perm: int) -> MinHashLSH:
     return MinHashLSH(threshold=threshold, num_perm=num_perm)
@@ -39,23 +44,6 @@ def document_candidates(
     return pairs
 
 
-def member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """``np.isin(values, sorted_set)`` for a sorted array, without re-sorting it on every call."""
-    if len(sorted_set) == 0:
-        return np.zeros(len(values), dtype=bool)
-    idx = np.searchsorted(sorted_set, values)
-    idx[idx == len(sorted_set)] = 0
-    return sorted_set[idx] == values
-
-
-def distinct(values: np.ndarray) -> np.ndarray:
-    """``np.unique(values)`` by sorting: many times faster than numpy 2's hashing ``unique`` on small arrays."""
-    out = np.sort(values)
-    if len(out) < 2:
-        return out
-    return out[np.concatenate(([True], out[1:] != out[:-1]))]
-
-
 @lru_cache(maxsize=16)
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows) that datasketch's MinHashLSH picks for this threshold."""
@@ -64,21 +52,30 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     return _optimal_param(threshold, num_perm, 0.5, 0.5)
 
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def band_keys(signatures: np.ndarray, *, threshold: float) -> np.ndarray:
+def band_keys(signatures: np.ndarray, *, threshold: float, salt: np.ndarray | None = None) -> np.ndarray:
     """``windows × bands`` LSH bucket keys of MinHash signatures (``windows × num_perm``).
 
     Bands and rows are those datasketch's ``MinHashLSH`` picks for the
-    threshold; each band's rows are mixed into one 64-bit key.
+    threshold; each band's rows are mixed into one 64-bit key (xor
+    ``salt[band]`` when given, to keep kinds of keys apart).
     """
     bands, rows = lsh_params(threshold, signatures.shape[1])
-    keys = np.zeros((len(signatures), bands), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for r in range(rows):
-            keys = (keys ^ signatures[:, r : bands * rows : rows].astype(np.uint64)) * _MIX
-    return keys
+    salt = np.zeros(bands, dtype=np.uint64) if salt is None else salt
+    return kernels.band_keys(np.ascontiguousarray(signatures, dtype=np.uint32), bands, rows, salt)
+
+
+def window_threshold(signed: Signed, config: CandidateConfig) -> float:
+    """LSH threshold of a document's windows: CJK windows and word windows have their own."""
+    return config.passage_threshold if signed.norm.mostly_cjk else config.word_passage_threshold
+
+
+def window_keys(signed: Signed, config: ScanConfig, *, salt: np.ndarray | None = None) -> np.ndarray:
+    """``windows × bands`` bucket keys of a document's bag-of-words windows (``band_keys``)."""
+    c = config.candidates
+    _, values = window_signatures(bag_signed(signed), config.sign, window=window_size(signed.norm, c.window))
+    return band_keys(values, threshold=window_threshold(signed, c), salt=salt)
 
 
 def banded_candidates(

@@ -18,31 +18,30 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 
 import numpy as np
 
-from dedup.candidates import band_keys, distinct, lsh_params
+from dedup import candidates as candidates_stage
+from dedup.arrays import distinct
+from dedup.candidates import band_keys, lsh_params, window_threshold
 from dedup.config import ScanConfig
 from dedup.errors import IndexStoreError
-from dedup.sign import Signed, bag_signed, minhash_of, window_minhashes, window_size
+from dedup.sign import Signed, minhash_of
 from dedup.store import FORMAT, MAGIC, Store
 
 LEVEL_DOCUMENT, LEVEL_CJK_WINDOW, LEVEL_WORD_WINDOW = 0, 1, 2
 
 
-def _splitmix(x: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
+@lru_cache(maxsize=None)
+def _salt(bands: int, level: int) -> np.ndarray:
+    """Per band, what keys of one level are xored with: distinct from every other level and band."""
+    x = np.arange(bands, dtype=np.uint64) + np.uint64(level << 16)
+    with np.errstate(over="ignore"):  # splitmix64
         x = x + np.uint64(0x9E3779B97F4A7C15)
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         return x ^ (x >> np.uint64(31))
-
-
-def _salted(keys: np.ndarray, level: int) -> np.ndarray:
-    """Keys of one level made distinct from every other level and band."""
-    bands = keys.shape[1]
-    salt = _splitmix(np.arange(bands, dtype=np.uint64) + np.uint64(level << 16))
-    return keys ^ salt[None, :]
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,22 +61,18 @@ def entry(signed: Signed, config: ScanConfig) -> Entry:
     hv = minhash_of(signed.hashes, config.sign).hashvalues
     doc_keys = np.zeros(0, dtype=np.uint64)
     if len(signed.hashes):
-        doc_keys = _salted(band_keys(hv[None, :], threshold=config.candidates.doc_threshold), LEVEL_DOCUMENT).ravel()
+        bands = lsh_params(config.candidates.doc_threshold, config.sign.num_perm)[0]
+        doc_keys = band_keys(hv[None, :], threshold=config.candidates.doc_threshold, salt=_salt(bands, LEVEL_DOCUMENT))[0]
     windows = window_keys(signed, config)
     keys = distinct(np.concatenate([doc_keys, windows.ravel()]))
     return Entry(hv, doc_keys, windows, digest(signed), len(signed.hashes), keys)
 
 
 def window_keys(signed: Signed, config: ScanConfig) -> np.ndarray:
-    """``windows × bands`` bucket keys of the document's windows."""
-    cjk = signed.norm.mostly_cjk
-    c = config.candidates
-    windows = window_minhashes(bag_signed(signed), config.sign, window=window_size(signed.norm, c.window))
-    threshold = c.passage_threshold if cjk else c.word_passage_threshold
-    if not windows:
-        return np.zeros((0, lsh_params(threshold, config.sign.num_perm)[0]), dtype=np.uint64)
-    keys = band_keys(np.stack([hv for _, _, hv in windows]), threshold=threshold)
-    return _salted(keys, LEVEL_CJK_WINDOW if cjk else LEVEL_WORD_WINDOW)
+    """``windows × bands`` bucket keys of the document's windows, salted by kind (CJK or word windows)."""
+    bands = lsh_params(window_threshold(signed, config.candidates), config.sign.num_perm)[0]
+    level = LEVEL_CJK_WINDOW if signed.norm.mostly_cjk else LEVEL_WORD_WINDOW
+    return candidates_stage.window_keys(signed, config, salt=_salt(bands, level))
 
 
 def digest(signed: Signed) -> bytes:

@@ -156,7 +156,7 @@ _CJK_PUNCTUATION = frozenset("，。、；：？！“”‘’（）《》〈�
 
 _BINARY = "binary file, not text"
 #: Control characters (Cc) other than \t \n \v \f \r and ESC.
-_CONTROLS = tuple(chr(c) for c in (*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), *range(0x7F, 0xA0)))
+_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f]")
 
 
 @lru_cache(maxsize=1)
@@ -208,7 +208,9 @@ def _chinese_score(text: str, limit: int = 20000) -> float:
 
 def _looks_binary(text: str) -> bool:
     """True if more than 10% of the characters are control characters."""
-    return sum(text.count(ch) for ch in _CONTROLS) > 0.1 * len(text)
+    if _CONTROL_RE.search(text) is None:  # the common case, in one pass
+        return False
+    return len(_CONTROL_RE.findall(text)) > 0.1 * len(text)
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

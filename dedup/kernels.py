@@ -1,4 +1,5 @@
-"""Compiled loops (numba) for the hot spots of signing: shingle hashing and MinHash minima.
+"""Compiled loops (numba) for the hot spots: shingle hashing, MinHash minima, LSH band keys,
+bag-of-words features, and the grouping of bucket entries of an index.
 
 Each kernel gives exactly what the plain definitions give (tests compare the hashes with
 ``dedup.sign.shingle_hash`` and the signatures with datasketch's ``MinHash``), without the
@@ -14,6 +15,9 @@ from numba import njit
 
 _P = np.uint64(0x100000001B3)  # polynomial base (FNV-64 prime), as in dedup.sign
 _M32 = np.uint64(0xFFFFFFFF)
+_CP18 = np.uint64(0x3FFFF)  # CJK code points fit in 18 bits
+_TOP = np.uint64(1 << 63)
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # mixes the rows of an LSH band (golden-ratio constant)
 
 
 @njit(cache=True, inline="always")
@@ -93,3 +97,91 @@ def block_min_hashes(hashes, skip, stride, a, b):
         kept[k] += 1
         _update(mins[k], hashes[i], a, b)
     return mins, kept
+
+
+@njit(cache=True)
+def band_keys(signatures, bands, rows, salt):
+    """LSH bucket keys (``windows × bands``): each band's ``rows`` values mixed into 64 bits, xor its salt.
+
+    Band ``b`` holds the values ``b·rows … b·rows + rows - 1`` of a signature; per value,
+    ``key = (key ^ value) · MIX`` (wrapping), from 0.
+    """
+    out = np.empty((signatures.shape[0], bands), dtype=np.uint64)
+    for w in range(signatures.shape[0]):
+        for band in range(bands):
+            key = np.uint64(0)
+            for r in range(rows):
+                key = (key ^ np.uint64(signatures[w, band * rows + r])) * _MIX
+            out[w, band] = key ^ salt[band]
+    return out
+
+
+@njit(cache=True)
+def bag_features(codes, cjk, stopwords):
+    """Order-free feature of each token, 0 where none (``dedup.sign.bag_features``).
+
+    A word token not in ``stopwords`` (sorted word codes) is its own code; a CJK
+    character followed by two more gives their trigram (18 bits each, top bit set).
+    """
+    n = len(codes)
+    out = np.zeros(n, dtype=np.uint64)
+    m = len(stopwords)
+    for i in range(n):
+        if cjk[i]:
+            if i + 2 < n and cjk[i + 1] and cjk[i + 2]:
+                out[i] = (
+                    ((np.uint64(codes[i]) & _CP18) << np.uint64(36))
+                    | ((np.uint64(codes[i + 1]) & _CP18) << np.uint64(18))
+                    | (np.uint64(codes[i + 2]) & _CP18)
+                    | _TOP
+                )
+        else:
+            code = np.uint64(codes[i])
+            k = np.searchsorted(stopwords, code)
+            if k == m or stopwords[k] != code:
+                out[i] = code
+    return out
+
+
+@njit(cache=True)
+def group_by_prefix(keys, ids, shift):
+    """Bucket entries ``(keys, ids)`` grouped by key prefix (``key >> shift``), in prefix order.
+
+    A counting sort (stable, O(n + prefixes spanned)). Returns the reordered keys and ids,
+    the prefixes present and where each one's entries start (one bound more, at the end).
+    """
+    n = len(keys)
+    if n == 0:
+        return keys.copy(), ids.copy(), np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    low = keys[0] >> shift
+    high = low
+    for k in keys:
+        p = k >> shift
+        low = min(low, p)
+        high = max(high, p)
+    span = np.int64(high - low) + 1
+    starts = np.zeros(span + 1, dtype=np.int64)
+    for k in keys:
+        starts[np.int64((k >> shift) - low) + 1] += 1
+    present = 0
+    for c in range(span):
+        if starts[c + 1]:
+            present += 1
+        starts[c + 1] += starts[c]
+    prefixes = np.empty(present, dtype=np.int64)
+    bounds = np.empty(present + 1, dtype=np.int64)
+    r = 0
+    for c in range(span):
+        if starts[c + 1] > starts[c]:
+            prefixes[r] = np.int64(low) + c
+            bounds[r] = starts[c]
+            r += 1
+    bounds[present] = n
+    out_keys = np.empty_like(keys)
+    out_ids = np.empty_like(ids)
+    for i in range(n):
+        c = np.int64((keys[i] >> shift) - low)
+        out_keys[starts[c]] = keys[i]
+        out_ids[starts[c]] = ids[i]
+        starts[c] += 1
+    return out_keys, out_ids, prefixes, bounds

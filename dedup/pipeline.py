@@ -14,14 +14,15 @@ from pathlib import Path
 import numpy as np
 
 from dedup import ingest as ingest_stage
+from dedup import kernels
+from dedup.arrays import distinct, member
 from dedup.align import ShingleIndex, TokenSpan, align, shingle_index
 from dedup.candidates import (
     band_keys,
     banded_candidates,
     common_hashes,
-    distinct,
     group_frequency,
-    member,
+    window_keys,
 )
 from dedup.config import ScanConfig
 from dedup.explain import covered_mask, describe
@@ -29,7 +30,7 @@ from dedup import index as index_stage
 from dedup.errors import IndexStoreError
 from dedup.models import CheckedDocument, CheckReport, Document, DocumentEntry, Pair, Passage, Report, Skipped
 from dedup.normalize import normalize, runs
-from dedup.sign import Signed, bag_signed, sign, signatures, window_minhashes, window_size
+from dedup.sign import Signed, sign, signatures
 from dedup.store import NewDocument, Store, StoredDocument, open_store, prefix_bits_for, prepared
 
 #: progress(stage, done, total)
@@ -131,15 +132,14 @@ def _compare(
     progress("candidates", 1, 2)
     # windows of CJK documents and of word documents: their bags differ in size and in how
     # alike unrelated text looks, so each has its own threshold
-    for cjk, threshold in ((True, config.candidates.passage_threshold), (False, config.candidates.word_passage_threshold)):
+    for cjk in (True, False):
         keys, owners = [], []
         for i, d in enumerate(docs):
             if d.norm.mostly_cjk != cjk:
                 continue
-            size = window_size(d.norm, config.candidates.window)
-            windows = window_minhashes(bag_signed(d.signed), config.sign, window=size)
-            if windows:
-                keys.append(band_keys(np.stack([hv for _, _, hv in windows]), threshold=threshold))
+            windows = window_keys(d.signed, config)
+            if len(windows):
+                keys.append(windows)
                 owners.append(np.full(len(windows), i))
         if keys:
             candidates |= banded_candidates(
@@ -412,10 +412,10 @@ def _long_shingle_sets(d: _Doc, config: ScanConfig) -> tuple[np.ndarray, np.ndar
     x = _long_shingles(d, config)
     n, pos = len(x.norm), x.positions
     at_edge = (pos < EDGE * n) | (pos + x.lengths > (1 - EDGE) * n)
-    u = distinct(x.hashes)
-    edge = np.zeros(len(u), dtype=bool)
-    edge[np.searchsorted(u, x.hashes[at_edge])] = True
-    return u, np.packbits(edge)
+    # sorted by hash, then edge flag: the last of each hash's run says whether any is at an edge
+    flagged = np.sort((x.hashes.astype(np.uint64) << np.uint64(1)) | at_edge)
+    last = np.concatenate(((flagged[1:] >> np.uint64(1)) != (flagged[:-1] >> np.uint64(1)), [True]))[: len(flagged)]
+    return (flagged[last] >> np.uint64(1)).astype(np.uint32), np.packbits((flagged[last] & np.uint64(1)).astype(bool))
 
 
 def _boilerplate_of_sets(
@@ -632,10 +632,9 @@ def build_index(
             ids = store.add([replace(x.new, keys=x.new.keys[:0]) for x in pending], boilerplate=_NO_HASHES, replace=False)
             keys = np.concatenate([x.new.keys for x in pending] or [np.zeros(0, dtype=np.uint64)])
             owners = np.concatenate([np.full(len(x.new.keys), i, dtype=np.uint32) for x, i in zip(pending, ids)] or [_NO_HASHES])
-            part = (keys >> np.uint64(64 - _KEY_PART_BITS)).astype(np.uint8)
-            for p in range(_KEY_PARTS):
-                sel = part == p
-                parts[p].append((keys[sel], owners[sel]))
+            keys, owners, present, bounds = kernels.group_by_prefix(keys, owners, np.uint64(64 - _KEY_PART_BITS))
+            for r, p in enumerate(present.tolist()):
+                parts[p].append((keys[bounds[r] : bounds[r + 1]], owners[bounds[r] : bounds[r + 1]]))
             pending.clear()
 
         for records, bad in _in_workers(_index_files_job, jobs, config.workers):
@@ -686,7 +685,7 @@ def _write_new_index(location: str | Path, fill: Callable[[Store], None]) -> str
     for p in _sqlite_files(tmp):
         p.unlink(missing_ok=True)
     try:
-        store = open_store(tmp, create=True)
+        store = open_store(tmp, create=True, fresh=True)
         try:
             fill(store)
         finally:

@@ -22,7 +22,6 @@ import numpy as np
 from datasketch import MinHash
 
 from dedup import kernels
-from dedup.candidates import member
 from dedup.config import WORD_WEIGHT, SignConfig
 from dedup.normalize import Normalized
 
@@ -128,18 +127,26 @@ def window_minhashes(
     Shingles flagged in ``skip`` (e.g. boilerplate) are left out; a window
     with fewer than a quarter of its shingles left is dropped.
     """
+    starts, values = window_signatures(signed, config, window=window, skip=skip)
+    n = len(signed.hashes)
+    return [(s, min(n, s + window), row) for s, row in zip(starts.tolist(), values)]
+
+
+def window_signatures(
+    signed: Signed, config: SignConfig, *, window: int, skip: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``window_minhashes`` as arrays: the start of each window, and their hash values (``windows × num_perm``)."""
     n = len(signed.hashes)
     if n == 0:
-        return []
+        return np.zeros(0, dtype=np.int64), np.zeros((0, config.num_perm), dtype=np.uint32)
     stride = max(1, window // 2)
     a, b = permutations(config.num_perm, config.seed, config.scheme)
     skip = np.zeros(n, dtype=bool) if skip is None else skip
     blocks, kept = kernels.block_min_hashes(signed.hashes, skip, stride, a, b)
     if len(blocks) > 1:  # a window is two successive blocks
         blocks, kept = np.minimum(blocks[:-1], blocks[1:]), kept[:-1] + kept[1:]
-    starts = np.arange(len(blocks)) * stride
     ok = np.flatnonzero(kept >= max(1, window // 4))
-    return [(int(starts[i]), int(min(n, starts[i] + window)), blocks[i]) for i in ok.tolist()]
+    return ok * stride, blocks[ok]
 
 
 # Common English function words: left out of bag-of-words features.
@@ -168,16 +175,8 @@ def bag_features(norm: Normalized) -> np.ndarray:
     followed by two more gives the character trigram. Used where word order
     was shuffled or words replaced, which breaks shingles.
     """
-    n = len(norm)
-    codes = np.frombuffer(norm.tokens.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
-    feats = np.where(norm.cjk, np.uint64(0), codes)
-    feats[member(feats, _stopword_codes())] = 0
-    if n > 2:
-        all3 = norm.cjk[:-2] & norm.cjk[1:-1] & norm.cjk[2:]
-        c = codes & np.uint64(0x3FFFF)  # CJK code points fit in 18 bits
-        trigram = (c[:-2] << np.uint64(36)) | (c[1:-1] << np.uint64(18)) | c[2:] | np.uint64(1 << 63)
-        feats[:-2] = np.where(all3, trigram, feats[:-2])
-    return feats
+    codes = np.frombuffer(norm.tokens.encode("utf-32-le"), dtype="<u4")
+    return kernels.bag_features(codes, norm.cjk, _stopword_codes())
 
 
 def bag_signed(signed: Signed) -> Signed:

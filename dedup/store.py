@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import time
 import zlib
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from dedup import kernels
 from dedup.errors import IndexStoreError
 
 #: Written into every index; a file without it is not a dedup index.
@@ -151,20 +153,13 @@ CREATE TABLE IF NOT EXISTS blobs(name TEXT PRIMARY KEY, data BLOB NOT NULL);
 
 
 def _by_prefix(keys: np.ndarray, ids: np.ndarray, bits: int) -> list[tuple[int, bytes, bytes]]:
-    """Sorted (key, id) entries cut into runs of one key prefix: ``(prefix, keys blob, ids blob)`` each."""
-    if not len(keys):
-        return []
-    order = np.argsort(keys)
-    keys, ids = keys[order], ids[order]
-    prefixes = keys >> np.uint64(64 - bits)
-    cuts = np.flatnonzero(prefixes[1:] != prefixes[:-1]) + 1
-    starts = np.concatenate([[0], cuts]).astype(np.int64)
-    ends = np.concatenate([cuts, [len(keys)]]).astype(np.int64)
-    kb, ib = _keys_blob(keys), _ids_blob(ids)
-    return [
-        (p, kb[8 * s : 8 * e], ib[4 * s : 4 * e])
-        for p, s, e in zip(prefixes[starts].astype(np.int64).tolist(), starts.tolist(), ends.tolist())
-    ]
+    """(key, id) entries grouped by key prefix: ``(prefix, keys blob, ids blob)`` per prefix, in prefix order."""
+    keys, ids, prefixes, bounds = kernels.group_by_prefix(
+        np.ascontiguousarray(keys, dtype="<u8"), np.ascontiguousarray(ids, dtype="<u4"), np.uint64(64 - bits)
+    )
+    kb, ib = keys.tobytes(), ids.tobytes()
+    b = bounds.tolist()
+    return [(p, kb[8 * b[r] : 8 * b[r + 1]], ib[4 * b[r] : 4 * b[r + 1]]) for r, p in enumerate(prefixes.tolist())]
 
 
 def prefix_bits_for(entries: int) -> int:
@@ -176,9 +171,10 @@ def prefix_bits_for(entries: int) -> int:
 class SqliteStore(Store):
     """The embedded default: one SQLite file, no server (WAL: readers never block each other)."""
 
-    def __init__(self, path: Path, *, create: bool) -> None:
+    def __init__(self, path: Path, *, create: bool, fresh: bool = False) -> None:
         self.path = Path(path)
         self.location = str(path)
+        self.fresh = fresh
         if not create and not self.path.is_file():
             raise IndexStoreError(f"{path}: no index here (build one with 'dedup index build')")
         if self.path.is_dir():
@@ -189,8 +185,12 @@ class SqliteStore(Store):
             # lookups touch a few pages here and there in a big file: map it rather than read() each page
             self.db.execute("PRAGMA mmap_size = 68719476736")
             self.db.execute("PRAGMA cache_size = -65536")
-            if create:
+            if fresh:  # a new file that nobody reads until it is complete and moved into place: no journal
+                self.db.execute("PRAGMA journal_mode = OFF")
+                self.db.execute("PRAGMA synchronous = OFF")
+            elif create:
                 self.db.execute("PRAGMA journal_mode = WAL")
+            if create or fresh:
                 self.db.executescript(_SCHEMA)
             else:
                 self.db.execute("SELECT 1 FROM sqlite_master").fetchall()
@@ -387,6 +387,15 @@ class SqliteStore(Store):
         return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
 
     def close(self) -> None:
+        if self.fresh:  # complete: readers and later writers use WAL; on disk before it is moved into place
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.close()
+            fd = os.open(self.path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            return
         self.db.close()
 
 
@@ -580,9 +589,13 @@ class RedisStore(Store):
         self.r.close()
 
 
-def open_store(location: str | Path, *, create: bool = False) -> Store:
-    """The store at ``location``: a ``redis://`` address or a file path."""
+def open_store(location: str | Path, *, create: bool = False, fresh: bool = False) -> Store:
+    """The store at ``location``: a ``redis://`` address or a file path.
+
+    ``fresh``: a new index file that nobody opens until it is complete (``dedup index build`` writes one
+    and moves it into place): written without a journal, synced to disk when closed.
+    """
     text = str(location)
     if text.startswith(("redis://", "rediss://")):
         return RedisStore(text, create=create)
-    return SqliteStore(Path(location), create=create)
+    return SqliteStore(Path(location), create=create, fresh=fresh)

@@ -1,4 +1,6 @@
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from datasketch import MinHash
 
 from dedup.config import SignConfig
@@ -72,3 +74,39 @@ def test_window_signatures_equal_datasketch_minhash_of_their_shingles():
             reference = MinHash(num_perm=CONFIG.num_perm, seed=CONFIG.seed, hashfunc=int)
             reference.update_batch([h for h, s in zip(signed.hashes[start:end].tolist(), skip[start:end]) if not s])
             assert np.array_equal(hv, reference.hashvalues)
+
+
+def _bag_features_reference(norm):
+    """The definition of ``bag_features``, token by token."""
+    from dedup.normalize import word_code
+    from dedup.sign import STOPWORDS
+
+    stop = {word_code(w) for w in STOPWORDS}
+    codes, cjk, out = [ord(c) for c in norm.tokens], norm.cjk.tolist(), []
+    for i, code in enumerate(codes):
+        if not cjk[i]:
+            out.append(0 if code in stop else code)
+        elif i + 2 < len(codes) and cjk[i + 1] and cjk[i + 2]:
+            c0, c1, c2 = (x & 0x3FFFF for x in codes[i : i + 3])
+            out.append(c0 << 36 | c1 << 18 | c2 | 1 << 63)
+        else:
+            out.append(0)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["的", "發展", "服务", "the", "of", "Growth", "jobs", "2010", "，", " ", "\n", "。"]), max_size=40))
+def test_bag_features_follow_their_definition(parts):
+    from dedup.sign import bag_features
+
+    for text in ("".join(parts), " ".join(parts)):
+        norm = normalize(text)
+        assert bag_features(norm).tolist() == _bag_features_reference(norm)
+
+
+def test_bag_features_of_speeches_follow_their_definition():
+    from dedup.sign import bag_features
+
+    for text in (ZH_SPEECH, EN_SPEECH, ZH_SPEECH + EN_SPEECH):
+        norm = normalize(text)
+        assert bag_features(norm).tolist() == _bag_features_reference(norm)
