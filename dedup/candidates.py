@@ -127,25 +127,38 @@ def shingle_document_frequency(hash_sets: Sequence[np.ndarray]) -> tuple[np.ndar
     return np.unique(allh, return_counts=True)
 
 
-def common_hashes(unique_sets: Sequence[np.ndarray], *, min_docs: int, parts: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    """Shingle hashes held by at least ``min_docs`` documents, and for each how many documents hold it.
+def common_hashes(
+    unique_sets: Sequence[np.ndarray], *, min_docs: int, parts: int = 16, flags: Sequence[np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shingle hashes held by at least ``min_docs`` documents; for each, how many documents hold it, and how
+    many of those have it flagged.
 
     ``unique_sets`` are the documents' distinct uint32 hashes, sorted (as ``np.unique`` gives
-    them). The same as ``shingle_document_frequency`` filtered, but counted one of ``parts``
+    them); ``flags`` (bool, one per hash; none flagged if not given), e.g. "at an edge of the
+    document". The same as ``shingle_document_frequency`` filtered, but counted one of ``parts``
     slices of the hash range at a time: most hashes are held by one document, and counting all
     at once needs several times the memory of the hashes themselves.
     """
     if not unique_sets:
-        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     bounds = (np.arange(1, parts, dtype=np.uint64) << np.uint64(32)) // np.uint64(parts)
     bounds = bounds.astype(np.uint32)
     cuts = [[0, *np.searchsorted(h, bounds).tolist(), len(h)] for h in unique_sets]
-    values, counts = [], []
+    no_flags = [np.zeros(0, dtype=bool)]
+    values, counts, flagged = [], [], []
     for p in range(parts):
-        v, k = np.unique(np.concatenate([h[c[p] : c[p + 1]] for h, c in zip(unique_sets, cuts)]), return_counts=True)
-        values.append(v[k >= min_docs])
-        counts.append(k[k >= min_docs])
-    return np.concatenate(values), np.concatenate(counts)
+        held = np.concatenate([h[c[p] : c[p + 1]] for h, c in zip(unique_sets, cuts)]).astype(np.uint64) << np.uint64(1)
+        if flags is not None:  # the flag in the lowest bit: sorted, a hash's run ends with its flagged holders
+            held |= np.concatenate(no_flags + [f[c[p] : c[p + 1]] for f, c in zip(flags, cuts)])
+        held.sort()
+        firsts = np.flatnonzero(np.concatenate(([True], (held[1:] >> np.uint64(1)) != (held[:-1] >> np.uint64(1)))))
+        firsts = firsts[: len(held)]
+        k = np.diff(np.append(firsts, len(held)))
+        keep = k >= min_docs
+        values.append((held[firsts[keep]] >> np.uint64(1)).astype(np.uint32))
+        counts.append(k[keep])
+        flagged.append(np.add.reduceat(held & np.uint64(1), firsts)[keep].astype(np.int64) if len(held) else k[keep])
+    return np.concatenate(values), np.concatenate(counts), np.concatenate(flagged)
 
 
 def group_frequency(

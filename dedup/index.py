@@ -28,7 +28,7 @@ from dedup.candidates import band_keys, lsh_params, window_threshold
 from dedup.config import ScanConfig
 from dedup.errors import IndexStoreError
 from dedup.sign import Signed, minhash_of
-from dedup.store import FORMAT, MAGIC, Store
+from dedup.store import FORMAT, MAGIC, READABLE_FORMATS, Store
 
 LEVEL_DOCUMENT, LEVEL_CJK_WINDOW, LEVEL_WORD_WINDOW = 0, 1, 2
 
@@ -82,12 +82,12 @@ def digest(signed: Signed) -> bytes:
     return h.digest()
 
 
-def estimated_containment(a: Entry, b: Entry) -> float:
+def estimated_containment(hashvalues_a: np.ndarray, shingles_a: int, hashvalues_b: np.ndarray, shingles_b: int) -> float:
     """Share of the smaller document's shingles found in the other, estimated from the MinHashes."""
-    if not a.shingles or not b.shingles:
+    if not shingles_a or not shingles_b:
         return 0.0
-    j = float(np.mean(a.hashvalues == b.hashvalues))
-    return min(1.0, j * (a.shingles + b.shingles) / ((1 + j) * min(a.shingles, b.shingles)))
+    j = float(np.mean(hashvalues_a == hashvalues_b))
+    return min(1.0, j * (shingles_a + shingles_b) / ((1 + j) * min(shingles_a, shingles_b)))
 
 
 def candidates(store: Store, e: Entry, config: ScanConfig, *, documents: int) -> set[int]:
@@ -152,9 +152,10 @@ def check_meta(store: Store, config: ScanConfig) -> dict:
     meta = store.read_meta()
     if not meta or meta.get("magic") != MAGIC:
         raise IndexStoreError(f"{store.location}: not a dedup index")
-    if meta.get("format") != FORMAT:
+    if meta.get("format") not in READABLE_FORMATS:
         raise IndexStoreError(
-            f"{store.location}: index format {meta.get('format')!r}, this dedup reads format {FORMAT}; rebuild it"
+            f"{store.location}: index format {meta.get('format')!r}, this dedup reads formats "
+            f"{', '.join(map(str, READABLE_FORMATS))}; rebuild it"
         )
     want, have = matching(config), meta.get("matching")
     if have != want:

@@ -22,6 +22,7 @@ from dedup.candidates import (
     banded_candidates,
     common_hashes,
     group_frequency,
+    lsh_params,
     window_keys,
 )
 from dedup.config import ScanConfig
@@ -31,7 +32,7 @@ from dedup.errors import IndexStoreError
 from dedup.models import CheckedDocument, CheckReport, Document, DocumentEntry, Pair, Passage, Report, Skipped
 from dedup.normalize import normalize, runs
 from dedup.sign import Signed, sign, signatures
-from dedup.store import NewDocument, Store, StoredDocument, open_store, prefix_bits_for, prepared
+from dedup.store import FORMAT, NewDocument, Store, StoredDocument, open_store, prefix_bits_for, prepared
 
 #: progress(stage, done, total)
 Progress = Callable[[str, int, int], None]
@@ -404,7 +405,7 @@ def boilerplate_hashes(
     speeches is.
     """
     sets = [_long_shingle_sets(d, config) for d in docs]
-    return _boilerplate_of_sets([u for u, _ in sets], [e for _, e in sets], labels, config, population=population)[0]
+    return _boilerplate_of_sets([u for u, _ in sets], [e for _, e in sets], labels, config, population=population, held=False)[0]
 
 
 def _long_shingle_sets(d: _Doc, config: ScanConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -420,27 +421,20 @@ def _long_shingle_sets(d: _Doc, config: ScanConfig) -> tuple[np.ndarray, np.ndar
 
 def _boilerplate_of_sets(
     uniques: Sequence[np.ndarray], edges: Sequence[np.ndarray], labels: Sequence[int], config: ScanConfig,
-    *, population: int | None,
+    *, population: int | None, held: bool = True,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """``boilerplate_hashes`` from the documents' ``_long_shingle_sets``, and per document the ones it holds."""
+    """``boilerplate_hashes`` from the documents' ``_long_shingle_sets``, and (``held``) per document the ones it holds."""
     min_docs = config.min_docs_boilerplate
-    common, common_df = common_hashes(uniques, min_docs=min_docs)
+    at_edge = [np.unpackbits(e, count=len(u)).view(bool) for u, e in zip(uniques, edges)]
+    common, common_df, edge_df = common_hashes(uniques, min_docs=min_docs, flags=at_edge)
+    del at_edge
     groups = group_frequency(uniques, labels, common, common_df)
-    # per document, the common hashes it holds (as indices into ``common``) and those it holds at an edge
-    held, held_at_edge = [], []
-    for u, e in zip(uniques, edges):
-        idx = np.searchsorted(common, u)
-        found = common[np.minimum(idx, len(common) - 1)] == u if len(common) else np.zeros(len(u), dtype=bool)
-        held.append(idx[found].astype(np.int32))
-        held_at_edge.append(idx[found & np.unpackbits(e, count=len(u)).view(bool)])
     candidate = groups >= min_docs
     population = len(set(labels)) if population is None else population
     frequent = groups >= max(min_docs, FREQUENT * population)
-    # how many documents hold each candidate at an edge
-    edge_counts = np.bincount(np.concatenate([np.zeros(0, dtype=np.int64), *held_at_edge]), minlength=len(common))
-    del held_at_edge
-    boiler = frequent | (candidate & (edge_counts > 0) & (edge_counts * 2 >= common_df))
-    return common[boiler].astype(np.uint32), [common[h[boiler[h]]] for h in held]
+    # at an edge: in the first or last EDGE of at least half the documents that hold it
+    boiler = common[frequent | (candidate & (edge_df > 0) & (edge_df * 2 >= common_df))].astype(np.uint32)
+    return boiler, [u[member(u, boiler)] for u in uniques] if held else []
 
 
 def boilerplate_masks(docs: Sequence[_Doc], held: Sequence[np.ndarray], config: ScanConfig) -> list[np.ndarray]:
@@ -512,14 +506,36 @@ def _entries(docs: Sequence[_Doc], config: ScanConfig, progress: Progress) -> li
     return out
 
 
-def _related_labels(entries: Sequence[index_stage.Entry]) -> list[int]:
+@dataclass(frozen=True, eq=False)
+class _Resemblance:
+    """What the related groups need of documents, one row each: MinHash, document bucket keys, shingles."""
+
+    hashvalues: np.ndarray  # documents × num_perm
+    document_keys: np.ndarray  # documents × bands (a row of zeros where there are no shingles)
+    shingles: np.ndarray  # number of shingles of each document
+
+    @classmethod
+    def of(cls, entries: Sequence[index_stage.Entry], config: ScanConfig) -> _Resemblance:
+        bands = lsh_params(config.candidates.doc_threshold, config.sign.num_perm)[0]
+        keys = np.zeros((len(entries), bands), dtype=np.uint64)
+        for row, e in enumerate(entries):
+            keys[row, : len(e.document_keys)] = e.document_keys
+        hashvalues = np.stack([e.hashvalues for e in entries]) if entries else np.zeros((0, config.sign.num_perm), np.uint32)
+        return cls(hashvalues, keys, np.array([e.shingles for e in entries], dtype=np.int64))
+
+    @classmethod
+    def joined(cls, parts: Sequence[_Resemblance]) -> _Resemblance:
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("hashvalues", "document_keys", "shingles")))
+
+
+def _related_labels(docs: _Resemblance) -> list[int]:
     """Groups of documents that share most of one's shingles (document LSH, then the MinHash estimate):
     related, as ``_Matcher.related`` would find them, without aligning."""
-    width = max((len(e.document_keys) for e in entries), default=0)
-    with_keys = [i for i, e in enumerate(entries) if width and len(e.document_keys) == width]
-    pairs = banded_candidates(np.stack([entries[i].document_keys for i in with_keys]), np.array(with_keys)) if with_keys else set()
-    related = [(i, j) for i, j in pairs if index_stage.estimated_containment(entries[i], entries[j]) >= RELATED_COVERAGE]
-    return _clusters(len(entries), related)
+    with_keys = np.flatnonzero(docs.shingles > 0)
+    pairs = banded_candidates(docs.document_keys[with_keys], with_keys) if len(with_keys) else set()
+    hv, n = docs.hashvalues, docs.shingles
+    related = [(i, j) for i, j in pairs if index_stage.estimated_containment(hv[i], n[i], hv[j], n[j]) >= RELATED_COVERAGE]
+    return _clusters(len(n), related)
 
 
 def _new_documents(docs: Sequence[_Doc], entries: Sequence[index_stage.Entry]) -> list[NewDocument]:
@@ -532,33 +548,50 @@ def _new_documents(docs: Sequence[_Doc], entries: Sequence[index_stage.Entry]) -
 
 
 @dataclass(frozen=True, eq=False)
-class _Indexed:
-    """What building an index keeps of one document: its record, and what boilerplate needs."""
+class _IndexedChunk:
+    """What building an index keeps of a chunk of files, in few objects (it goes from a worker process to
+    the writing one): records without keys and texts, bucket keys, and what boilerplate needs."""
 
-    new: NewDocument
-    uniques: np.ndarray  # distinct long-shingle hashes
-    edges: np.ndarray  # those at an edge of the document
-    entry: index_stage.Entry  # without its window keys (for the related groups)
+    records: list[NewDocument]  # prepared (compressed text), without keys
+    keys: np.ndarray  # bucket keys of all the documents, one after the other
+    key_counts: np.ndarray  # how many each document has
+    uniques: np.ndarray  # distinct long-shingle hashes of each document, one after the other
+    unique_counts: np.ndarray
+    edges: np.ndarray  # which of them are at an edge of the document (``np.packbits`` of each, joined)
+    resemblance: _Resemblance
 
 
-def _index_files(found: Sequence[tuple[str, Path]], config: ScanConfig) -> tuple[list[_Indexed], list[Skipped]]:
+def _index_files(found: Sequence[tuple[str, Path]], config: ScanConfig) -> tuple[_IndexedChunk, list[Skipped]]:
     """Read, normalize and sign a chunk of files for the index (runs in a worker process)."""
     documents, skipped = ingest_stage.read_files(found)
     docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config))]
     entries = _entries(docs, config, _noop)
-    out = []
-    for d, e, new in zip(docs, entries, _new_documents(docs, entries)):
-        uniques, edges = _long_shingle_sets(d, config)
-        out.append(_Indexed(prepared(new), uniques, edges, replace(e, window_keys=e.window_keys[:0], keys=e.keys[:0])))
-    return out, skipped
+    sets = [_long_shingle_sets(d, config) for d in docs]
+    chunk = _IndexedChunk(
+        records=[prepared(replace(n, keys=_NO_KEYS)) for n in _new_documents(docs, entries)],
+        keys=np.concatenate([_NO_KEYS, *(e.keys for e in entries)]),
+        key_counts=np.array([len(e.keys) for e in entries], dtype=np.int64),
+        uniques=np.concatenate([_NO_HASHES, *(u for u, _ in sets)]),
+        unique_counts=np.array([len(u) for u, _ in sets], dtype=np.int64),
+        edges=np.concatenate([np.zeros(0, np.uint8), *(e for _, e in sets)]),
+        resemblance=_Resemblance.of(entries, config),
+    )
+    return chunk, skipped
 
 
-def _index_files_job(job: tuple[Sequence[tuple[str, Path]], ScanConfig]) -> tuple[list[_Indexed], list[Skipped]]:
+def _index_files_job(job: tuple[Sequence[tuple[str, Path]], ScanConfig]) -> tuple[_IndexedChunk, list[Skipped]]:
     return _index_files(*job)
 
 
-def _folder_boilerplate(uniques, edges, light, config: ScanConfig) -> np.ndarray:
-    return _boilerplate_of_sets(uniques, edges, _related_labels(light), config, population=None)[0]
+def _folder_boilerplate(chunks: Sequence[_IndexedChunk], config: ScanConfig) -> np.ndarray:
+    """The boilerplate of a folder being indexed, from what its chunks keep (related documents count once)."""
+    chunks = [c for c in chunks if len(c.unique_counts)]
+    if not chunks:
+        return _NO_HASHES
+    uniques = [u for c in chunks for u in np.split(c.uniques, np.cumsum(c.unique_counts)[:-1])]
+    edges = [e for c in chunks for e in np.split(c.edges, np.cumsum((c.unique_counts + 7) // 8)[:-1])]
+    labels = _related_labels(_Resemblance.joined([c.resemblance for c in chunks]))
+    return _boilerplate_of_sets(uniques, edges, labels, config, population=None, held=False)[0]
 
 
 _BESIDE: tuple | None = None  # the call a forked process of ``_beside`` makes
@@ -624,34 +657,32 @@ def build_index(
 
     def fill(store: Store) -> None:
         store.write_meta(meta)
-        uniques, edges, light = [], [], []  # what boilerplate needs of each document
+        chunks: list[_IndexedChunk] = []  # what boilerplate needs of each document (no records, no keys)
         parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(_KEY_PARTS)]  # bucket entries
-        pending: list[_Indexed] = []
+        pending: list[_IndexedChunk] = []
 
         def flush() -> None:
-            ids = store.add([replace(x.new, keys=x.new.keys[:0]) for x in pending], boilerplate=_NO_HASHES, replace=False)
-            keys = np.concatenate([x.new.keys for x in pending] or [np.zeros(0, dtype=np.uint64)])
-            owners = np.concatenate([np.full(len(x.new.keys), i, dtype=np.uint32) for x, i in zip(pending, ids)] or [_NO_HASHES])
+            ids = store.add([r for c in pending for r in c.records], boilerplate=_NO_HASHES, replace=False)
+            counts = np.concatenate([np.zeros(0, np.int64), *(c.key_counts for c in pending)])
+            keys = np.concatenate([_NO_KEYS, *(c.keys for c in pending)])
+            owners = np.repeat(np.array(ids, dtype=np.uint32), counts)
             keys, owners, present, bounds = kernels.group_by_prefix(keys, owners, np.uint64(64 - _KEY_PART_BITS))
             for r, p in enumerate(present.tolist()):
                 parts[p].append((keys[bounds[r] : bounds[r + 1]], owners[bounds[r] : bounds[r + 1]]))
             pending.clear()
 
-        for records, bad in _in_workers(_index_files_job, jobs, config.workers):
-            for x in records:
-                uniques.append(x.uniques)
-                edges.append(x.edges)
-                light.append(x.entry)
-                added.append(x.new.path)
-            pending.extend(records)
+        for chunk, bad in _in_workers(_index_files_job, jobs, config.workers):
+            chunks.append(replace(chunk, records=[], keys=_NO_KEYS))  # what boilerplate needs
+            added.extend(r.path for r in chunk.records)
+            pending.append(chunk)
             skipped.extend(bad)
-            if len(pending) >= _BUILD_BATCH:
+            if sum(len(c.records) for c in pending) >= _BUILD_BATCH:
                 flush()
             progress("index", len(added) + len(skipped), len(found))
         flush()
         progress("write", 0, _KEY_PARTS + 1)
         # boilerplate over the whole folder (related documents count once), in another process meanwhile
-        with _beside(_folder_boilerplate, (uniques, edges, light, config), workers=config.workers) as boiler:
+        with _beside(_folder_boilerplate, (chunks, config), workers=config.workers) as boiler:
             # bucket entries a part of the key space at a time (less to sort at once): one row per key prefix
             store.write_meta({"prefix_bits": prefix_bits_for(sum(len(k) for p in parts for k, _ in p))})
             for p in range(_KEY_PARTS):
@@ -755,8 +786,10 @@ def add_to_index(
         near -= set(stored_paths.values())
         neighbours = _signed_archive(store.load(near), config)
         local = docs + neighbours
-        labels = _related_labels(entries + _entries(neighbours, config, _noop))
+        labels = _related_labels(_Resemblance.of(entries + _entries(neighbours, config, _noop), config))
         boiler = boilerplate_hashes(local, labels, config, population=size)
+        if meta.get("format") != FORMAT:  # texts written now are in this format's form (older ones stay readable)
+            store.write_meta({"format": FORMAT})
         store.add(_new_documents(docs, entries), boilerplate=boiler, replace=True)
         added = tuple(d.path for d in documents if d.path not in stored_paths)
         replaced = tuple(d.path for d in documents if d.path in stored_paths)

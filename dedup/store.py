@@ -5,8 +5,8 @@ someone else cannot run code when opened:
 
 - ``meta``: JSON-encoded parameters (MinHash, shingles, LSH thresholds, scheme);
 - documents: path, format, encoding, size, a digest of the normalized tokens
-  and the original text (zlib-compressed UTF-8), so that ``check`` can report
-  passages even when the archive folder has moved;
+  and the original text (UTF-8 in an LZ4 frame; zlib in indexes of format 1),
+  so that ``check`` can report passages even when the archive folder has moved;
 - LSH buckets: 64-bit bucket keys (see ``dedup.index``) mapped to document ids;
 - boilerplate: the long-shingle hashes judged boilerplate in the archive, one sorted
   array of little-endian uint32 (read whole at every check, so it is one blob).
@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import lz4.frame
 import numpy as np
 
 from dedup import kernels
@@ -37,7 +38,10 @@ from dedup.errors import IndexStoreError
 
 #: Written into every index; a file without it is not a dedup index.
 MAGIC = "dedup-index"
-FORMAT = 1
+FORMAT = 2
+#: Formats this dedup reads. Format 1 kept the texts zlib-compressed; a stored text says which by its first bytes.
+READABLE_FORMATS = (1, 2)
+_LZ4_MAGIC = b"\x04\x22\x4d\x18"  # an LZ4 frame starts with it; a zlib stream never does
 #: Buckets are grouped by the top bits of their key: one row per group and write. An index built
 #: at once uses fewer bits when it is small (``prefix_bits_for``, recorded as meta ``prefix_bits``).
 PREFIX_BITS = 24
@@ -70,21 +74,28 @@ class NewDocument:
     digest: bytes
     keys: np.ndarray  # uint64 bucket keys
     stored_text: bytes | None = None  # the text as stored (``prepared``), else made by ``add``
+    chars: int | None = None  # length of the text, when ``prepared`` has left the text out
+
+    @property
+    def length(self) -> int:
+        return len(self.text) if self.chars is None else self.chars
 
 
 def prepared(document: NewDocument) -> NewDocument:
-    """The document with its stored form made (compressed), e.g. in a worker process before ``add``."""
-    return replace(document, stored_text=_stored_text(document))
+    """The document in its stored form (compressed), the text itself left out: e.g. made in a worker process
+    before ``add``, so that less goes back to the writing process."""
+    return replace(document, text="", stored_text=_stored_text(document), chars=document.length)
 
 
 def _stored_text(document: NewDocument) -> bytes:
-    return document.stored_text or zlib.compress(document.text.encode("utf-8"), 1)
+    return document.stored_text or lz4.frame.compress(document.text.encode("utf-8"))
 
 
 def _unpack_text(blob: bytes, where: str) -> str:
     try:
-        return zlib.decompress(blob).decode("utf-8")
-    except (zlib.error, TypeError, UnicodeDecodeError) as err:
+        data = lz4.frame.decompress(blob) if blob[:4] == _LZ4_MAGIC else zlib.decompress(blob)
+        return data.decode("utf-8")
+    except (RuntimeError, zlib.error, TypeError, UnicodeDecodeError) as err:
         raise IndexStoreError(f"{where}: a stored text is damaged ({err})") from None
 
 
@@ -245,7 +256,7 @@ class SqliteStore(Store):
             first = db.execute("SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'documents'").fetchone()[0]
             db.executemany(
                 "INSERT INTO documents(path, format, encoding, chars, digest, text, added) VALUES(?,?,?,?,?,?,?)",
-                ((d.path, d.format, d.encoding, len(d.text), d.digest, _stored_text(d), now) for d in documents),
+                ((d.path, d.format, d.encoding, d.length, d.digest, _stored_text(d), now) for d in documents),
             )
             ids = list(range(first + 1, first + 1 + len(documents)))  # AUTOINCREMENT: consecutive in one transaction
             if documents:
@@ -473,7 +484,7 @@ class RedisStore(Store):
                 self._k(f"doc:{i}"),
                 mapping={
                     "path": d.path, "format": d.format, "encoding": d.encoding or "",
-                    "chars": len(d.text), "digest": d.digest, "text": _stored_text(d),
+                    "chars": d.length, "digest": d.digest, "text": _stored_text(d),
                 },
             )
         pipe.execute()

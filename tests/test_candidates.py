@@ -92,11 +92,17 @@ def test_common_hashes_are_the_frequent_ones_counted_slice_by_slice():
     rng = np.random.default_rng(3)
     pool = rng.integers(0, 2**32, 300, dtype=np.uint64).astype(np.uint32)
     sets = [np.unique(rng.choice(pool, 40)) for _ in range(50)] + [np.zeros(0, dtype=np.uint32)]
+    flags = [rng.random(len(s)) < 0.3 for s in sets]
     values, counts = shingle_document_frequency(sets)
+    flagged = shingle_document_frequency([s[f] for s, f in zip(sets, flags)])
+    flagged = dict(zip(*(x.tolist() for x in flagged)))
     for min_docs, parts in ((1, 1), (3, 16), (5, 7)):
-        common, df = common_hashes(sets, min_docs=min_docs, parts=parts)
+        common, df, _ = common_hashes(sets, min_docs=min_docs, parts=parts)
         assert common.tolist() == values[counts >= min_docs].tolist()
         assert df.tolist() == counts[counts >= min_docs].tolist()
+        again, df_again, with_flag = common_hashes(sets, min_docs=min_docs, parts=parts, flags=flags)
+        assert again.tolist() == common.tolist() and df_again.tolist() == df.tolist()
+        assert with_flag.tolist() == [flagged.get(h, 0) for h in common.tolist()]
 
 
 def test_shared_buckets_grow_by_one_for_each_tenfold_beyond_the_base_corpus():

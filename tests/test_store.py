@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import sqlite3
+import zlib
 
 import numpy as np
 import pytest
@@ -98,6 +99,36 @@ def test_an_index_built_with_other_parameters_is_refused(tmp_path, folder, locat
         check([ZH[0]], where, config=ScanConfig(sign=SignConfig(num_perm=64)))
     with pytest.raises(IndexStoreError, match="doc_threshold"):
         open_index(where, config=ScanConfig(candidates=CandidateConfig(doc_threshold=0.5)))
+
+
+def test_an_index_of_format_1_is_read_and_upgraded_by_an_add(tmp_path, folder):
+    """Format 1 kept texts zlib-compressed: still read; an add writes LZ4 texts and records format 2."""
+    where = tmp_path / "old.dedup"
+    build_index(folder, where)
+    db = sqlite3.connect(where)
+    for i, blob in db.execute("SELECT id, text FROM documents").fetchall():
+        db.execute("UPDATE documents SET text = ? WHERE id = ?", (zlib.compress(store_mod._unpack_text(blob, "test").encode()), i))
+    db.execute("UPDATE meta SET value = '1' WHERE key = 'format'")
+    db.commit()
+    db.close()
+    (doc,) = check([ZH[1]], where).checked
+    assert [p.b for p in doc.sources] == [ZH[1].name] and doc.sources[0].relation == "exact"
+    assert index_info(where).meta["format"] == 1
+    add_to_index([ZH[5]], where)
+    assert index_info(where).meta["format"] == store_mod.FORMAT == 2
+    (doc,) = check([ZH[5]], where).checked
+    assert [p.b for p in doc.sources] == [ZH[5].as_posix()] and doc.sources[0].relation == "exact"
+
+
+def test_an_index_of_an_unknown_format_is_refused(tmp_path, folder):
+    where = tmp_path / "new.dedup"
+    build_index(folder, where)
+    db = sqlite3.connect(where)
+    db.execute("UPDATE meta SET value = '99' WHERE key = 'format'")
+    db.commit()
+    db.close()
+    with pytest.raises(IndexStoreError, match="index format 99, this dedup reads formats 1, 2"):
+        check([ZH[0]], where)
 
 
 class _Boom:
