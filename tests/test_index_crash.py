@@ -55,8 +55,25 @@ def _assert_usable(location: str, allowed: set[int]) -> None:
     assert [p.b for p in doc.sources][:1] == [ZH[0].name]
 
 
+#: ``dedup index add`` with SQLite's page cache cut to a few pages: the transaction spills into the WAL
+#: as it goes, long before it commits, so that "the WAL has grown" means "inside the transaction".
+_SPILLING_ADD = """
+import sys
+import dedup.store
+from dedup.cli import app
+
+opened = dedup.store.SqliteStore.__init__
+def spilling(self, *args, **kwargs):
+    opened(self, *args, **kwargs)
+    self.db.execute("PRAGMA cache_size = 8")
+dedup.store.SqliteStore.__init__ = spilling
+sys.argv[0] = "dedup"
+app()
+"""
+
+
 def _add(location: str, new: Path) -> subprocess.Popen:
-    return subprocess.Popen(_cli("index", "add", str(new), "--index", location, "--no-progress"),
+    return subprocess.Popen([sys.executable, "-c", _SPILLING_ADD, "index", "add", str(new), "--index", location, "--no-progress"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

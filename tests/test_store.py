@@ -131,6 +131,30 @@ def test_an_index_of_an_unknown_format_is_refused(tmp_path, folder):
         check([ZH[0]], where)
 
 
+def test_redis_buckets_are_laid_out_as_datasketch_inserts_them(redis_url):
+    """The bulk insert script writes what ``RedisSetStorage.insert`` writes; datasketch reads it back."""
+    import redis
+    from datasketch.storage import unordered_storage
+
+    store = open_store(redis_url, create=True)
+    keys = np.array([1, 2**63 + 5, 1, 77], dtype=np.uint64)
+    store.add_buckets(keys, np.array([3, 4, 5, 3], dtype=np.uint32))
+    base, params = redis_url.split("?prefix=")[0], {"host": "127.0.0.1"}
+    client = redis.Redis.from_url(base)
+    params.update(port=client.connection_pool.connection_kwargs["port"], db=client.connection_pool.connection_kwargs["db"])
+    reference = unordered_storage({"type": "redis", "redis": params}, name=store._lsh_name + b"reference:")
+    for k, i in ((1, 3), (2**63 + 5, 4), (1, 5), (77, 3)):
+        reference.insert(k.to_bytes(8, "big"), str(i).encode())
+    ours = unordered_storage({"type": "redis", "redis": params}, name=store._lsh_name)
+    assert sorted(ours.keys()) == sorted(reference.keys())
+    for k in reference.keys():
+        assert ours.get(k) == reference.get(k)
+    assert client.hgetall(store._lsh_name) == {k: store._lsh_name + k for k in reference.keys()}
+    found, ids = store.lookup(np.array([1, 77, 9], dtype=np.uint64))
+    assert sorted(zip(found.tolist(), ids.tolist())) == [(1, 3), (1, 5), (77, 3)]
+    store.close()
+
+
 class _Boom:
     """Unpickling this runs code: it creates a file."""
 
