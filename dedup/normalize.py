@@ -20,7 +20,7 @@ import re
 import unicodedata
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -139,7 +139,7 @@ class Normalized:
     starts: np.ndarray  # int32, original start offset of each token
     ends: np.ndarray  # int32, original end offset of each token
     cjk: np.ndarray  # bool, token is a CJK character
-    words: tuple[str, ...] = ()  # distinct normalized words, for display (in no particular order)
+    joined_words: str = ""  # the distinct normalized words joined by NUL characters (see ``words``)
     breaks: np.ndarray | None = None  # bool, a sentence ends after this token
     page_markers: int = 0  # page markers left out
     converted: int = 0  # CJK tokens changed by Traditional→Simplified
@@ -147,6 +147,14 @@ class Normalized:
 
     def __len__(self) -> int:
         return len(self.tokens)
+
+    @cached_property
+    def words(self) -> tuple[str, ...]:
+        """The distinct normalized words, for display (in no particular order).
+
+        Made from ``joined_words`` when first asked for: most documents are never displayed.
+        """
+        return tuple(self.joined_words.split("\0")) if self.joined_words else ()
 
     @property
     def weights(self) -> np.ndarray:
@@ -247,13 +255,13 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
                 codes[is_cjk] = new_codes
 
     # word tokens: ASCII words are done; others by NFKC and case folding (one may become several tokens)
-    fast_words = wbytes.tobytes().decode("ascii").split("\x00")[: len(first)] if len(first) else []
+    fast_words = wbytes.tobytes().decode("ascii")  # distinct, in order of first appearance, NUL between
     if not n_slow:
-        words = tuple(dict.fromkeys(fast_words))  # distinct, in order of first appearance
-        return Normalized(_chars(codes), starts, ends, is_cjk, words, breaks, len(markers), converted, heavy)
+        return Normalized(_chars(codes), starts, ends, is_cjk, fast_words, breaks, len(markers), converted, heavy)
     slow = np.nonzero(kinds == _k.KIND_SLOW)[0]
     slow_parts = [_word_parts(text[s_:e_], config.casefold) for s_, e_ in zip(starts[slow].tolist(), ends[slow].tolist())]
-    words = tuple(dict.fromkeys(fast_words + [part[0] for parts in slow_parts for part in parts if part[1]]))
+    slow_words = [part[0] for parts in slow_parts for part in parts if part[1]]
+    words = "\0".join(dict.fromkeys((fast_words.split("\0") if fast_words else []) + slow_words))
     counts = np.ones(len(kinds), dtype=np.int64)
     counts[slow] = [len(p) for p in slow_parts]
     flat = [part for parts in slow_parts for part in parts]
