@@ -93,10 +93,9 @@ def min_hashes(hashes, a, b):
 @njit(cache=True)
 def many_min_hashes(hashes, offsets, a, b):
     """``min_hashes`` of the sets ``hashes[offsets[r]:offsets[r + 1]]``, one row each."""
-    xs = _premixed(hashes)
     mins = np.full((len(offsets) - 1, len(a)), np.uint32(0xFFFFFFFF), dtype=np.uint32)
     for r in range(len(offsets) - 1):
-        _lower_minima(mins[r], xs[offsets[r] : offsets[r + 1]], a, b)
+        _lower_minima(mins[r], _premixed(hashes[offsets[r] : offsets[r + 1]]), a, b)
     return mins
 
 
