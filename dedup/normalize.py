@@ -195,17 +195,20 @@ class Normalized:
         return "".join(parts)
 
 
-_OTHER, _WORD, _CJK = 0, 1, 2
+_OTHER, _WORD, _CJK, _MARK = 0, 1, 2, 3
+_MARK_STARTS = "。！？!?；;.…\n"  # the characters a match of ``_SENTENCE_END_RE`` can start with
 
 
 @lru_cache(maxsize=1)
 def _char_classes() -> np.ndarray:
-    """Class of every code point: CJK character, word character (letter or digit) or other.
+    """Class of every code point: CJK character, word character (letter or digit), other or mark.
 
     The same classes as ``_TOKEN_RE``: word characters are those ``str.isalnum``
-    accepts, CJK characters those of ``_CJK_RANGES``.
+    accepts, CJK characters those of ``_CJK_RANGES``; a mark is another character a
+    sentence mark can start with (``_MARK_STARTS``).
     """
     table = np.zeros(0x110000, dtype=np.uint8)
+    table[[ord(c) for c in _MARK_STARTS]] = _MARK
     alnum = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF and chr(c).isalnum()]
     table[alnum] = _WORD
     for m in re.finditer(r"(.)-(.)|(.)", _CJK_RANGES, re.S):
@@ -230,7 +233,7 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     starts, ends, codes, kinds, heavy, marks, breaks, first, wbytes, counts = _k.scan(
         cps, _char_classes(), spans, config.casefold, _k.CRC_TABLE, flags, MAX_SENTENCE
     )
-    n_converts, n_in_phrase, n_compat, n_slow, groups = counts.tolist()
+    n_converts, n_in_phrase, n_compat, n_slow = counts.tolist()
 
     # CJK tokens: NFKC for compatibility forms, then Traditional→Simplified
     is_cjk = kinds == _k.KIND_CJK
@@ -239,7 +242,7 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
             codes[k] = ord(unicodedata.normalize("NFKC", chr(codes[k]))[:1] or chr(codes[k]))
         n_converts = n_in_phrase = 1  # (not counted again: convert as before)
     converted = 0
-    if config.traditional_to_simplified and (n_converts or (n_in_phrase and t2s.phrase_found(_chars(codes[is_cjk]), groups))):
+    if config.traditional_to_simplified and (n_converts or (n_in_phrase and t2s.phrase_found(codes[is_cjk]))):
         cjk_codes = codes[is_cjk]
         by_char = None if n_compat else t2s.char_map(_t2s().convert)
         if by_char is not None and not _k.holds_key(cjk_codes, *t2s.key_table()):

@@ -14,7 +14,7 @@ import zlib
 import numpy as np
 from numba import njit
 
-OTHER, WORD, CJK = 0, 1, 2  # classes of code points (``dedup.normalize._char_classes``)
+OTHER, WORD, CJK, MARK = 0, 1, 2, 3  # classes of code points (``dedup.normalize._char_classes``)
 KIND_CJK, KIND_WORD, KIND_SLOW = 0, 1, 2  # a CJK token, an ASCII word, another word (done in Python)
 WORD_BASE = 0x40000
 WORD_SPAN = 0xC0000
@@ -43,8 +43,9 @@ def tokenize(cps, classes, inside, casefold, crc_table):
     An ASCII word gets ``word_code`` of the word (lowered with ``casefold``) and ``heavy`` when
     it has no digit; another word is marked KIND_SLOW, its code and flags left for Python.
     ``marks`` are the sentence marks (``sentence_marks``), ``ended`` whether one follows a token
-    before the next token (``sentence_breaks`` before long sentences are cut): no mark character
-    is a word or CJK character, so the marks are found between the tokens.
+    before the next token (``sentence_breaks`` before long sentences are cut): a mark starts on a
+    character of class MARK, which is no word or CJK character, so the marks are found between
+    the tokens.
     """
     n = len(cps)
     starts = np.empty(n, dtype=np.int32)
@@ -95,7 +96,7 @@ def tokenize(cps, classes, inside, casefold, crc_table):
                     kinds[m] = KIND_SLOW
                 m += 1
             i = j
-        else:
+        elif k == MARK:
             j = _sentence_mark_end(cps, i)
             if j > i:
                 marks[nmarks] = i
@@ -105,6 +106,8 @@ def tokenize(cps, classes, inside, casefold, crc_table):
                 i = j
             else:
                 i += 1
+        else:
+            i += 1
     return m, starts, ends, codes, kinds, heavy, marks[:nmarks], ended
 
 
@@ -128,11 +131,14 @@ def _sentence_mark_end(cps, i):
 def first_words(cps, starts, ends, kinds, codes, casefold):
     """Indices of the ASCII word tokens whose normalized word was not seen before, in order."""
     n = len(kinds)
+    words = 0
+    for t in range(n):
+        words += kinds[t] == KIND_WORD
     size = 16
-    while size < 2 * n:
+    while size < 2 * words:
         size *= 2
     slots = np.full(size, -1, dtype=np.int64)
-    out = np.empty(n, dtype=np.int64)
+    out = np.empty(words, dtype=np.int64)
     m = 0
     for t in range(n):
         if kinds[t] != KIND_WORD:
@@ -226,15 +232,15 @@ def cut_long_sentences(breaks, max_sentence):
     if n == 0:
         return breaks
     breaks[n - 1] = True
-    offset = 0
+    phase = 0  # tokens since the last break, modulo max_sentence (no division per token)
     for i in range(n):
-        cut = offset % max_sentence == max_sentence - 1
         if breaks[i]:
-            offset = 0
+            phase = 0
+        elif phase == max_sentence - 1:
+            breaks[i] = True
+            phase = 0
         else:
-            offset += 1
-            if cut:
-                breaks[i] = True
+            phase += 1
     return breaks
 
 
@@ -339,11 +345,9 @@ def scan(cps, classes, markers, casefold, crc_table, flags, max_sentence):
     """``tokenize`` and the rest of the work on its tokens in one call.
 
     ``markers``: page-marker spans (k × 2); ``flags``: per code point, bit 0 = converts under
-    Traditional→Simplified, bit 1 = changes inside a phrase (bits 3-7: which group of phrases),
-    bit 2 = a CJK compatibility form.
+    Traditional→Simplified, bit 1 = changes inside a phrase, bit 2 = a CJK compatibility form.
     Returns ``(starts, ends, codes, kinds, heavy, marks, breaks, first, word_bytes, counts)``
-    with ``counts`` = (CJK tokens with bit 0, with bit 1, with bit 2; words of KIND_SLOW; a mask of
-    the groups of phrases: bit g set when a character of group g is there);
+    with ``counts`` = (CJK tokens with bit 0, with bit 1, with bit 2; words of KIND_SLOW);
     ``breaks`` holds only when no word is of KIND_SLOW (else the tokens change).
     """
     n = len(cps)
@@ -353,7 +357,7 @@ def scan(cps, classes, markers, casefold, crc_table, flags, max_sentence):
     m, starts, ends, codes, kinds, heavy, marks, ended = tokenize(cps, classes, inside, casefold, crc_table)
     # copies: views would keep arrays as long as the text alive with each Normalized
     starts, ends, codes, kinds, heavy = starts[:m].copy(), ends[:m].copy(), codes[:m].copy(), kinds[:m].copy(), heavy[:m].copy()
-    counts = np.zeros(5, dtype=np.int64)
+    counts = np.zeros(4, dtype=np.int64)
     for t in range(m):
         if kinds[t] == KIND_CJK:
             f = flags[codes[t]]
@@ -361,7 +365,6 @@ def scan(cps, classes, markers, casefold, crc_table, flags, max_sentence):
                 counts[0] += 1
             if f & 2:
                 counts[1] += 1
-                counts[4] |= 1 << (f >> 3)
             if f & 4:
                 counts[2] += 1
         elif kinds[t] == KIND_SLOW:
@@ -374,7 +377,7 @@ def scan(cps, classes, markers, casefold, crc_table, flags, max_sentence):
 
 @njit(cache=True)
 def holds_key(seq, first, firsts, offsets, flat):
-    """Whether the code points ``seq`` hold one of the keys ``dedup.t2s.key_table`` describes."""
+    """Whether the code points ``seq`` hold one of the keys a table of ``dedup.t2s`` describes."""
     n = len(seq)
     for i in range(n):
         c = seq[i]
