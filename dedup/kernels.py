@@ -32,9 +32,19 @@ def shingles(codes, cjk, cjk_ngram, word_ngram):
 
     A shingle starts at every token: ``cjk_ngram`` tokens on a CJK one, ``word_ngram`` otherwise,
     if they fit; a text shorter than one shingle is one shingle. Its hash is the polynomial
-    over the code points folded to 32 bits (``dedup.sign.shingle_hash``).
+    over the code points folded to 32 bits (``dedup.sign.shingle_hash``), taken as the
+    difference of two prefix polynomials (exact modulo 2**64): no loop over each shingle.
     """
     n = len(codes)
+    prefix = np.empty(n + 1, dtype=np.uint64)  # prefix[i]: the polynomial of codes[:i]
+    prefix[0] = 0
+    for i in range(n):
+        prefix[i + 1] = prefix[i] * _P + np.uint64(codes[i])
+    shift_cjk, shift_word = np.uint64(1), np.uint64(1)  # _P ** cjk_ngram, _P ** word_ngram
+    for _ in range(cjk_ngram):
+        shift_cjk *= _P
+    for _ in range(word_ngram):
+        shift_word *= _P
     lengths = np.zeros(n, dtype=np.uint8)
     hashes = np.empty(n, dtype=np.uint32)
     m = 0
@@ -42,16 +52,12 @@ def shingles(codes, cjk, cjk_ngram, word_ngram):
         k = cjk_ngram if cjk[i] else word_ngram
         if i + k > n:
             continue
-        h = np.uint64(0)
-        for j in range(i, i + k):
-            h = h * _P + np.uint64(codes[j])
+        h = prefix[i + k] - prefix[i] * (shift_cjk if cjk[i] else shift_word)
         lengths[i] = k
         hashes[m] = np.uint32((h ^ (h >> np.uint64(32))) & _M32)
         m += 1
     if n and m == 0:
-        h = np.uint64(0)
-        for j in range(n):
-            h = h * _P + np.uint64(codes[j])
+        h = prefix[n]
         lengths[0] = n
         hashes[0] = np.uint32((h ^ (h >> np.uint64(32))) & _M32)
         m = 1

@@ -196,6 +196,7 @@ class Normalized:
 
 
 _OTHER, _WORD, _CJK, _MARK = 0, 1, 2, 3
+_NO_SPANS = np.zeros((0, 2), dtype=np.int64)
 _MARK_STARTS = "。！？!?；;.…\n"  # the characters a match of ``_SENTENCE_END_RE`` can start with
 
 
@@ -228,15 +229,14 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     config = config or NormalizeConfig()
     cps = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
     markers = _page_marker_spans(text, cps) if config.drop_page_markers else []
-    spans = np.array(markers, dtype=np.int64).reshape(-1, 2)
+    spans = np.array(markers, dtype=np.int64).reshape(-1, 2) if markers else _NO_SPANS
     flags = _char_flags() if config.traditional_to_simplified else _compat_flags()
-    starts, ends, codes, kinds, heavy, marks, breaks, first, wbytes, counts = _k.scan(
-        cps, _char_classes(), spans, config.casefold, _k.CRC_TABLE, flags, MAX_SENTENCE
+    starts, ends, codes, is_cjk, heavy, marks, breaks, slow, wbytes, counts = _k.scan(
+        cps, _char_classes(), spans, config.casefold, flags, MAX_SENTENCE
     )
-    n_converts, n_in_phrase, n_compat, n_slow = counts.tolist()
+    n_converts, n_in_phrase, n_compat = counts.tolist()
 
     # CJK tokens: NFKC for compatibility forms, then Traditional→Simplified
-    is_cjk = kinds == _k.KIND_CJK
     if n_compat:
         for k in np.nonzero(is_cjk & (flags[codes] & 4).astype(bool))[0]:
             codes[k] = ord(unicodedata.normalize("NFKC", chr(codes[k]))[:1] or chr(codes[k]))
@@ -259,17 +259,18 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
 
     # word tokens: ASCII words are done; others by NFKC and case folding (one may become several tokens)
     fast_words = wbytes.tobytes().decode("ascii")  # distinct, in order of first appearance, NUL between
-    if not n_slow:
+    if not len(slow):
         return Normalized(_chars(codes), starts, ends, is_cjk, fast_words, breaks, len(markers), converted, heavy)
-    slow = np.nonzero(kinds == _k.KIND_SLOW)[0]
     slow_parts = [_word_parts(text[s_:e_], config.casefold) for s_, e_ in zip(starts[slow].tolist(), ends[slow].tolist())]
     slow_words = [part[0] for parts in slow_parts for part in parts if part[1]]
     words = "\0".join(dict.fromkeys((fast_words.split("\0") if fast_words else []) + slow_words))
-    counts = np.ones(len(kinds), dtype=np.int64)
+    counts = np.ones(len(codes), dtype=np.int64)
     counts[slow] = [len(p) for p in slow_parts]
     flat = [part for parts in slow_parts for part in parts]
-    at = np.repeat(np.arange(len(kinds)), counts)
-    slot = np.nonzero(np.repeat(kinds == _k.KIND_SLOW, counts))[0]
+    at = np.repeat(np.arange(len(codes)), counts)
+    is_slow = np.zeros(len(codes), dtype=bool)
+    is_slow[slow] = True
+    slot = np.nonzero(np.repeat(is_slow, counts))[0]
     starts, ends, codes, cjk, heavy = starts[at], ends[at], codes[at], is_cjk[at], heavy[at]
     codes[slot] = [code or ord(text_) for text_, code, _ in flat]
     cjk[slot] = [not code for _, code, _ in flat]

@@ -35,7 +35,7 @@ CRC_TABLE = _crc_table()
 
 
 @njit(cache=True)
-def tokenize(cps, classes, inside, casefold, crc_table):
+def tokenize(cps, classes, inside, casefold):
     """Tokens of a text: ``(count, starts, ends, codes, kinds, heavy, marks, ended)`` (arrays longer than ``count``).
 
     A CJK character is one token, a run of word characters one word token (``_TOKEN_RE``
@@ -82,7 +82,7 @@ def tokenize(cps, classes, inside, casefold, crc_table):
                         digit = True
                     if casefold and 65 <= ch <= 90:
                         ch += 32
-                    crc = crc_table[(crc ^ np.uint32(ch)) & np.uint32(0xFF)] ^ (crc >> np.uint32(8))
+                    crc = CRC_TABLE[(crc ^ np.uint32(ch)) & np.uint32(0xFF)] ^ (crc >> np.uint32(8))
                 j += 1
             if not inside[i]:
                 starts[m] = i
@@ -320,6 +320,8 @@ def page_gates(cps, classes):
     dash = ye = page = False
     for i in range(n):
         c = cps[i]
+        if c >= 0x3000 and c != 0x9875 and c != 0xFF0D:  # most of a CJK text: none of these characters
+            continue
         if c == 0x9875:
             ye = True
         elif (c == 112 or c == 80) and i + 3 < n:
@@ -341,25 +343,30 @@ def page_gates(cps, classes):
 
 
 @njit(cache=True)
-def scan(cps, classes, markers, casefold, crc_table, flags, max_sentence):
+def scan(cps, classes, markers, casefold, flags, max_sentence):
     """``tokenize`` and the rest of the work on its tokens in one call.
 
     ``markers``: page-marker spans (k × 2); ``flags``: per code point, bit 0 = converts under
     Traditional→Simplified, bit 1 = changes inside a phrase, bit 2 = a CJK compatibility form.
-    Returns ``(starts, ends, codes, kinds, heavy, marks, breaks, first, word_bytes, counts)``
-    with ``counts`` = (CJK tokens with bit 0, with bit 1, with bit 2; words of KIND_SLOW);
-    ``breaks`` holds only when no word is of KIND_SLOW (else the tokens change).
+    Returns ``(starts, ends, codes, cjk, heavy, marks, breaks, slow, word_bytes, counts)``:
+    ``cjk`` whether each token is a CJK character, ``slow`` the tokens of KIND_SLOW, ``word_bytes``
+    the distinct ASCII words (``first_words``), ``counts`` = (CJK tokens with bit 0, with bit 1,
+    with bit 2); ``breaks`` holds only when no token is of KIND_SLOW (else the tokens change).
     """
     n = len(cps)
     inside = np.zeros(n, dtype=np.bool_)
     for k in range(markers.shape[0]):
         inside[markers[k, 0] : markers[k, 1]] = True
-    m, starts, ends, codes, kinds, heavy, marks, ended = tokenize(cps, classes, inside, casefold, crc_table)
+    m, starts, ends, codes, kinds, heavy, marks, ended = tokenize(cps, classes, inside, casefold)
     # copies: views would keep arrays as long as the text alive with each Normalized
-    starts, ends, codes, kinds, heavy = starts[:m].copy(), ends[:m].copy(), codes[:m].copy(), kinds[:m].copy(), heavy[:m].copy()
-    counts = np.zeros(4, dtype=np.int64)
+    starts, ends, codes, heavy, kinds = starts[:m].copy(), ends[:m].copy(), codes[:m].copy(), heavy[:m].copy(), kinds[:m]
+    cjk = np.empty(m, dtype=np.bool_)
+    slow = np.empty(m, dtype=np.int64)
+    n_slow = 0
+    counts = np.zeros(3, dtype=np.int64)
     for t in range(m):
-        if kinds[t] == KIND_CJK:
+        cjk[t] = kinds[t] == KIND_CJK
+        if cjk[t]:
             f = flags[codes[t]]
             if f & 1:
                 counts[0] += 1
@@ -368,11 +375,11 @@ def scan(cps, classes, markers, casefold, crc_table, flags, max_sentence):
             if f & 4:
                 counts[2] += 1
         elif kinds[t] == KIND_SLOW:
-            counts[3] += 1
+            slow[n_slow] = t
+            n_slow += 1
     breaks = cut_long_sentences(ended[:m].copy(), max_sentence)
-    first = first_words(cps, starts, ends, kinds, codes, casefold)
-    words = word_bytes(cps, starts, ends, first, casefold)
-    return starts, ends, codes, kinds, heavy, marks, breaks, first, words, counts
+    words = word_bytes(cps, starts, ends, first_words(cps, starts, ends, kinds, codes, casefold), casefold)
+    return starts, ends, codes, cjk, heavy, marks, breaks, slow[:n_slow], words, counts
 
 
 @njit(cache=True)
