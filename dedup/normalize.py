@@ -139,7 +139,7 @@ class Normalized:
     starts: np.ndarray  # int32, original start offset of each token
     ends: np.ndarray  # int32, original end offset of each token
     cjk: np.ndarray  # bool, token is a CJK character
-    joined_words: str = ""  # the distinct normalized words joined by NUL characters (see ``words``)
+    all_words: str = ""  # the normalized words in order, repeats too, a NUL character between two (see ``words``)
     breaks: np.ndarray | None = None  # bool, a sentence ends after this token
     page_markers: int = 0  # page markers left out
     converted: int = 0  # CJK tokens changed by Traditional→Simplified
@@ -152,9 +152,9 @@ class Normalized:
     def words(self) -> tuple[str, ...]:
         """The distinct normalized words, for display (in no particular order).
 
-        Made from ``joined_words`` when first asked for: most documents are never displayed.
+        Made from ``all_words`` when first asked for: most documents are never displayed.
         """
-        return tuple(self.joined_words.split("\0")) if self.joined_words else ()
+        return tuple(dict.fromkeys(self.all_words.split("\0"))) if self.all_words else ()
 
     @property
     def weights(self) -> np.ndarray:
@@ -258,12 +258,12 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
                 codes[is_cjk] = new_codes
 
     # word tokens: ASCII words are done; others by NFKC and case folding (one may become several tokens)
-    fast_words = wbytes.tobytes().decode("ascii")  # distinct, in order of first appearance, NUL between
+    fast_words = wbytes.tobytes().decode("ascii")  # in order, NUL between
     if not len(slow):
         return Normalized(_chars(codes), starts, ends, is_cjk, fast_words, breaks, len(markers), converted, heavy)
     slow_parts = [_word_parts(text[s_:e_], config.casefold) for s_, e_ in zip(starts[slow].tolist(), ends[slow].tolist())]
     slow_words = [part[0] for parts in slow_parts for part in parts if part[1]]
-    words = "\0".join(dict.fromkeys((fast_words.split("\0") if fast_words else []) + slow_words))
+    words = "\0".join(([fast_words] if fast_words else []) + slow_words)
     counts = np.ones(len(codes), dtype=np.int64)
     counts[slow] = [len(p) for p in slow_parts]
     flat = [part for parts in slow_parts for part in parts]

@@ -36,12 +36,13 @@ CRC_TABLE = _crc_table()
 
 @njit(cache=True)
 def tokenize(cps, classes, inside, casefold):
-    """Tokens of a text: ``(count, starts, ends, codes, kinds, heavy, marks, ended)`` (arrays longer than ``count``).
+    """Tokens of a text: ``(count, starts, ends, codes, kinds, heavy, marks, ended, words)`` (arrays longer than ``count``).
 
     A CJK character is one token, a run of word characters one word token (``_TOKEN_RE``
     on the original text); tokens starting inside a page marker (``inside``) are left out.
     An ASCII word gets ``word_code`` of the word (lowered with ``casefold``) and ``heavy`` when
     it has no digit; another word is marked KIND_SLOW, its code and flags left for Python.
+    ``words``: the ASCII words (lowered with ``casefold``) in order, a NUL byte between two.
     ``marks`` are the sentence marks (``sentence_marks``), ``ended`` whether one follows a token
     before the next token (``sentence_breaks`` before long sentences are cut): a mark starts on a
     character of class MARK, which is no word or CJK character, so the marks are found between
@@ -55,8 +56,10 @@ def tokenize(cps, classes, inside, casefold):
     heavy = np.zeros(n, dtype=np.bool_)
     marks = np.empty(n, dtype=np.int64)
     ended = np.zeros(n, dtype=np.bool_)
+    words = np.empty(n + 1, dtype=np.uint8)  # each word is followed by a character that is not its (or the end)
     m = 0
     nmarks = 0
+    nbytes = 0
     i = 0
     while i < n:
         k = classes[cps[i]]
@@ -83,6 +86,7 @@ def tokenize(cps, classes, inside, casefold):
                     if casefold and 65 <= ch <= 90:
                         ch += 32
                     crc = CRC_TABLE[(crc ^ np.uint32(ch)) & np.uint32(0xFF)] ^ (crc >> np.uint32(8))
+                    words[nbytes + j - i] = ch  # kept below if the word is an ASCII token
                 j += 1
             if not inside[i]:
                 starts[m] = i
@@ -92,6 +96,9 @@ def tokenize(cps, classes, inside, casefold):
                     codes[m] = np.uint32(WORD_BASE + np.int64(crc) % WORD_SPAN)
                     kinds[m] = KIND_WORD
                     heavy[m] = not digit
+                    nbytes += j - i
+                    words[nbytes] = 0
+                    nbytes += 1
                 else:
                     kinds[m] = KIND_SLOW
                 m += 1
@@ -108,7 +115,7 @@ def tokenize(cps, classes, inside, casefold):
                 i += 1
         else:
             i += 1
-    return m, starts, ends, codes, kinds, heavy, marks[:nmarks], ended
+    return m, starts, ends, codes, kinds, heavy, marks[:nmarks], ended, words[: max(nbytes - 1, 0)]
 
 
 @njit(cache=True, inline="always")
@@ -125,71 +132,6 @@ def _sentence_mark_end(cps, i):
         if j < n and cps[j] == 10:
             return j + 1
     return i
-
-
-@njit(cache=True)
-def first_words(cps, starts, ends, kinds, codes, casefold):
-    """Indices of the ASCII word tokens whose normalized word was not seen before, in order."""
-    n = len(kinds)
-    words = 0
-    for t in range(n):
-        words += kinds[t] == KIND_WORD
-    size = 16
-    while size < 2 * words:
-        size *= 2
-    slots = np.full(size, -1, dtype=np.int64)
-    out = np.empty(words, dtype=np.int64)
-    m = 0
-    for t in range(n):
-        if kinds[t] != KIND_WORD:
-            continue
-        h = np.int64(codes[t]) & (size - 1)
-        while True:
-            other = slots[h]
-            if other < 0:
-                slots[h] = t
-                out[m] = t
-                m += 1
-                break
-            same = codes[other] == codes[t] and ends[other] - starts[other] == ends[t] - starts[t]
-            if same:
-                a, b = starts[other], starts[t]
-                for d in range(ends[t] - starts[t]):
-                    x, y = cps[a + d], cps[b + d]
-                    if casefold:
-                        if 65 <= x <= 90:
-                            x += 32
-                        if 65 <= y <= 90:
-                            y += 32
-                    if x != y:
-                        same = False
-                        break
-            if same:
-                break
-            h = (h + 1) & (size - 1)
-    return out[:m]
-
-
-@njit(cache=True)
-def word_bytes(cps, starts, ends, which, casefold):
-    """The (ASCII) words of tokens ``which``, lowered with ``casefold``, joined by NUL bytes."""
-    total = 0
-    for t in which:
-        total += ends[t] - starts[t] + 1
-    out = np.empty(max(total - 1, 0), dtype=np.uint8)
-    p = 0
-    for k in range(len(which)):
-        t = which[k]
-        if k:
-            out[p] = 0
-            p += 1
-        for i in range(starts[t], ends[t]):
-            ch = cps[i]
-            if casefold and 65 <= ch <= 90:
-                ch += 32
-            out[p] = ch
-            p += 1
-    return out
 
 
 @njit(cache=True)
@@ -348,16 +290,16 @@ def scan(cps, classes, markers, casefold, flags, max_sentence):
 
     ``markers``: page-marker spans (k × 2); ``flags``: per code point, bit 0 = converts under
     Traditional→Simplified, bit 1 = changes inside a phrase, bit 2 = a CJK compatibility form.
-    Returns ``(starts, ends, codes, cjk, heavy, marks, breaks, slow, word_bytes, counts)``:
-    ``cjk`` whether each token is a CJK character, ``slow`` the tokens of KIND_SLOW, ``word_bytes``
-    the distinct ASCII words (``first_words``), ``counts`` = (CJK tokens with bit 0, with bit 1,
-    with bit 2); ``breaks`` holds only when no token is of KIND_SLOW (else the tokens change).
+    Returns ``(starts, ends, codes, cjk, heavy, marks, breaks, slow, words, counts)``:
+    ``cjk`` whether each token is a CJK character, ``slow`` the tokens of KIND_SLOW, ``words``
+    the ASCII words (``tokenize``), ``counts`` = (CJK tokens with bit 0, with bit 1, with bit 2);
+    ``breaks`` holds only when no token is of KIND_SLOW (else the tokens change).
     """
     n = len(cps)
     inside = np.zeros(n, dtype=np.bool_)
     for k in range(markers.shape[0]):
         inside[markers[k, 0] : markers[k, 1]] = True
-    m, starts, ends, codes, kinds, heavy, marks, ended = tokenize(cps, classes, inside, casefold)
+    m, starts, ends, codes, kinds, heavy, marks, ended, words = tokenize(cps, classes, inside, casefold)
     # copies: views would keep arrays as long as the text alive with each Normalized
     starts, ends, codes, heavy, kinds = starts[:m].copy(), ends[:m].copy(), codes[:m].copy(), heavy[:m].copy(), kinds[:m]
     cjk = np.empty(m, dtype=np.bool_)
@@ -378,7 +320,6 @@ def scan(cps, classes, markers, casefold, flags, max_sentence):
             slow[n_slow] = t
             n_slow += 1
     breaks = cut_long_sentences(ended[:m].copy(), max_sentence)
-    words = word_bytes(cps, starts, ends, first_words(cps, starts, ends, kinds, codes, casefold), casefold)
     return starts, ends, codes, cjk, heavy, marks, breaks, slow[:n_slow], words, counts
 
 
