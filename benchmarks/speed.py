@@ -612,7 +612,8 @@ def table(result: dict) -> str:
         f" datasketch {m['datasketch']}, rapidfuzz {m['rapidfuzz']}; {m['date']}",
         "",
         "signature stage: shingles + MinHash (num_perm 128) from the same dedup.normalize tokens, on the same sample",
-        "documents (best of repeats); naive = MinHash.update per shingle (SHA-1); 'w/o norm.' times both on the",
+        "documents (best of repeats); dedup = sign_documents + the batch's signature matrix, as the scan does;",
+        "naive = MinHash.update per shingle (SHA-1), a MinHash object per text; 'w/o norm.' times both on the",
         "already normalized texts (shingles + hashing + MinHash alone); 'vs batch' = against naive MinHash.update_batch",
         f"{'N':>8} {'sample':>6} | {'dedup docs/s':>12} {'MB/s':>6} | {'naive docs/s':>12} {'MB/s':>6} | {'speed-up':>8}"
         f" {'w/o norm.':>9} {'vs batch':>8} | {'dedup, all N: docs/s':>20} {'MB/s':>6}",
