@@ -5,9 +5,11 @@
 For each size N the scale corpus (``make_scale_corpus.py``) is generated, or reused, in
 ``benchmarks/_work/scale_N``; then, in this run:
 
-1. signature stage: dedup's shingle hashing + MinHash (``dedup.pipeline.sign_documents`` and
-   ``dedup.sign.minhash_of`` per document) against the naive ``MinHash.update`` per shingle
-   (``naive.py``), on the same documents (a sample: the naive one is slow), plus dedup on all N;
+1. signature stage: dedup's shingle hashing + MinHash as the scan does it
+   (``dedup.pipeline.sign_documents``, then ``dedup.sign.signatures`` of the batch: a
+   ``docs × num_perm`` matrix, no ``MinHash`` object per document) against the naive
+   ``MinHash.update`` per shingle (``naive.py``), on the same documents (a sample: the naive one
+   is slow), plus dedup on all N;
 2. whole scan: ``dedup.scan`` of the folder in a child process (wall time, docs/s, MB/s, peak
    RSS from ``os.wait4``'s rusage of that child), and the naive whole scan (read, naive
    signatures, MinHashLSH, ``partial_ratio_alignment`` of each candidate) in another child, on
@@ -107,15 +109,15 @@ def read_texts(folder: Path, rels: list[str]) -> list[str]:
 
 
 def _dedup_sign(texts: list[str]) -> None:
+    """What ``dedup.scan`` does to sign documents: ``sign_documents``, then ``signatures`` of the batch."""
     from dedup.config import ScanConfig
     from dedup.models import Document
     from dedup.pipeline import sign_documents
-    from dedup.sign import minhash_of
+    from dedup.sign import signatures
 
     config = ScanConfig()
     signed = sign_documents([Document(path=str(i), text=t) for i, t in enumerate(texts)], config=config)
-    for s in signed:
-        minhash_of(s.hashes, config.sign)
+    signatures([s.hashes for s in signed], config.sign)
 
 
 def _normalize_only(texts: list[str]) -> None:
@@ -126,13 +128,12 @@ def _normalize_only(texts: list[str]) -> None:
 
 
 def _dedup_sign_tokens(norms: list) -> None:
-    """dedup's shingles + MinHash of already normalized texts (``sign`` and ``minhash_of``)."""
+    """dedup's shingles + MinHash of already normalized texts (``sign``, then ``signatures`` of the batch)."""
     from dedup.config import SignConfig
-    from dedup.sign import minhash_of, sign
+    from dedup.sign import sign, signatures
 
     config = SignConfig()
-    for norm in norms:
-        minhash_of(sign(norm, config).hashes, config)
+    signatures([sign(norm, config).hashes for norm in norms], config)
 
 
 def _naive_sign_tokens(norms: list) -> None:
@@ -611,7 +612,8 @@ def table(result: dict) -> str:
         f" datasketch {m['datasketch']}, rapidfuzz {m['rapidfuzz']}; {m['date']}",
         "",
         "signature stage: shingles + MinHash (num_perm 128) from the same dedup.normalize tokens, on the same sample",
-        "documents (best of repeats); naive = MinHash.update per shingle (SHA-1); 'w/o norm.' times both on the",
+        "documents (best of repeats); dedup = sign_documents + the batch's signature matrix, as the scan does;",
+        "naive = MinHash.update per shingle (SHA-1), a MinHash object per text; 'w/o norm.' times both on the",
         "already normalized texts (shingles + hashing + MinHash alone); 'vs batch' = against naive MinHash.update_batch",
         f"{'N':>8} {'sample':>6} | {'dedup docs/s':>12} {'MB/s':>6} | {'naive docs/s':>12} {'MB/s':>6} | {'speed-up':>8}"
         f" {'w/o norm.':>9} {'vs batch':>8} | {'dedup, all N: docs/s':>20} {'MB/s':>6}",

@@ -27,7 +27,7 @@ from dedup.arrays import distinct
 from dedup.candidates import band_keys, lsh_params, window_threshold
 from dedup.config import ScanConfig
 from dedup.errors import IndexStoreError
-from dedup.sign import Signed, minhash_of
+from dedup.sign import Signed, signatures
 from dedup.store import FORMAT, MAGIC, READABLE_FORMATS, Store
 
 LEVEL_DOCUMENT, LEVEL_CJK_WINDOW, LEVEL_WORD_WINDOW = 0, 1, 2
@@ -58,7 +58,7 @@ class Entry:
 
 def entry(signed: Signed, config: ScanConfig) -> Entry:
     """Index entry of one signed document."""
-    hv = minhash_of(signed.hashes, config.sign).hashvalues
+    hv = signatures([signed.hashes], config.sign)[0]
     doc_keys = np.zeros(0, dtype=np.uint64)
     if len(signed.hashes):
         bands = lsh_params(config.candidates.doc_threshold, config.sign.num_perm)[0]

@@ -4,8 +4,8 @@ bag-of-words features, and the grouping of bucket entries of an index.
 Each kernel gives exactly what the plain definitions give (tests compare the hashes with
 ``dedup.sign.shingle_hash`` and the signatures with datasketch's ``MinHash``), without the
 ``num_perm × shingles`` matrix of permuted values that numpy would need: one pass over the
-shingles, the minima kept per permutation. Arithmetic is done on uint64 and masked to
-32 bits where datasketch's affine32 scheme works modulo 2**32.
+shingles to pre-mix them, then one per permutation keeping its minimum. Arithmetic is done on
+uint64 and masked or cut to 32 bits where datasketch's affine32 scheme works modulo 2**32.
 """
 
 from __future__ import annotations
@@ -36,9 +36,19 @@ def shingles(codes, cjk, cjk_ngram, word_ngram):
 
     A shingle starts at every token: ``cjk_ngram`` tokens on a CJK one, ``word_ngram`` otherwise,
     if they fit; a text shorter than one shingle is one shingle. Its hash is the polynomial
-    over the code points folded to 32 bits (``dedup.sign.shingle_hash``).
+    over the code points folded to 32 bits (``dedup.sign.shingle_hash``), taken as the
+    difference of two prefix polynomials (exact modulo 2**64): no loop over each shingle.
     """
     n = len(codes)
+    prefix = np.empty(n + 1, dtype=np.uint64)  # prefix[i]: the polynomial of codes[:i]
+    prefix[0] = 0
+    for i in range(n):
+        prefix[i + 1] = prefix[i] * _P + np.uint64(codes[i])
+    shift_cjk, shift_word = np.uint64(1), np.uint64(1)  # _P ** cjk_ngram, _P ** word_ngram
+    for _ in range(cjk_ngram):
+        shift_cjk *= _P
+    for _ in range(word_ngram):
+        shift_word *= _P
     lengths = np.zeros(n, dtype=np.uint8)
     hashes = np.empty(n, dtype=np.uint32)
     m = 0
@@ -46,16 +56,12 @@ def shingles(codes, cjk, cjk_ngram, word_ngram):
         k = cjk_ngram if cjk[i] else word_ngram
         if i + k > n:
             continue
-        h = np.uint64(0)
-        for j in range(i, i + k):
-            h = h * _P + np.uint64(codes[j])
+        h = prefix[i + k] - prefix[i] * (shift_cjk if cjk[i] else shift_word)
         lengths[i] = k
         hashes[m] = np.uint32((h ^ (h >> np.uint64(32))) & _M32)
         m += 1
     if n and m == 0:
-        h = np.uint64(0)
-        for j in range(n):
-            h = h * _P + np.uint64(codes[j])
+        h = prefix[n]
         lengths[0] = n
         hashes[0] = np.uint32((h ^ (h >> np.uint64(32))) & _M32)
         m = 1
@@ -63,20 +69,43 @@ def shingles(codes, cjk, cjk_ngram, word_ngram):
 
 
 @njit(cache=True)
-def _update(mins, hv, a, b):
-    x = _fmix32(np.uint64(hv))
+def _premixed(hashes):
+    """``fmix32`` of each shingle hash, as uint32 (datasketch's affine32 pre-mix, done once per hash)."""
+    xs = np.empty(len(hashes), dtype=np.uint32)
+    for i in range(len(hashes)):
+        xs[i] = np.uint32(_fmix32(np.uint64(hashes[i])))
+    return xs
+
+
+@njit(cache=True)
+def _lower_minima(mins, xs, a, b):
+    """Lower ``mins[p]`` to the least ``a[p]·x + b[p]`` mod 2**32 over the pre-mixed hashes ``xs`` (in place).
+
+    The permutations are the outer loop: the inner one, over the hashes, is a running minimum
+    of 32-bit products that the compiler turns into vector instructions.
+    """
     for p in range(len(a)):
-        v = np.uint32((np.uint64(a[p]) * x + np.uint64(b[p])) & _M32)
-        if v < mins[p]:
-            mins[p] = v
+        ap, bp = a[p], b[p]
+        best = mins[p]
+        for i in range(len(xs)):
+            best = min(best, np.uint32(ap * xs[i] + bp))
+        mins[p] = best
 
 
 @njit(cache=True)
 def min_hashes(hashes, a, b):
     """MinHash values of a set of shingle hashes: per permutation, the least ``a·fmix32(h) + b`` mod 2**32."""
     mins = np.full(len(a), np.uint32(0xFFFFFFFF), dtype=np.uint32)
-    for i in range(len(hashes)):
-        _update(mins, hashes[i], a, b)
+    _lower_minima(mins, _premixed(hashes), a, b)
+    return mins
+
+
+@njit(cache=True)
+def many_min_hashes(hashes, offsets, a, b):
+    """``min_hashes`` of the sets ``hashes[offsets[r]:offsets[r + 1]]``, one row each."""
+    mins = np.full((len(offsets) - 1, len(a)), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    for r in range(len(offsets) - 1):
+        _lower_minima(mins[r], _premixed(hashes[offsets[r] : offsets[r + 1]]), a, b)
     return mins
 
 
@@ -84,18 +113,22 @@ def min_hashes(hashes, a, b):
 def block_min_hashes(hashes, skip, stride, a, b):
     """MinHash values of consecutive blocks of ``stride`` shingles, leaving out those flagged in ``skip``.
 
-    Returns ``(blocks × num_perm`` minima, shingles kept per block).
+    Returns ``(blocks × num_perm`` minima, shingles kept per block). Blocks are short, so here the
+    hashes are the outer loop and the permutations the inner, vectorized one.
     """
     n = len(hashes)
     nblocks = (n + stride - 1) // stride
     mins = np.full((nblocks, len(a)), np.uint32(0xFFFFFFFF), dtype=np.uint32)
     kept = np.zeros(nblocks, dtype=np.int64)
+    xs = _premixed(hashes)
     for i in range(n):
         if skip[i]:
             continue
         k = i // stride
         kept[k] += 1
-        _update(mins[k], hashes[i], a, b)
+        row, x = mins[k], xs[i]
+        for p in range(len(a)):
+            row[p] = min(row[p], np.uint32(a[p] * x + b[p]))
     return mins, kept
 
 

@@ -20,7 +20,7 @@ import re
 import unicodedata
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -139,7 +139,7 @@ class Normalized:
     starts: np.ndarray  # int32, original start offset of each token
     ends: np.ndarray  # int32, original end offset of each token
     cjk: np.ndarray  # bool, token is a CJK character
-    words: tuple[str, ...] = ()  # distinct normalized words, for display (in no particular order)
+    all_words: str = ""  # the normalized words in order, repeats too, a NUL character between two (see ``words``)
     breaks: np.ndarray | None = None  # bool, a sentence ends after this token
     page_markers: int = 0  # page markers left out
     converted: int = 0  # CJK tokens changed by Traditional→Simplified
@@ -147,6 +147,14 @@ class Normalized:
 
     def __len__(self) -> int:
         return len(self.tokens)
+
+    @cached_property
+    def words(self) -> tuple[str, ...]:
+        """The distinct normalized words, for display (in no particular order).
+
+        Made from ``all_words`` when first asked for: most documents are never displayed.
+        """
+        return tuple(dict.fromkeys(self.all_words.split("\0"))) if self.all_words else ()
 
     @property
     def weights(self) -> np.ndarray:
@@ -187,17 +195,21 @@ class Normalized:
         return "".join(parts)
 
 
-_OTHER, _WORD, _CJK = 0, 1, 2
+_OTHER, _WORD, _CJK, _MARK = 0, 1, 2, 3
+_NO_SPANS = np.zeros((0, 2), dtype=np.int64)
+_MARK_STARTS = "。！？!?；;.…\n"  # the characters a match of ``_SENTENCE_END_RE`` can start with
 
 
 @lru_cache(maxsize=1)
 def _char_classes() -> np.ndarray:
-    """Class of every code point: CJK character, word character (letter or digit) or other.
+    """Class of every code point: CJK character, word character (letter or digit), other or mark.
 
     The same classes as ``_TOKEN_RE``: word characters are those ``str.isalnum``
-    accepts, CJK characters those of ``_CJK_RANGES``.
+    accepts, CJK characters those of ``_CJK_RANGES``; a mark is another character a
+    sentence mark can start with (``_MARK_STARTS``).
     """
     table = np.zeros(0x110000, dtype=np.uint8)
+    table[[ord(c) for c in _MARK_STARTS]] = _MARK
     alnum = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF and chr(c).isalnum()]
     table[alnum] = _WORD
     for m in re.finditer(r"(.)-(.)|(.)", _CJK_RANGES, re.S):
@@ -217,21 +229,20 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     config = config or NormalizeConfig()
     cps = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
     markers = _page_marker_spans(text, cps) if config.drop_page_markers else []
-    spans = np.array(markers, dtype=np.int64).reshape(-1, 2)
+    spans = np.array(markers, dtype=np.int64).reshape(-1, 2) if markers else _NO_SPANS
     flags = _char_flags() if config.traditional_to_simplified else _compat_flags()
-    starts, ends, codes, kinds, heavy, marks, breaks, first, wbytes, counts = _k.scan(
-        cps, _char_classes(), spans, config.casefold, _k.CRC_TABLE, flags, MAX_SENTENCE
+    starts, ends, codes, is_cjk, heavy, marks, breaks, slow, wbytes, counts = _k.scan(
+        cps, _char_classes(), spans, config.casefold, flags, MAX_SENTENCE
     )
-    n_converts, n_in_phrase, n_compat, n_slow, groups = counts.tolist()
+    n_converts, n_in_phrase, n_compat = counts.tolist()
 
     # CJK tokens: NFKC for compatibility forms, then Traditional→Simplified
-    is_cjk = kinds == _k.KIND_CJK
     if n_compat:
         for k in np.nonzero(is_cjk & (flags[codes] & 4).astype(bool))[0]:
             codes[k] = ord(unicodedata.normalize("NFKC", chr(codes[k]))[:1] or chr(codes[k]))
         n_converts = n_in_phrase = 1  # (not counted again: convert as before)
     converted = 0
-    if config.traditional_to_simplified and (n_converts or (n_in_phrase and t2s.phrase_found(_chars(codes[is_cjk]), groups))):
+    if config.traditional_to_simplified and (n_converts or (n_in_phrase and t2s.phrase_found(codes[is_cjk]))):
         cjk_codes = codes[is_cjk]
         by_char = None if n_compat else t2s.char_map(_t2s().convert)
         if by_char is not None and not _k.holds_key(cjk_codes, *t2s.key_table()):
@@ -247,18 +258,19 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
                 codes[is_cjk] = new_codes
 
     # word tokens: ASCII words are done; others by NFKC and case folding (one may become several tokens)
-    fast_words = wbytes.tobytes().decode("ascii").split("\x00")[: len(first)] if len(first) else []
-    if not n_slow:
-        words = tuple(dict.fromkeys(fast_words))  # distinct, in order of first appearance
-        return Normalized(_chars(codes), starts, ends, is_cjk, words, breaks, len(markers), converted, heavy)
-    slow = np.nonzero(kinds == _k.KIND_SLOW)[0]
+    fast_words = wbytes.tobytes().decode("ascii")  # in order, NUL between
+    if not len(slow):
+        return Normalized(_chars(codes), starts, ends, is_cjk, fast_words, breaks, len(markers), converted, heavy)
     slow_parts = [_word_parts(text[s_:e_], config.casefold) for s_, e_ in zip(starts[slow].tolist(), ends[slow].tolist())]
-    words = tuple(dict.fromkeys(fast_words + [part[0] for parts in slow_parts for part in parts if part[1]]))
-    counts = np.ones(len(kinds), dtype=np.int64)
+    slow_words = [part[0] for parts in slow_parts for part in parts if part[1]]
+    words = "\0".join(([fast_words] if fast_words else []) + slow_words)
+    counts = np.ones(len(codes), dtype=np.int64)
     counts[slow] = [len(p) for p in slow_parts]
     flat = [part for parts in slow_parts for part in parts]
-    at = np.repeat(np.arange(len(kinds)), counts)
-    slot = np.nonzero(np.repeat(kinds == _k.KIND_SLOW, counts))[0]
+    at = np.repeat(np.arange(len(codes)), counts)
+    is_slow = np.zeros(len(codes), dtype=bool)
+    is_slow[slow] = True
+    slot = np.nonzero(np.repeat(is_slow, counts))[0]
     starts, ends, codes, cjk, heavy = starts[at], ends[at], codes[at], is_cjk[at], heavy[at]
     codes[slot] = [code or ord(text_) for text_, code, _ in flat]
     cjk[slot] = [not code for _, code, _ in flat]

@@ -14,7 +14,7 @@ import zlib
 import numpy as np
 from numba import njit
 
-OTHER, WORD, CJK = 0, 1, 2  # classes of code points (``dedup.normalize._char_classes``)
+OTHER, WORD, CJK, MARK = 0, 1, 2, 3  # classes of code points (``dedup.normalize._char_classes``)
 KIND_CJK, KIND_WORD, KIND_SLOW = 0, 1, 2  # a CJK token, an ASCII word, another word (done in Python)
 WORD_BASE = 0x40000
 WORD_SPAN = 0xC0000
@@ -35,16 +35,18 @@ CRC_TABLE = _crc_table()
 
 
 @njit(cache=True)
-def tokenize(cps, classes, inside, casefold, crc_table):
-    """Tokens of a text: ``(count, starts, ends, codes, kinds, heavy, marks, ended)`` (arrays longer than ``count``).
+def tokenize(cps, classes, inside, casefold):
+    """Tokens of a text: ``(count, starts, ends, codes, kinds, heavy, marks, ended, words)`` (arrays longer than ``count``).
 
     A CJK character is one token, a run of word characters one word token (``_TOKEN_RE``
     on the original text); tokens starting inside a page marker (``inside``) are left out.
     An ASCII word gets ``word_code`` of the word (lowered with ``casefold``) and ``heavy`` when
     it has no digit; another word is marked KIND_SLOW, its code and flags left for Python.
-    ``marks`` are the sentence marks (``sentence_marks``), ``ended`` whether one follows a token
-    before the next token (``sentence_breaks`` before long sentences are cut): no mark character
-    is a word or CJK character, so the marks are found between the tokens.
+    ``words``: the ASCII words (lowered with ``casefold``) in order, a NUL byte between two.
+    ``marks`` are the sentence marks (matches of ``dedup.normalize._SENTENCE_END_RE``), ``ended`` whether one follows a token
+    before the next token (``sentence_breaks`` before long sentences are cut): a mark starts on a
+    character of class MARK, which is no word or CJK character, so the marks are found between
+    the tokens.
     """
     n = len(cps)
     starts = np.empty(n, dtype=np.int32)
@@ -54,8 +56,10 @@ def tokenize(cps, classes, inside, casefold, crc_table):
     heavy = np.zeros(n, dtype=np.bool_)
     marks = np.empty(n, dtype=np.int64)
     ended = np.zeros(n, dtype=np.bool_)
+    words = np.empty(n + 1, dtype=np.uint8)  # each word is followed by a character that is not its (or the end)
     m = 0
     nmarks = 0
+    nbytes = 0
     i = 0
     while i < n:
         k = classes[cps[i]]
@@ -81,7 +85,8 @@ def tokenize(cps, classes, inside, casefold, crc_table):
                         digit = True
                     if casefold and 65 <= ch <= 90:
                         ch += 32
-                    crc = crc_table[(crc ^ np.uint32(ch)) & np.uint32(0xFF)] ^ (crc >> np.uint32(8))
+                    crc = CRC_TABLE[(crc ^ np.uint32(ch)) & np.uint32(0xFF)] ^ (crc >> np.uint32(8))
+                    words[nbytes + j - i] = ch  # kept below if the word is an ASCII token
                 j += 1
             if not inside[i]:
                 starts[m] = i
@@ -91,11 +96,14 @@ def tokenize(cps, classes, inside, casefold, crc_table):
                     codes[m] = np.uint32(WORD_BASE + np.int64(crc) % WORD_SPAN)
                     kinds[m] = KIND_WORD
                     heavy[m] = not digit
+                    nbytes += j - i
+                    words[nbytes] = 0
+                    nbytes += 1
                 else:
                     kinds[m] = KIND_SLOW
                 m += 1
             i = j
-        else:
+        elif k == MARK:
             j = _sentence_mark_end(cps, i)
             if j > i:
                 marks[nmarks] = i
@@ -105,7 +113,9 @@ def tokenize(cps, classes, inside, casefold, crc_table):
                 i = j
             else:
                 i += 1
-    return m, starts, ends, codes, kinds, heavy, marks[:nmarks], ended
+        else:
+            i += 1
+    return m, starts, ends, codes, kinds, heavy, marks[:nmarks], ended, words[: max(nbytes - 1, 0)]
 
 
 @njit(cache=True, inline="always")
@@ -122,86 +132,6 @@ def _sentence_mark_end(cps, i):
         if j < n and cps[j] == 10:
             return j + 1
     return i
-
-
-@njit(cache=True)
-def first_words(cps, starts, ends, kinds, codes, casefold):
-    """Indices of the ASCII word tokens whose normalized word was not seen before, in order."""
-    n = len(kinds)
-    size = 16
-    while size < 2 * n:
-        size *= 2
-    slots = np.full(size, -1, dtype=np.int64)
-    out = np.empty(n, dtype=np.int64)
-    m = 0
-    for t in range(n):
-        if kinds[t] != KIND_WORD:
-            continue
-        h = np.int64(codes[t]) & (size - 1)
-        while True:
-            other = slots[h]
-            if other < 0:
-                slots[h] = t
-                out[m] = t
-                m += 1
-                break
-            same = codes[other] == codes[t] and ends[other] - starts[other] == ends[t] - starts[t]
-            if same:
-                a, b = starts[other], starts[t]
-                for d in range(ends[t] - starts[t]):
-                    x, y = cps[a + d], cps[b + d]
-                    if casefold:
-                        if 65 <= x <= 90:
-                            x += 32
-                        if 65 <= y <= 90:
-                            y += 32
-                    if x != y:
-                        same = False
-                        break
-            if same:
-                break
-            h = (h + 1) & (size - 1)
-    return out[:m]
-
-
-@njit(cache=True)
-def word_bytes(cps, starts, ends, which, casefold):
-    """The (ASCII) words of tokens ``which``, lowered with ``casefold``, joined by NUL bytes."""
-    total = 0
-    for t in which:
-        total += ends[t] - starts[t] + 1
-    out = np.empty(max(total - 1, 0), dtype=np.uint8)
-    p = 0
-    for k in range(len(which)):
-        t = which[k]
-        if k:
-            out[p] = 0
-            p += 1
-        for i in range(starts[t], ends[t]):
-            ch = cps[i]
-            if casefold and 65 <= ch <= 90:
-                ch += 32
-            out[p] = ch
-            p += 1
-    return out
-
-
-@njit(cache=True)
-def sentence_marks(cps):
-    """Start offsets of the matches of ``_SENTENCE_END_RE``: ``[。！？!?；;.…]|\\n[ \\t\\r\\u3000]*\\n``."""
-    n = len(cps)
-    out = np.empty(n, dtype=np.int64)
-    m = 0
-    i = 0
-    while i < n:
-        j = _sentence_mark_end(cps, i)
-        if j > i:
-            out[m] = i
-            m += 1
-            i = j
-        else:
-            i += 1
-    return out[:m]
 
 
 @njit(cache=True)
@@ -226,31 +156,16 @@ def cut_long_sentences(breaks, max_sentence):
     if n == 0:
         return breaks
     breaks[n - 1] = True
-    offset = 0
+    phase = 0  # tokens since the last break, modulo max_sentence (no division per token)
     for i in range(n):
-        cut = offset % max_sentence == max_sentence - 1
         if breaks[i]:
-            offset = 0
+            phase = 0
+        elif phase == max_sentence - 1:
+            breaks[i] = True
+            phase = 0
         else:
-            offset += 1
-            if cut:
-                breaks[i] = True
+            phase += 1
     return breaks
-
-
-@njit(cache=True)
-def count_flagged(codes, kinds, table):
-    """How many CJK tokens have a code marked 1, and how many one marked 2, in ``table``."""
-    ones = 0
-    twos = 0
-    for t in range(len(codes)):
-        if kinds[t] == KIND_CJK:
-            v = table[codes[t]]
-            if v == 1:
-                ones += 1
-            elif v == 2:
-                twos += 1
-    return ones, twos
 
 
 @njit(cache=True)
@@ -314,6 +229,8 @@ def page_gates(cps, classes):
     dash = ye = page = False
     for i in range(n):
         c = cps[i]
+        if c >= 0x3000 and c != 0x9875 and c != 0xFF0D:  # most of a CJK text: none of these characters
+            continue
         if c == 0x9875:
             ye = True
         elif (c == 112 or c == 80) and i + 3 < n:
@@ -335,46 +252,47 @@ def page_gates(cps, classes):
 
 
 @njit(cache=True)
-def scan(cps, classes, markers, casefold, crc_table, flags, max_sentence):
+def scan(cps, classes, markers, casefold, flags, max_sentence):
     """``tokenize`` and the rest of the work on its tokens in one call.
 
     ``markers``: page-marker spans (k × 2); ``flags``: per code point, bit 0 = converts under
-    Traditional→Simplified, bit 1 = changes inside a phrase (bits 3-7: which group of phrases),
-    bit 2 = a CJK compatibility form.
-    Returns ``(starts, ends, codes, kinds, heavy, marks, breaks, first, word_bytes, counts)``
-    with ``counts`` = (CJK tokens with bit 0, with bit 1, with bit 2; words of KIND_SLOW; a mask of
-    the groups of phrases: bit g set when a character of group g is there);
-    ``breaks`` holds only when no word is of KIND_SLOW (else the tokens change).
+    Traditional→Simplified, bit 1 = changes inside a phrase, bit 2 = a CJK compatibility form.
+    Returns ``(starts, ends, codes, cjk, heavy, marks, breaks, slow, words, counts)``:
+    ``cjk`` whether each token is a CJK character, ``slow`` the tokens of KIND_SLOW, ``words``
+    the ASCII words (``tokenize``), ``counts`` = (CJK tokens with bit 0, with bit 1, with bit 2);
+    ``breaks`` holds only when no token is of KIND_SLOW (else the tokens change).
     """
     n = len(cps)
     inside = np.zeros(n, dtype=np.bool_)
     for k in range(markers.shape[0]):
         inside[markers[k, 0] : markers[k, 1]] = True
-    m, starts, ends, codes, kinds, heavy, marks, ended = tokenize(cps, classes, inside, casefold, crc_table)
+    m, starts, ends, codes, kinds, heavy, marks, ended, words = tokenize(cps, classes, inside, casefold)
     # copies: views would keep arrays as long as the text alive with each Normalized
-    starts, ends, codes, kinds, heavy = starts[:m].copy(), ends[:m].copy(), codes[:m].copy(), kinds[:m].copy(), heavy[:m].copy()
-    counts = np.zeros(5, dtype=np.int64)
+    starts, ends, codes, heavy, kinds = starts[:m].copy(), ends[:m].copy(), codes[:m].copy(), heavy[:m].copy(), kinds[:m]
+    cjk = np.empty(m, dtype=np.bool_)
+    slow = np.empty(m, dtype=np.int64)
+    n_slow = 0
+    counts = np.zeros(3, dtype=np.int64)
     for t in range(m):
-        if kinds[t] == KIND_CJK:
+        cjk[t] = kinds[t] == KIND_CJK
+        if cjk[t]:
             f = flags[codes[t]]
             if f & 1:
                 counts[0] += 1
             if f & 2:
                 counts[1] += 1
-                counts[4] |= 1 << (f >> 3)
             if f & 4:
                 counts[2] += 1
         elif kinds[t] == KIND_SLOW:
-            counts[3] += 1
+            slow[n_slow] = t
+            n_slow += 1
     breaks = cut_long_sentences(ended[:m].copy(), max_sentence)
-    first = first_words(cps, starts, ends, kinds, codes, casefold)
-    words = word_bytes(cps, starts, ends, first, casefold)
-    return starts, ends, codes, kinds, heavy, marks, breaks, first, words, counts
+    return starts, ends, codes, cjk, heavy, marks, breaks, slow[:n_slow], words, counts
 
 
 @njit(cache=True)
 def holds_key(seq, first, firsts, offsets, flat):
-    """Whether the code points ``seq`` hold one of the keys ``dedup.t2s.key_table`` describes."""
+    """Whether the code points ``seq`` hold one of the keys a table of ``dedup.t2s`` describes."""
     n = len(seq)
     for i in range(n):
         c = seq[i]

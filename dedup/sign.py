@@ -78,10 +78,10 @@ def minhash_of(hashes: np.ndarray, config: SignConfig) -> MinHash:
 def signatures(hash_sets: Sequence[np.ndarray], config: SignConfig) -> np.ndarray:
     """MinHash values of many sets of shingle hashes, one row each (``minhash_of(h).hashvalues`` of each)."""
     a, b = permutations(config.num_perm, config.seed, config.scheme)
-    out = np.empty((len(hash_sets), config.num_perm), dtype=np.uint32)
-    for row, hashes in enumerate(hash_sets):
-        out[row] = kernels.min_hashes(hashes, a, b)
-    return out
+    offsets = np.zeros(len(hash_sets) + 1, dtype=np.int64)
+    np.cumsum([len(h) for h in hash_sets], out=offsets[1:])
+    flat = np.concatenate(hash_sets) if len(hash_sets) else np.zeros(0, dtype=np.uint32)
+    return kernels.many_min_hashes(flat.astype(np.uint32, copy=False), offsets, a, b)
 
 
 @dataclass(frozen=True, eq=False)

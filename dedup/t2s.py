@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dedup.normalize_kernels import holds_key
+
 NONE, CONVERTS, IN_PHRASE = 0, 1, 2  # what a character can do under t2s
 
 #: SHA-256 of the files of OpenCC's t2s conversion that ``_PHRASES`` was read from.
@@ -130,8 +132,7 @@ def _singles(convert) -> tuple[np.ndarray, np.ndarray] | None:
 
 @lru_cache(maxsize=1)
 def char_table(convert) -> np.ndarray:
-    """For every code point: NONE, CONVERTS or IN_PHRASE (changes inside a key of ``_PHRASES``;
-    bits 3-7 then number its group of keys, from 1).
+    """For every code point: NONE, CONVERTS or IN_PHRASE (changes inside a key of ``_PHRASES``).
 
     ``convert`` is the OpenCC ``t2s`` conversion. Everything is CONVERTS when the installed
     dictionaries are not those ``_PHRASES`` was read from.
@@ -142,9 +143,9 @@ def char_table(convert) -> np.ndarray:
         return table
     chars, out = singles
     table[chars[chars == out]] = NONE
-    for group, ch in enumerate(_PHRASES, start=1):
+    for ch in _PHRASES:
         if table[ord(ch)] == NONE:
-            table[ord(ch)] = IN_PHRASE | group << 3
+            table[ord(ch)] = IN_PHRASE
     return table
 
 
@@ -163,14 +164,19 @@ def char_map(convert) -> np.ndarray | None:
     return table
 
 
-@lru_cache(maxsize=1)
 def key_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``_KEYS`` for a compiled search: ``(first, firsts, offsets, flat)``.
+    """``_KEYS`` for a compiled search (``dedup.normalize_kernels.holds_key``)."""
+    return _key_table(_KEYS)
+
+
+@lru_cache(maxsize=2)
+def _key_table(keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``keys`` for a compiled search: ``(first, firsts, offsets, flat)``.
 
     ``first``: per code point, 1 if a key starts with it; ``firsts``: the first code point of each
     key, sorted; key ``k`` is ``flat[offsets[k]:offsets[k + 1]]``.
     """
-    keys = sorted(_KEYS)
+    keys = sorted(keys)
     first = np.zeros(0x110000, dtype=np.uint8)
     first[[ord(k[0]) for k in keys]] = 1
     firsts = np.array([ord(k[0]) for k in keys], dtype=np.uint32)
@@ -179,14 +185,9 @@ def key_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return first, firsts, offsets, flat
 
 
-_GROUPS = list(_PHRASES.values())
-assert len(_GROUPS) < 31  # group numbers 1..30 in bits 3-7 of ``char_table``
+_PHRASE_KEYS = tuple(key for keys in _PHRASES.values() for key in keys)
 
 
-def phrase_found(text: str, groups: int = -1) -> bool:
-    """Whether ``text`` holds a key of ``_PHRASES`` (so conversion may change it).
-
-    ``groups``: a mask of the groups of keys to look at (bit g for the g-th character of
-    ``_PHRASES``, from 1, as ``char_table`` numbers them); all by default.
-    """
-    return any(groups >> g & 1 and any(key in text for key in keys) for g, keys in enumerate(_GROUPS, start=1))
+def phrase_found(codes: np.ndarray) -> bool:
+    """Whether the code points ``codes`` hold a key of ``_PHRASES`` (so conversion may change them)."""
+    return holds_key(codes, *_key_table(_PHRASE_KEYS))

@@ -1,11 +1,12 @@
 import numpy as np
+from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from datasketch import MinHash
 
+from dedup import kernels
 from dedup.config import SignConfig
 from dedup.normalize import normalize
-from dedup.sign import minhash_of, shingle_hash, sign, window_minhashes, window_size
+from dedup.sign import minhash_of, permutations, shingle_hash, sign, signatures, window_minhashes, window_size
 
 from texts import EN_SPEECH, ZH_SPEECH
 
@@ -110,3 +111,38 @@ def test_bag_features_of_speeches_follow_their_definition():
     for text in (ZH_SPEECH, EN_SPEECH, ZH_SPEECH + EN_SPEECH):
         norm = normalize(text)
         assert bag_features(norm).tolist() == _bag_features_reference(norm)
+
+
+def _reference(hashes) -> np.ndarray:
+    """datasketch's MinHash of a set of shingle hashes (fed as they are: ``hashfunc=int``)."""
+    reference = MinHash(num_perm=CONFIG.num_perm, seed=CONFIG.seed, hashfunc=int)
+    if len(hashes):
+        reference.update_batch(list(hashes))
+    return reference.hashvalues
+
+
+_HASH_SETS = st.lists(st.lists(st.integers(0, 2**32 - 1), max_size=70), max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_HASH_SETS)
+def test_signatures_of_any_hash_sets_equal_datasketch_minhash(sets):
+    hashes = [np.array(s, dtype=np.uint32) for s in sets]
+    rows = signatures(hashes, CONFIG)
+    assert rows.shape == (len(sets), CONFIG.num_perm) and rows.dtype == np.uint32
+    for row, h in zip(rows, hashes):
+        expected = _reference(h.tolist())
+        assert np.array_equal(row, expected) and np.array_equal(minhash_of(h, CONFIG).hashvalues, expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2**32 - 1), st.booleans()), max_size=90), st.integers(1, 40))
+def test_block_minima_equal_datasketch_minhash_of_each_block(shingles, stride):
+    hashes = np.array([h for h, _ in shingles], dtype=np.uint32)
+    skip = np.array([s for _, s in shingles], dtype=bool)
+    a, b = permutations(CONFIG.num_perm, CONFIG.seed, CONFIG.scheme)
+    blocks, kept = kernels.block_min_hashes(hashes, skip, stride, a, b)
+    assert len(blocks) == len(kept) == -(-len(hashes) // stride)
+    for k, (row, count) in enumerate(zip(blocks, kept)):
+        block = [h for h, s in shingles[k * stride : (k + 1) * stride] if not s]
+        assert count == len(block) and np.array_equal(row, _reference(block))
