@@ -73,6 +73,8 @@ def _walk(
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
         base = Path(dirpath)
+        folder = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        folder = "" if folder == "." else folder + "/"
         kept = []
         # Real folders before symbolic links, so a folder keeps its own name if it has an alias.
         for name in sorted(dirnames, key=lambda n: (os.path.islink(base / n), n)):
@@ -92,20 +94,20 @@ def _walk(
                 continue
             if os.path.splitext(name)[1].lower() not in SUPPORTED_SUFFIXES:
                 continue
-            path = base / name
-            rel = path.relative_to(root).as_posix()
+            rel = folder + name
             if include and not any(_matches(rel, p) for p in include):
                 continue
             if any(_matches(rel, p) for p in exclude):
                 continue
+            full = os.path.join(dirpath, name)
             try:
-                regular = stat.S_ISREG(os.stat(path).st_mode)
+                regular = stat.S_ISREG(os.stat(full).st_mode)
             except OSError as exc:
-                reason = "broken symbolic link" if os.path.islink(path) else (exc.strerror or str(exc))
+                reason = "broken symbolic link" if os.path.islink(full) else (exc.strerror or str(exc))
                 problems.append(Skipped(path=rel, reason=reason))
                 continue
             if regular:  # never open FIFOs, sockets or devices that happen to be named *.txt
-                found.append((rel, path))
+                found.append((rel, base / name))
     found.sort(key=lambda item: item[0])
     return found, problems
 

@@ -165,11 +165,11 @@ class Normalized:
         """
         return np.where(self.cjk if self.heavy is None else ~self.heavy, 1.0, WORD_WEIGHT)
 
-    @property
+    @cached_property
     def mostly_cjk(self) -> bool:
-        if not len(self):
-            return False
-        return float(self.cjk.sum()) >= float((~self.cjk).sum()) * WORD_WEIGHT
+        """Whether CJK characters outweigh words (see ``weights``): the document is matched as CJK text."""
+        cjk = int(np.count_nonzero(self.cjk))
+        return bool(len(self)) and cjk >= (len(self) - cjk) * WORD_WEIGHT
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original-text span of tokens ``start:end`` (end exclusive, non-empty)."""
