@@ -193,8 +193,6 @@ class SqliteStore(Store):
         try:
             self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             self.db.execute("PRAGMA busy_timeout = 60000")
-            # lookups touch a few pages here and there in a big file: map it rather than read() each page
-            self.db.execute("PRAGMA mmap_size = 68719476736")
             self.db.execute("PRAGMA cache_size = -65536")
             if fresh:  # a new file that nobody reads until it is complete and moved into place: no journal
                 self.db.execute("PRAGMA journal_mode = OFF")
@@ -218,6 +216,11 @@ class SqliteStore(Store):
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
+            # how many documents: asked at every check, and counting them reads a whole index b-tree
+            self.db.execute(
+                "INSERT INTO blobs(name, data) SELECT 'documents', count(*) FROM documents WHERE true "
+                "ON CONFLICT(name) DO UPDATE SET data = excluded.data"
+            )
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
@@ -394,6 +397,9 @@ class SqliteStore(Store):
         return [r[0] for r in self._query("SELECT path FROM documents ORDER BY path")]
 
     def count(self) -> int:
+        kept = self._query("SELECT data FROM blobs WHERE name = 'documents'")  # kept by every write
+        if kept and isinstance(kept[0][0], int):
+            return kept[0][0]
         return self._query("SELECT count(*) FROM documents")[0][0]
 
     def boilerplate(self) -> np.ndarray:

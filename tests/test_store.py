@@ -109,13 +109,16 @@ def test_an_index_of_format_1_is_read_and_upgraded_by_an_add(tmp_path, folder):
     for i, blob in db.execute("SELECT id, text FROM documents").fetchall():
         db.execute("UPDATE documents SET text = ? WHERE id = ?", (zlib.compress(store_mod._unpack_text(blob, "test").encode()), i))
     db.execute("UPDATE meta SET value = '1' WHERE key = 'format'")
+    db.execute("DELETE FROM blobs WHERE name IN ('documents', 'bucket_seq')")  # kept since format 2
     db.commit()
     db.close()
+    assert index_info(where).documents == 5
     (doc,) = check([ZH[1]], where).checked
     assert [p.b for p in doc.sources] == [ZH[1].name] and doc.sources[0].relation == "exact"
     assert index_info(where).meta["format"] == 1
     add_to_index([ZH[5]], where)
     assert index_info(where).meta["format"] == store_mod.FORMAT == 2
+    assert index_info(where).documents == 6
     (doc,) = check([ZH[5]], where).checked
     assert [p.b for p in doc.sources] == [ZH[5].as_posix()] and doc.sources[0].relation == "exact"
 
