@@ -844,15 +844,13 @@ def _against_archive(
     archive = _signed_archive(stored, config)
     at = {s.id: len(docs) + k for k, s in enumerate(stored)}
     local = list(docs) + archive
-    pairs = sorted(
-        (i, at[c])
-        for i, ids in enumerate(found)
-        for c in ids
-        if c in at and not (skip_same and local[at[c]].doc.path == docs[i].doc.path and local[at[c]].doc.text == docs[i].doc.text)
-    )
+    found_pairs = sorted((i, at[c]) for i, ids in enumerate(found) for c in ids if c in at)
+    same = [(i, j) for i, j in found_pairs if skip_same and local[j].doc.path == docs[i].doc.path and local[j].doc.text == docs[i].doc.text]
+    pairs = sorted(set(found_pairs) - set(same))
     matcher = _Matcher(local, config)
     matcher.align_all(pairs, workers=config.workers, progress=progress)
-    labels = _clusters(len(local), [(i, j) for i, j in pairs if matcher.related(i, j)])
+    # a document and its own archived copy are one for boilerplate, as related documents are
+    labels = _clusters(len(local), same + [(i, j) for i, j in pairs if matcher.related(i, j)])
     boiler = _boilerplate(local, labels, config, known=store.boilerplate(), population=size)
     per_doc: list[list[Pair]] = [[] for _ in docs]
     covered: list[list[tuple[int, int]]] = [[] for _ in docs]

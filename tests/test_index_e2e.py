@@ -82,3 +82,22 @@ def test_passage_offsets_fall_inside_both_texts(report, index):
             for x in p.passages:
                 assert 0 <= x.a_start < x.a_end <= len(mine)
                 assert 0 <= x.b_start < x.b_end <= len(archived[p.b])
+
+
+def test_scan_with_an_index_of_the_same_folder_finds_every_pair_in_the_archive_too(index):
+    """Each pair of ``scan`` is found again between a document and the other's archived copy, with the
+    same relation; a document and its own archived copy are one (not a pair, not "unrelated" for
+    boilerplate)."""
+    from dedup.pipeline import ARCHIVE_PREFIX
+
+    plain = {frozenset((p.a, p.b)): p.relation for p in dedup.scan(CORPUS).pairs}
+    both = dedup.scan(CORPUS, index=index)
+    within, across = {}, {}
+    for p in both.pairs:
+        archived = [x.startswith(ARCHIVE_PREFIX) for x in (p.a, p.b)]
+        if not any(archived):
+            within[frozenset((p.a, p.b))] = p.relation
+        elif not all(archived):
+            across.setdefault(frozenset(x.removeprefix(ARCHIVE_PREFIX) for x in (p.a, p.b)), set()).add(p.relation)
+    assert within == plain
+    assert across == {k: {v} for k, v in plain.items()}
