@@ -182,13 +182,9 @@ def _compare(
 
 _INDEX_CACHE = 4096  # per-document shingle indexes kept for reuse
 _CHUNK = 2000  # candidate pairs per unit of work for the worker processes
-_FORKED: _Matcher | None = None
-
-
-def _align_chunk(chunk: Sequence[tuple[int, int]]) -> list[list[TokenSpan]]:
-    """Worker process: align a chunk of pairs with the matcher inherited through fork."""
-    assert _FORKED is not None
-    return [_FORKED.spans(i, j) for i, j in chunk]
+def _align_chunk(matcher: _Matcher, chunk: Sequence[tuple[int, int]]) -> list[list[TokenSpan]]:
+    """Align a chunk of pairs (in a worker process: with the matcher inherited through fork)."""
+    return [matcher.spans(i, j) for i, j in chunk]
 
 
 class _Matcher:
@@ -218,17 +214,11 @@ class _Matcher:
                 self.spans(i, j)
                 progress("align", n + 1, len(pairs))
             return
-        global _FORKED
-        _FORKED = self  # read by the forked workers (fork shares memory: the documents are not copied)
-        try:
-            with mp.get_context("fork").Pool(workers) as pool:
-                done = 0
-                for chunk, results in zip(chunks, pool.imap(_align_chunk, chunks)):
-                    self._spans.update(zip(chunk, results))
-                    done += len(chunk)
-                    progress("align", done, len(pairs))
-        finally:
-            _FORKED = None
+        done = 0  # the documents reach the workers through fork, not copied
+        for chunk, results in zip(chunks, _forked_map(_align_chunk, chunks, workers=workers, shared=self)):
+            self._spans.update(zip(chunk, results))
+            done += len(chunk)
+            progress("align", done, len(pairs))
 
     def spans(self, i: int, j: int) -> list[TokenSpan]:
         key = (i, j)
@@ -579,8 +569,8 @@ def _index_files(found: Sequence[tuple[str, Path]], config: ScanConfig) -> tuple
     return chunk, skipped
 
 
-def _index_files_job(job: tuple[Sequence[tuple[str, Path]], ScanConfig]) -> tuple[_IndexedChunk, list[Skipped]]:
-    return _index_files(*job)
+def _index_files_job(config: ScanConfig, found: Sequence[tuple[str, Path]]) -> tuple[_IndexedChunk, list[Skipped]]:
+    return _index_files(found, config)
 
 
 def _folder_boilerplate(chunks: Sequence[_IndexedChunk], config: ScanConfig) -> np.ndarray:
@@ -594,44 +584,61 @@ def _folder_boilerplate(chunks: Sequence[_IndexedChunk], config: ScanConfig) -> 
     return _boilerplate_of_sets(uniques, edges, labels, config, population=None, held=False)[0]
 
 
-_BESIDE: tuple | None = None  # the call a forked process of ``_beside`` makes
+_SHARED: tuple | None = None  # (function, shared object) for the processes ``_forked_map`` and ``_beside`` fork
 
 
-def _run_beside(_: object) -> object:
-    assert _BESIDE is not None
-    fn, args = _BESIDE
-    return fn(*args)
+def _call_shared(job: object) -> object:
+    """In a forked process: the function of ``_SHARED`` on its shared object and ``job``."""
+    assert _SHARED is not None
+    fn, shared = _SHARED
+    return fn(shared, job)
+
+
+def _can_fork(workers: int) -> bool:
+    return (workers or os.cpu_count() or 1) >= 2 and "fork" in mp.get_all_start_methods()
+
+
+def _forked_map(fn: Callable, jobs: Sequence, *, workers: int, shared: object = None):
+    """``fn(shared, job)`` for each job, in order, in ``workers`` forked processes when there are several jobs.
+
+    ``shared`` reaches the processes through fork (shared memory, never pickled); only the jobs and
+    the results are. Without fork or with one worker, in this process.
+    """
+    global _SHARED
+    if not _can_fork(workers) or len(jobs) < 2:
+        yield from (fn(shared, job) for job in jobs)
+        return
+    _SHARED = (fn, shared)
+    try:
+        with mp.get_context("fork").Pool(workers or os.cpu_count()) as pool:
+            yield from pool.imap(_call_shared, jobs)
+    finally:
+        _SHARED = None
 
 
 @contextmanager
 def _beside(fn: Callable, args: tuple, *, workers: int):
     """Run ``fn(*args)`` in a forked process while the body runs; yields a function that waits for its result.
 
-    The arguments reach the process through fork (shared memory, not pickled). With ``workers`` 1,
-    or where there is no fork, ``fn`` runs in this process when its result is asked for.
+    The arguments reach the process through fork, as in ``_forked_map``. With ``workers`` 1, or
+    where there is no fork, ``fn`` runs in this process when its result is asked for.
     """
-    global _BESIDE
-    if (workers or os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+    global _SHARED
+    if not _can_fork(workers):
         yield lambda: fn(*args)
         return
-    _BESIDE = (fn, args)
+    _SHARED = (_apply, (fn, args))
     try:
         with mp.get_context("fork").Pool(1) as pool:
-            result = pool.apply_async(_run_beside, (None,))
-            _BESIDE = None  # the process has forked with it
-            yield result.get
+            _SHARED = None  # the process has forked with it
+            yield pool.apply_async(_call_shared, (None,)).get
     finally:
-        _BESIDE = None
+        _SHARED = None
 
 
-def _in_workers(fn: Callable, jobs: Sequence, workers: int):
-    """``map(fn, jobs)``, in order, in ``workers`` forked processes when there are several jobs."""
-    workers = workers or os.cpu_count() or 1
-    if workers < 2 or len(jobs) < 2 or "fork" not in mp.get_all_start_methods():
-        yield from map(fn, jobs)
-        return
-    with mp.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap(fn, jobs)
+def _apply(call: tuple[Callable, tuple], _: object) -> object:
+    fn, args = call
+    return fn(*args)
 
 
 def build_index(
@@ -653,7 +660,7 @@ def build_index(
     )
     meta = {**index_stage.meta_for(config), "root": str(root.resolve())}
     added: list[str] = []
-    jobs = [(found[k : k + _INDEX_CHUNK], config) for k in range(0, len(found), _INDEX_CHUNK)]
+    jobs = [found[k : k + _INDEX_CHUNK] for k in range(0, len(found), _INDEX_CHUNK)]
 
     def fill(store: Store) -> None:
         store.write_meta(meta)
@@ -671,7 +678,7 @@ def build_index(
                 parts[p].append((keys[bounds[r] : bounds[r + 1]], owners[bounds[r] : bounds[r + 1]]))
             pending.clear()
 
-        for chunk, bad in _in_workers(_index_files_job, jobs, config.workers):
+        for chunk, bad in _forked_map(_index_files_job, jobs, workers=config.workers, shared=config):
             chunks.append(replace(chunk, records=[], keys=_NO_KEYS))  # what boilerplate needs
             added.extend(r.path for r in chunk.records)
             pending.append(chunk)
