@@ -126,6 +126,11 @@ def pan_section(data: Path) -> dict:
     started = time.perf_counter()
     report = dedup.scan(data)
     seconds = time.perf_counter() - started
+    return {"documents": report.scanned, "scan_seconds": round(seconds, 2), "categories": pan_rows(data, report)}
+
+
+def pan_rows(data: Path, report) -> dict:  # noqa: ANN001 (anything with .pairs, as pan.detections takes)
+    """PAN scores per obfuscation category and overall of a report's passages."""
     dets = pan.detections(report)
     rows = {}
     all_pairs, all_cases = set(), []
@@ -135,11 +140,11 @@ def pan_section(data: Path) -> dict:
         all_cases += cases
         rows[name] = vars(pan_scores(cases, [d for d in dets if (d.a, d.b) in listed]))
     rows["overall"] = vars(pan_scores(all_cases, [d for d in dets if (d.a, d.b) in all_pairs]))
-    return {"documents": report.scanned, "scan_seconds": round(seconds, 2), "categories": rows}
+    return rows
 
 
-def print_pan(result: dict) -> None:
-    print(f"\n## 3. PAN 2013 text-alignment sample ({result['documents']} documents, scan {result['scan_seconds']:.1f} s)")
+def print_pan(result: dict, title: str = "3. PAN 2013 text-alignment sample", action: str = "scan") -> None:
+    print(f"\n## {title} ({result['documents']} documents, {action} {result['scan_seconds']:.1f} s)")
     head = f"{'category':28} {'plagdet':>8} {'prec':>6} {'rec':>6} {'gran':>6} {'cases':>6} {'dets':>6}"
     print(head)
     print("-" * len(head))

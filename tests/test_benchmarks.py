@@ -26,3 +26,22 @@ def test_pan_truth_loads(shared_data):
     }
     pairs, cases = truth["02-no-obfuscation"]
     assert len(pairs) == 78 and all(c.a.startswith("susp/") for c in cases)
+
+
+def test_index_quality_on_the_bundled_corpus_equals_scan(tmp_path):
+    """benchmarks/index_quality.py's scoring of pairs found through an index, on corpus/."""
+    import index_quality
+
+    through = index_quality.corpus_through_index(CORPUS, tmp_path)["all"]
+    scanned = corpus_quality.evaluate(CORPUS)
+    for key in ("duplicate_recall", "duplicate_precision", "partial_recall", "relation_agreement", "negatives_reported"):
+        assert through[key] == scanned[key], key
+    assert abs(through["passages"]["plagdet"] - scanned["passages"]["plagdet"]) < 0.01
+
+
+def test_pan_checked_against_an_index_of_its_sources(shared_data, tmp_path):
+    import index_quality
+
+    rows = index_quality.pan_through_index(shared_data / "en_pan13_text_alignment_sample", tmp_path)["categories"]
+    assert rows["overall"]["plagdet"] >= 0.80 and rows["02-no-obfuscation"]["plagdet"] >= 0.95
+    assert rows["03-random-obfuscation"]["plagdet"] >= 0.75
