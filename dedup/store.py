@@ -9,7 +9,9 @@ someone else cannot run code when opened:
   so that ``check`` can report passages even when the archive folder has moved;
 - LSH buckets: 64-bit bucket keys (see ``dedup.index``) mapped to document ids;
 - boilerplate: the long-shingle hashes judged boilerplate in the archive, one sorted
-  array of little-endian uint32 (read whole at every check, so it is one blob).
+  array of little-endian uint32 (read whole at every check, so it is one blob);
+- in SQLite, kept by every write: how many documents there are (asked at every check)
+  and the last ``seq`` of the bucket rows (each write adds rows under a new one).
 
 Every change is atomic: SQLite writes one transaction per batch; Redis writes
 the new documents' data first and makes them visible last, with one
