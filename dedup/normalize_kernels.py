@@ -9,8 +9,6 @@ case folding lowers A-Z); any other word is flagged for ``_word_parts``.
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 from numba import njit
 

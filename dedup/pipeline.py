@@ -15,7 +15,7 @@ import numpy as np
 
 from dedup import ingest as ingest_stage
 from dedup import kernels
-from dedup.arrays import distinct, member
+from dedup.arrays import member
 from dedup.align import ShingleIndex, TokenSpan, align, shingle_index
 from dedup.candidates import (
     band_keys,
@@ -182,6 +182,8 @@ def _compare(
 
 _INDEX_CACHE = 4096  # per-document shingle indexes kept for reuse
 _CHUNK = 2000  # candidate pairs per unit of work for the worker processes
+
+
 def _align_chunk(matcher: _Matcher, chunk: Sequence[tuple[int, int]]) -> list[list[TokenSpan]]:
     """Align a chunk of pairs (in a worker process: with the matcher inherited through fork)."""
     return [matcher.spans(i, j) for i, j in chunk]
