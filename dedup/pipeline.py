@@ -245,6 +245,19 @@ class _Matcher:
         cov_b = _coverage(b.weights, np.zeros(len(b), dtype=bool), [(s.b0, s.b1) for s in spans])
         return max(cov_a, cov_b) >= RELATED_COVERAGE
 
+    def flagged_spans(
+        self, pair: tuple[int, int], boiler: Sequence[np.ndarray], config: ScanConfig
+    ) -> tuple[bool, list[tuple[TokenSpan, bool]]]:
+        """Whether the pair is exact, and its aligned spans (an exact pair: at least the whole text), each
+        with whether it is boilerplate (``boiler``: each document's boilerplate-token mask)."""
+        i, j = pair
+        a, b = self.docs[i].norm, self.docs[j].norm
+        spans = self.spans(i, j)
+        exact = len(a) > 0 and a.tokens == b.tokens and a.converted == b.converted
+        if exact and not spans:
+            spans = [TokenSpan(0, len(a), 0, len(b), 1.0)]
+        return exact, [(s, _is_boilerplate(s, a.weights, boiler[i], b.weights, boiler[j], config.min_passage)) for s in spans]
+
     def judge(self, pair: tuple[int, int], boiler: Sequence[np.ndarray], config: ScanConfig) -> Pair | None:
         """The verified pair, or None when it shares nothing but boilerplate.
 
@@ -252,12 +265,9 @@ class _Matcher:
         """
         i, j = pair
         a, b = self.docs[i], self.docs[j]
-        spans = self.spans(i, j)
         bp_a, bp_b = boiler[i], boiler[j]
-        exact = len(a.norm) > 0 and a.norm.tokens == b.norm.tokens and a.norm.converted == b.norm.converted
-        if exact and not spans:
-            spans = [TokenSpan(0, len(a.norm), 0, len(b.norm), 1.0)]
-        flagged = [(s, _is_boilerplate(s, a.norm.weights, bp_a, b.norm.weights, bp_b, config.min_passage)) for s in spans]
+        exact, flagged = self.flagged_spans(pair, boiler, config)
+        spans = [s for s, _ in flagged]
         content = [s for s, is_bp in flagged if not is_bp]
         if not content:
             return None
@@ -868,11 +878,7 @@ def _against_archive(
         if pair is None:
             continue
         per_doc[i].append(pair)
-        a, b = local[i].norm, local[j].norm
-        covered[i] += [
-            (s.a0, s.a1) for s in matcher.spans(i, j)
-            if not _is_boilerplate(s, a.weights, boiler[i], b.weights, boiler[j], config.min_passage)
-        ] or ([(0, len(a))] if pair.relation == "exact" else [])
+        covered[i] += [(s.a0, s.a1) for s, is_bp in matcher.flagged_spans((i, j), boiler, config)[1] if not is_bp]
     ratios = [round(_coverage(d.norm.weights, boiler[i], covered[i]), 4) for i, d in enumerate(docs)]
     for p in per_doc:
         p.sort(key=lambda x: (-x.a_coverage, _severity(x)))
