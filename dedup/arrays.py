@@ -14,9 +14,14 @@ def member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[idx] == values
 
 
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """True where a run of equal values starts (on sorted values: the first of each distinct value)."""
+    first = np.ones(len(values), dtype=bool)
+    first[1:] = values[1:] != values[:-1]
+    return first
+
+
 def distinct(values: np.ndarray) -> np.ndarray:
     """``np.unique(values)`` by sorting: many times faster than numpy 2's hashing ``unique`` on small arrays."""
     out = np.sort(values)
-    if len(out) < 2:
-        return out
-    return out[np.concatenate(([True], out[1:] != out[:-1]))]
+    return out[run_starts(out)]

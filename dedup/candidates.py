@@ -13,7 +13,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from dedup import kernels
-from dedup.arrays import distinct, member
+from dedup.arrays import distinct, member, run_starts
 from dedup.config import CandidateConfig, ScanConfig
 from dedup.sign import Signed, bag_signed, window_signatures, window_size
 
@@ -59,10 +59,12 @@ def band_keys(signatures: np.ndarray, *, threshold: float, salt: np.ndarray | No
 
     Bands and rows are those datasketch's ``MinHashLSH`` picks for the
     threshold; each band's rows are mixed into one 64-bit key (xor
-    ``salt[band]`` when given, to keep kinds of keys apart).
+    ``salt[band]`` when given, to keep kinds of keys apart; at least one value a band).
     """
     bands, rows = lsh_params(threshold, signatures.shape[1])
-    salt = np.zeros(bands, dtype=np.uint64) if salt is None else salt
+    salt = np.zeros(bands, dtype=np.uint64) if salt is None else salt[:bands]
+    if len(salt) < bands:
+        raise ValueError(f"{bands} bands need as many salt values, got {len(salt)}")
     return kernels.band_keys(np.ascontiguousarray(signatures, dtype=np.uint32), bands, rows, salt)
 
 
@@ -104,7 +106,7 @@ def banded_candidates(
         first = np.ones(len(k), dtype=bool)  # one entry per (bucket, document)
         first[1:] = (k[1:] != k[:-1]) | (o[1:] != o[:-1])
         k, o = k[first], o[first]
-        starts = np.nonzero(np.concatenate([[True], k[1:] != k[:-1]]))[0]
+        starts = np.flatnonzero(run_starts(k))
         sizes = np.diff(np.concatenate([starts, [len(k)]]))
         keep = (sizes >= 2) & (sizes <= limit)
         starts, sizes = starts[keep], sizes[keep]
@@ -144,15 +146,13 @@ def common_hashes(
     bounds = (np.arange(1, parts, dtype=np.uint64) << np.uint64(32)) // np.uint64(parts)
     bounds = bounds.astype(np.uint32)
     cuts = [[0, *np.searchsorted(h, bounds).tolist(), len(h)] for h in unique_sets]
-    no_flags = [np.zeros(0, dtype=bool)]
     values, counts, flagged = [], [], []
     for p in range(parts):
         held = np.concatenate([h[c[p] : c[p + 1]] for h, c in zip(unique_sets, cuts)]).astype(np.uint64) << np.uint64(1)
         if flags is not None:  # the flag in the lowest bit: sorted, a hash's run ends with its flagged holders
-            held |= np.concatenate(no_flags + [f[c[p] : c[p + 1]] for f, c in zip(flags, cuts)])
+            held |= np.concatenate([f[c[p] : c[p + 1]] for f, c in zip(flags, cuts)])
         held.sort()
-        firsts = np.flatnonzero(np.concatenate(([True], (held[1:] >> np.uint64(1)) != (held[:-1] >> np.uint64(1)))))
-        firsts = firsts[: len(held)]
+        firsts = np.flatnonzero(run_starts(held >> np.uint64(1)))
         k = np.diff(np.append(firsts, len(held)))
         keep = k >= min_docs
         values.append((held[firsts[keep]] >> np.uint64(1)).astype(np.uint32))

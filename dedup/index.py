@@ -24,7 +24,7 @@ import numpy as np
 
 from dedup import candidates as candidates_stage
 from dedup.arrays import distinct
-from dedup.candidates import band_keys, lsh_params, window_threshold
+from dedup.candidates import band_keys, lsh_params
 from dedup.config import ScanConfig
 from dedup.errors import IndexStoreError
 from dedup.sign import Signed, signatures
@@ -34,8 +34,9 @@ LEVEL_DOCUMENT, LEVEL_CJK_WINDOW, LEVEL_WORD_WINDOW = 0, 1, 2
 
 
 @lru_cache(maxsize=None)
-def _salt(bands: int, level: int) -> np.ndarray:
-    """Per band, what keys of one level are xored with: distinct from every other level and band."""
+def _salt(level: int, bands: int) -> np.ndarray:
+    """Per band (for up to ``bands`` bands), what keys of one level are xored with: distinct from every
+    other level and band."""
     x = np.arange(bands, dtype=np.uint64) + np.uint64(level << 16)
     with np.errstate(over="ignore"):  # splitmix64
         x = x + np.uint64(0x9E3779B97F4A7C15)
@@ -61,8 +62,8 @@ def entry(signed: Signed, config: ScanConfig) -> Entry:
     hv = signatures([signed.hashes], config.sign)[0]
     doc_keys = np.zeros(0, dtype=np.uint64)
     if len(signed.hashes):
-        bands = lsh_params(config.candidates.doc_threshold, config.sign.num_perm)[0]
-        doc_keys = band_keys(hv[None, :], threshold=config.candidates.doc_threshold, salt=_salt(bands, LEVEL_DOCUMENT))[0]
+        salt = _salt(LEVEL_DOCUMENT, config.sign.num_perm)
+        doc_keys = band_keys(hv[None, :], threshold=config.candidates.doc_threshold, salt=salt)[0]
     windows = window_keys(signed, config)
     keys = distinct(np.concatenate([doc_keys, windows.ravel()]))
     return Entry(hv, doc_keys, windows, digest(signed), len(signed.hashes), keys)
@@ -70,9 +71,8 @@ def entry(signed: Signed, config: ScanConfig) -> Entry:
 
 def window_keys(signed: Signed, config: ScanConfig) -> np.ndarray:
     """``windows × bands`` bucket keys of the document's windows, salted by kind (CJK or word windows)."""
-    bands = lsh_params(window_threshold(signed, config.candidates), config.sign.num_perm)[0]
     level = LEVEL_CJK_WINDOW if signed.norm.mostly_cjk else LEVEL_WORD_WINDOW
-    return candidates_stage.window_keys(signed, config, salt=_salt(bands, level))
+    return candidates_stage.window_keys(signed, config, salt=_salt(level, config.sign.num_perm))
 
 
 def digest(signed: Signed) -> bytes:

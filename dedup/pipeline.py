@@ -15,7 +15,7 @@ import numpy as np
 
 from dedup import ingest as ingest_stage
 from dedup import kernels
-from dedup.arrays import member
+from dedup.arrays import member, run_starts
 from dedup.align import ShingleIndex, TokenSpan, align, shingle_index
 from dedup.candidates import (
     band_keys,
@@ -417,7 +417,7 @@ def _long_shingle_sets(d: _Doc, config: ScanConfig) -> tuple[np.ndarray, np.ndar
     at_edge = (pos < EDGE * n) | (pos + x.lengths > (1 - EDGE) * n)
     # sorted by hash, then edge flag: the last of each hash's run says whether any is at an edge
     flagged = np.sort((x.hashes.astype(np.uint64) << np.uint64(1)) | at_edge)
-    last = np.concatenate(((flagged[1:] >> np.uint64(1)) != (flagged[:-1] >> np.uint64(1)), [True]))[: len(flagged)]
+    last = np.roll(run_starts(flagged >> np.uint64(1)), -1)  # before the start of the next run (or of the first)
     return (flagged[last] >> np.uint64(1)).astype(np.uint32), np.packbits((flagged[last] & np.uint64(1)).astype(bool))
 
 
@@ -563,8 +563,8 @@ class _IndexedChunk:
     resemblance: _Resemblance
 
 
-def _index_files(found: Sequence[tuple[str, Path]], config: ScanConfig) -> tuple[_IndexedChunk, list[Skipped]]:
-    """Read, normalize and sign a chunk of files for the index (runs in a worker process)."""
+def _index_files(config: ScanConfig, found: Sequence[tuple[str, Path]]) -> tuple[_IndexedChunk, list[Skipped]]:
+    """Read, normalize and sign a chunk of files for the index (runs in a worker process: ``_forked_map``)."""
     documents, skipped = ingest_stage.read_files(found)
     docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config))]
     entries = _entries(docs, config, _noop)
@@ -579,10 +579,6 @@ def _index_files(found: Sequence[tuple[str, Path]], config: ScanConfig) -> tuple
         resemblance=_Resemblance.of(entries, config),
     )
     return chunk, skipped
-
-
-def _index_files_job(config: ScanConfig, found: Sequence[tuple[str, Path]]) -> tuple[_IndexedChunk, list[Skipped]]:
-    return _index_files(found, config)
 
 
 def _folder_boilerplate(chunks: Sequence[_IndexedChunk], config: ScanConfig) -> np.ndarray:
@@ -690,7 +686,7 @@ def build_index(
                 parts[p].append((keys[bounds[r] : bounds[r + 1]], owners[bounds[r] : bounds[r + 1]]))
             pending.clear()
 
-        for chunk, bad in _forked_map(_index_files_job, jobs, workers=config.workers, shared=config):
+        for chunk, bad in _forked_map(_index_files, jobs, workers=config.workers, shared=config):
             chunks.append(replace(chunk, records=[], keys=_NO_KEYS))  # what boilerplate needs
             added.extend(r.path for r in chunk.records)
             pending.append(chunk)

@@ -36,6 +36,7 @@ import lz4.frame
 import numpy as np
 
 from dedup import kernels
+from dedup.arrays import run_starts
 from dedup.errors import IndexStoreError
 
 #: Written into every index; a file without it is not a dedup index.
@@ -353,7 +354,7 @@ class SqliteStore(Store):
         """Stored (key, document id) entries whose key is one of ``keys``; ids of removed documents included."""
         keys = np.unique(keys.astype(np.uint64))  # sorted
         prefixes = keys >> np.uint64(64 - self.prefix_bits)
-        prefixes = prefixes[np.concatenate(([True], prefixes[1:] != prefixes[:-1]))].astype(np.int64).tolist() if len(keys) else []
+        prefixes = prefixes[run_starts(prefixes)].astype(np.int64).tolist()
         kblobs, iblobs = [], []
         for chunk in range(0, len(prefixes), _PARAMS):
             part = prefixes[chunk : chunk + _PARAMS]
