@@ -26,7 +26,7 @@ import os
 import sqlite3
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -176,6 +176,15 @@ def _by_prefix(keys: np.ndarray, ids: np.ndarray, bits: int) -> list[tuple[int, 
     return [(p, kb[8 * b[r] : 8 * b[r + 1]], ib[4 * b[r] : 4 * b[r + 1]]) for r, p in enumerate(prefixes.tolist())]
 
 
+def _rows_in(run: Callable[[str, list], Iterable[tuple]], sql: str, values: Iterable) -> Iterator[tuple]:
+    """The rows of ``sql`` for all ``values``, its ``{}`` standing for the marks of an ``IN`` list; run (by
+    ``run(sql, parameters)``) with at most ``_PARAMS`` values a statement."""
+    values = list(values)
+    for start in range(0, len(values), _PARAMS):
+        part = values[start : start + _PARAMS]
+        yield from run(sql.format(",".join("?" * len(part))), part)
+
+
 def prefix_bits_for(entries: int) -> int:
     """Key-prefix bits for an index of this many bucket entries: rows of 32 to 64 entries (under 800 bytes, so
     that SQLite keeps them in their b-tree page, not in overflow pages), at most ``PREFIX_BITS``."""
@@ -293,16 +302,13 @@ class SqliteStore(Store):
         db.executemany("INSERT INTO buckets(prefix, seq, keys, docs) VALUES(?,?,?,?)", ((p, seq, k, i) for p, k, i in rows))
         if not merge:
             return
-        touched = [p for p, _, _ in rows]
-        for chunk in range(0, len(touched), _PARAMS):
-            part = touched[chunk : chunk + _PARAMS]
-            crowded = db.execute(
-                f"SELECT prefix FROM buckets WHERE prefix IN ({','.join('?' * len(part))}) "
-                f"GROUP BY prefix HAVING count(*) > {MAX_ROWS_PER_PREFIX}",
-                part,
-            ).fetchall()
-            for (prefix,) in crowded:
-                self._merge_prefix(db, prefix)
+        crowded = list(_rows_in(
+            db.execute,
+            f"SELECT prefix FROM buckets WHERE prefix IN ({{}}) GROUP BY prefix HAVING count(*) > {MAX_ROWS_PER_PREFIX}",
+            (p for p, _, _ in rows),
+        ))
+        for (prefix,) in crowded:
+            self._merge_prefix(db, prefix)
 
     @staticmethod
     def _next_seq(db: sqlite3.Connection) -> int:
@@ -333,11 +339,7 @@ class SqliteStore(Store):
 
     @staticmethod
     def _live(db: sqlite3.Connection, ids: np.ndarray) -> np.ndarray:
-        out = []
-        values = ids.tolist()
-        for chunk in range(0, len(values), _PARAMS):
-            part = values[chunk : chunk + _PARAMS]
-            out += [r[0] for r in db.execute(f"SELECT id FROM documents WHERE id IN ({','.join('?' * len(part))})", part)]
+        out = [r[0] for r in _rows_in(db.execute, "SELECT id FROM documents WHERE id IN ({})", ids.tolist())]
         return np.array(sorted(out), dtype=np.uint32)
 
     def remove(self, paths: Iterable[str]) -> list[str]:
@@ -356,13 +358,9 @@ class SqliteStore(Store):
         prefixes = keys >> np.uint64(64 - self.prefix_bits)
         prefixes = prefixes[run_starts(prefixes)].astype(np.int64).tolist()
         kblobs, iblobs = [], []
-        for chunk in range(0, len(prefixes), _PARAMS):
-            part = prefixes[chunk : chunk + _PARAMS]
-            for kb, ib in self._query(
-                f"SELECT keys, docs FROM buckets WHERE prefix IN ({','.join('?' * len(part))})", part
-            ):
-                kblobs.append(kb)
-                iblobs.append(ib)
+        for kb, ib in _rows_in(self._query, "SELECT keys, docs FROM buckets WHERE prefix IN ({})", prefixes):
+            kblobs.append(kb)
+            iblobs.append(ib)
         found = np.frombuffer(b"".join(kblobs), dtype="<u8")
         ids = np.frombuffer(b"".join(iblobs), dtype="<u4")
         if not len(keys):
@@ -375,26 +373,14 @@ class SqliteStore(Store):
         return [r[0] for r in self._query("SELECT id FROM documents WHERE digest = ?", (digest,))]
 
     def load(self, ids: Iterable[int]) -> list[StoredDocument]:
-        values = sorted(set(int(i) for i in ids))
-        out = []
-        for chunk in range(0, len(values), _PARAMS):
-            part = values[chunk : chunk + _PARAMS]
-            rows = self._query(
-                f"SELECT id, path, text, format, encoding, digest FROM documents WHERE id IN ({','.join('?' * len(part))})",
-                part,
-            )
-            out += [
-                StoredDocument(r[0], r[1], _unpack_text(r[2], self.location), r[3], r[4], r[5])
-                for r in rows
-            ]
-        return out
+        rows = _rows_in(
+            self._query, "SELECT id, path, text, format, encoding, digest FROM documents WHERE id IN ({})",
+            sorted(set(int(i) for i in ids)),
+        )
+        return [StoredDocument(r[0], r[1], _unpack_text(r[2], self.location), r[3], r[4], r[5]) for r in rows]
 
     def ids(self, paths: Sequence[str]) -> dict[str, int]:
-        out = {}
-        for chunk in range(0, len(paths), _PARAMS):
-            part = list(paths[chunk : chunk + _PARAMS])
-            out.update(self._query(f"SELECT path, id FROM documents WHERE path IN ({','.join('?' * len(part))})", part))
-        return out
+        return dict(_rows_in(self._query, "SELECT path, id FROM documents WHERE path IN ({})", paths))
 
     def paths(self) -> list[str]:
         return [r[0] for r in self._query("SELECT path FROM documents ORDER BY path")]
