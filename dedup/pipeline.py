@@ -716,13 +716,10 @@ def _write_new_index(location: str | Path, fill: Callable[[Store], None]) -> str
     """Create an index at ``location`` with ``fill``; a file index appears only when complete."""
     text = str(location)
     if text.startswith(("redis://", "rediss://")):
-        store = open_store(text, create=True)
-        try:
+        with open_store(text, create=True) as store:
             store.clear()
             fill(store)
             return store.location
-        finally:
-            store.close()
     target = Path(location)
     if target.is_dir():
         raise IndexStoreError(f"{target}: is a folder; give the index file to create, e.g. {target / 'archive.dedup'}")
@@ -731,11 +728,8 @@ def _write_new_index(location: str | Path, fill: Callable[[Store], None]) -> str
     for p in _sqlite_files(tmp):
         p.unlink(missing_ok=True)
     try:
-        store = open_store(tmp, create=True, fresh=True)
-        try:
+        with open_store(tmp, create=True, fresh=True) as store:
             fill(store)
-        finally:
-            store.close()
         for p in _sqlite_files(target)[1:]:  # a stale journal would be applied to the new file
             p.unlink(missing_ok=True)
         os.replace(tmp, target)
@@ -763,10 +757,8 @@ def open_index(location: str | Path, *, config: ScanConfig | None = None) -> tup
 def index_info(location: str | Path, *, config: ScanConfig | None = None) -> index_stage.IndexInfo:
     """What an index holds: documents, size and the parameters it was built with."""
     store, meta = open_index(location, config=config)
-    try:
+    with store:
         return index_stage.IndexInfo(location=store.location, documents=store.count(), size_bytes=store.size_bytes(), meta=meta)
-    finally:
-        store.close()
 
 
 def _signed_archive(stored: Sequence[StoredDocument], config: ScanConfig) -> list[_Doc]:
@@ -787,7 +779,7 @@ def add_to_index(
     config = config or ScanConfig()
     progress = progress or _noop
     store, meta = open_index(location, config=config)
-    try:
+    with store:
         documents, skipped = ingest_stage.ingest_paths(
             [Path(p) for p in paths], base=Path(meta["root"]) if meta.get("root") else None,
             include=config.include, exclude=config.exclude, include_hidden=config.include_hidden,
@@ -809,14 +801,12 @@ def add_to_index(
         added = tuple(d.path for d in documents if d.path not in stored_paths)
         replaced = tuple(d.path for d in documents if d.path in stored_paths)
         return IndexUpdate(store.location, added=added, replaced=replaced, skipped=tuple(skipped), documents=store.count())
-    finally:
-        store.close()
 
 
 def remove_from_index(paths: Sequence[str], location: str | Path, *, config: ScanConfig | None = None) -> IndexUpdate:
     """Remove documents by stored path, or every document under a stored folder path ("speeches/2010/")."""
     store, meta = open_index(location, config=config)
-    try:
+    with store:
         stored = store.paths()
         base = Path(meta["root"]) if meta.get("root") else None
         chosen: list[str] = []
@@ -828,8 +818,6 @@ def remove_from_index(paths: Sequence[str], location: str | Path, *, config: Sca
                 chosen += [s for s in stored if name == "." or s == name or s.startswith(name + "/")]
         removed = store.remove(sorted(set(chosen)))
         return IndexUpdate(store.location, removed=tuple(removed), documents=store.count())
-    finally:
-        store.close()
 
 
 @dataclass(frozen=True)
@@ -893,7 +881,7 @@ def check(
     config = config or ScanConfig()
     progress = progress or _noop
     store, _ = open_index(location, config=config)
-    try:
+    with store:
         documents, skipped = ingest_stage.ingest_paths(
             [Path(p) for p in paths], include=config.include, exclude=config.exclude, include_hidden=config.include_hidden,
             progress=lambda done, total: progress("read", done, total),
@@ -917,8 +905,6 @@ def check(
             checked=checked,
             config=config.to_dict(),
         )
-    finally:
-        store.close()
 
 
 def _entries_of(documents: Sequence[Document], skipped: Sequence[Skipped]) -> tuple[DocumentEntry, ...]:
@@ -930,16 +916,12 @@ def _entries_of(documents: Sequence[Document], skipped: Sequence[Skipped]) -> tu
 def archive_texts(location: str | Path, paths: Sequence[str], *, config: ScanConfig | None = None) -> dict[str, str]:
     """The stored texts of archive documents, by stored path (for showing passages)."""
     store, _ = open_index(location, config=config)
-    try:
+    with store:
         return {s.path: s.text for s in store.load(store.ids(list(paths)).values())}
-    finally:
-        store.close()
 
 
 def index_paths(location: str | Path, *, config: ScanConfig | None = None) -> list[str]:
     """Every stored path of an index, sorted."""
     store, _ = open_index(location, config=config)
-    try:
+    with store:
         return store.paths()
-    finally:
-        store.close()

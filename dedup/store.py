@@ -120,9 +120,16 @@ def _hashes_of(blob: bytes, where: str) -> np.ndarray:
 
 
 class Store:
-    """What the index needs from its storage; see ``SqliteStore`` and ``RedisStore``."""
+    """What the index needs from its storage; see ``SqliteStore`` and ``RedisStore``. Closed at the end of
+    a ``with`` block."""
 
     location: str
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def read_meta(self) -> dict | None: ...
     def write_meta(self, meta: dict) -> None: ...
