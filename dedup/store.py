@@ -7,7 +7,10 @@ someone else cannot run code when opened:
 - documents: path, format, encoding, size, a digest of the normalized tokens
   and the original text (UTF-8 in an LZ4 frame; zlib in indexes of format 1),
   so that ``check`` can report passages even when the archive folder has moved;
-- LSH buckets: 64-bit bucket keys (see ``dedup.index``) mapped to document ids;
+- LSH buckets: 64-bit bucket keys (see ``dedup.index``) mapped to document ids, in rows of one key
+  prefix (the top ``prefix_bits`` bits); a row keeps of each key its low 32 bits, so the prefix and
+  those bits tell keys apart (indexes of format 1 and 2 kept whole keys; a row says which by its
+  length);
 - boilerplate: the long-shingle hashes judged boilerplate in the archive, one sorted
   array of little-endian uint32 (read whole at every check, so it is one blob);
 - in SQLite, kept by every write: how many documents there are (asked at every check)
@@ -41,9 +44,10 @@ from dedup.errors import IndexStoreError
 
 #: Written into every index; a file without it is not a dedup index.
 MAGIC = "dedup-index"
-FORMAT = 2
-#: Formats this dedup reads. Format 1 kept the texts zlib-compressed; a stored text says which by its first bytes.
-READABLE_FORMATS = (1, 2)
+FORMAT = 3
+#: Formats this dedup reads. Format 1 kept the texts zlib-compressed (a stored text says which by its first
+#: bytes); formats 1 and 2 kept whole 64-bit keys in bucket rows (a row says which by its length).
+READABLE_FORMATS = (1, 2, 3)
 _LZ4_MAGIC = b"\x04\x22\x4d\x18"  # an LZ4 frame starts with it; a zlib stream never does
 #: Buckets are grouped by the top bits of their key: one row per group and write. An index built
 #: at once uses fewer bits when it is small (``prefix_bits_for``, recorded as meta ``prefix_bits``).
@@ -100,10 +104,6 @@ def _unpack_text(blob: bytes, where: str) -> str:
         return data.decode("utf-8")
     except (RuntimeError, zlib.error, TypeError, UnicodeDecodeError) as err:
         raise IndexStoreError(f"{where}: a stored text is damaged ({err})") from None
-
-
-def _keys_blob(keys: np.ndarray) -> bytes:
-    return np.ascontiguousarray(keys, dtype="<u8").tobytes()
 
 
 def _ids_blob(ids: np.ndarray) -> bytes:
@@ -174,13 +174,45 @@ CREATE TABLE IF NOT EXISTS blobs(name TEXT PRIMARY KEY, data BLOB NOT NULL);
 
 
 def _by_prefix(keys: np.ndarray, ids: np.ndarray, bits: int) -> list[tuple[int, bytes, bytes]]:
-    """(key, id) entries grouped by key prefix: ``(prefix, keys blob, ids blob)`` per prefix, in prefix order."""
+    """(key, id) entries grouped by key prefix: ``(prefix, key suffixes blob, ids blob)`` per prefix, in
+    prefix order (``_suffixes``: the low 32 bits of each key)."""
     keys, ids, prefixes, bounds = kernels.group_by_prefix(
         np.ascontiguousarray(keys, dtype="<u8"), np.ascontiguousarray(ids, dtype="<u4"), np.uint64(64 - bits)
     )
-    kb, ib = keys.tobytes(), ids.tobytes()
+    kb, ib = _suffixes(keys, bits).astype("<u4").tobytes(), ids.tobytes()
     b = bounds.tolist()
-    return [(p, kb[8 * b[r] : 8 * b[r + 1]], ib[4 * b[r] : 4 * b[r + 1]]) for r, p in enumerate(prefixes.tolist())]
+    return [(p, kb[4 * b[r] : 4 * b[r + 1]], ib[4 * b[r] : 4 * b[r + 1]]) for r, p in enumerate(prefixes.tolist())]
+
+
+def _cut(keys: np.ndarray, bits: int) -> np.ndarray:
+    """What tells keys apart in rows: the prefix (top ``bits`` bits, the row) above the key's low 32 bits."""
+    return ((keys >> np.uint64(64 - bits)) << np.uint64(32)) | (keys & np.uint64(0xFFFFFFFF))
+
+
+def _suffixes(keys: np.ndarray, bits: int) -> np.ndarray:
+    """What a row of format 3 keeps of each key: its low 32 bits."""
+    return (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+def _row_entries(rows: Sequence[tuple[int, bytes, bytes]], bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bucket rows ``(prefix, keys blob, ids blob)`` as entries: keys as ``_cut`` gives them, ids.
+
+    A row of format 3 keeps 4-byte key suffixes; of formats 1 and 2, whole 8-byte keys.
+    """
+    if not rows:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint32)
+    ids = np.frombuffer(b"".join(r[2] for r in rows), dtype="<u4")
+    sizes = np.array([len(r[2]) // 4 for r in rows], dtype=np.int64)
+    if all(len(kb) == len(ib) for _, kb, ib in rows):  # all of format 3
+        suffixes = np.frombuffer(b"".join(r[1] for r in rows), dtype="<u4").astype(np.uint64)
+        prefixes = np.repeat(np.array([r[0] for r in rows], dtype=np.uint64), sizes)
+        return (prefixes << np.uint64(32)) | suffixes, ids
+    keys = [
+        _cut(np.frombuffer(kb, dtype="<u8"), bits) if len(kb) == 2 * len(ib)
+        else (np.uint64(p) << np.uint64(32)) | np.frombuffer(kb, dtype="<u4").astype(np.uint64)
+        for p, kb, ib in rows
+    ]
+    return np.concatenate(keys), ids
 
 
 def _rows_in(run: Callable[[str, list], Iterable[tuple]], sql: str, values: Iterable) -> Iterator[tuple]:
@@ -193,9 +225,9 @@ def _rows_in(run: Callable[[str, list], Iterable[tuple]], sql: str, values: Iter
 
 
 def prefix_bits_for(entries: int) -> int:
-    """Key-prefix bits for an index of this many bucket entries: rows of 32 to 64 entries (under 800 bytes, so
-    that SQLite keeps them in their b-tree page, not in overflow pages), at most ``PREFIX_BITS``."""
-    return int(min(PREFIX_BITS, max(8, math.floor(math.log2(max(1, entries) / 32)))))
+    """Key-prefix bits for an index of this many bucket entries: rows of 48 to 96 entries on average (under
+    800 bytes, so that SQLite keeps them in their b-tree page, not in overflow pages), at most ``PREFIX_BITS``."""
+    return int(min(PREFIX_BITS, max(8, math.floor(math.log2(max(1, entries) / 48)))))
 
 
 class SqliteStore(Store):
@@ -330,18 +362,18 @@ class SqliteStore(Store):
         return last + 1
 
     def _merge_prefix(self, db: sqlite3.Connection, prefix: int) -> None:
-        """Rewrite a prefix's rows as one, leaving out documents no longer stored."""
+        """Rewrite a prefix's rows as one (of format 3), leaving out documents no longer stored."""
         rows = db.execute("SELECT seq, keys, docs FROM buckets WHERE prefix = ?", (prefix,)).fetchall()
-        keys = np.frombuffer(b"".join(r[1] for r in rows), dtype="<u8")
-        ids = np.frombuffer(b"".join(r[2] for r in rows), dtype="<u4")
+        keys, ids = _row_entries([(prefix, kb, ib) for _, kb, ib in rows], self.prefix_bits)
         live = self._live(db, np.unique(ids))
         keep = np.isin(ids, live)
         db.execute("DELETE FROM buckets WHERE prefix = ?", (prefix,))
         if keep.any():
             order = np.lexsort((ids[keep], keys[keep]))
+            suffixes = (keys[keep][order] & np.uint64(0xFFFFFFFF)).astype("<u4")
             db.execute(
                 "INSERT INTO buckets(prefix, seq, keys, docs) VALUES(?,?,?,?)",
-                (prefix, max(r[0] for r in rows), _keys_blob(keys[keep][order]), _ids_blob(ids[keep][order])),
+                (prefix, max(r[0] for r in rows), suffixes.tobytes(), _ids_blob(ids[keep][order])),
             )
 
     @staticmethod
@@ -360,21 +392,22 @@ class SqliteStore(Store):
         return removed
 
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Stored (key, document id) entries whose key is one of ``keys``; ids of removed documents included."""
-        keys = np.unique(keys.astype(np.uint64))  # sorted
-        prefixes = keys >> np.uint64(64 - self.prefix_bits)
+        """Stored (key, document id) entries whose key is one of ``keys``; ids of removed documents included.
+
+        Keys are told apart by their prefix and low 32 bits (what rows keep): a stored key that differs
+        from one of ``keys`` only in the bits between (1 in 2**32 of those sharing its row) is found as it.
+        """
+        cut, first = np.unique(_cut(keys.astype(np.uint64), self.prefix_bits), return_index=True)  # sorted
+        keys = keys.astype(np.uint64)[first]
+        prefixes = cut >> np.uint64(32)
         prefixes = prefixes[run_starts(prefixes)].astype(np.int64).tolist()
-        kblobs, iblobs = [], []
-        for kb, ib in _rows_in(self._query, "SELECT keys, docs FROM buckets WHERE prefix IN ({})", prefixes):
-            kblobs.append(kb)
-            iblobs.append(ib)
-        found = np.frombuffer(b"".join(kblobs), dtype="<u8")
-        ids = np.frombuffer(b"".join(iblobs), dtype="<u4")
+        rows = list(_rows_in(self._query, "SELECT prefix, keys, docs FROM buckets WHERE prefix IN ({})", prefixes))
+        found, ids = _row_entries(rows, self.prefix_bits)
         if not len(keys):
-            return found[:0], ids[:0]
-        at = np.minimum(np.searchsorted(keys, found), len(keys) - 1)  # keys are sorted (np.unique)
-        hit = keys[at] == found
-        return found[hit], ids[hit]
+            return keys[:0], ids[:0]
+        at = np.minimum(np.searchsorted(cut, found), len(keys) - 1)
+        hit = cut[at] == found
+        return keys[at[hit]], ids[hit]
 
     def with_digest(self, digest: bytes) -> list[int]:
         return [r[0] for r in self._query("SELECT id FROM documents WHERE digest = ?", (digest,))]

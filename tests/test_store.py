@@ -101,26 +101,96 @@ def test_an_index_built_with_other_parameters_is_refused(tmp_path, folder, locat
         open_index(where, config=ScanConfig(candidates=CandidateConfig(doc_threshold=0.5)))
 
 
-def test_an_index_of_format_1_is_read_and_upgraded_by_an_add(tmp_path, folder):
-    """Format 1 kept texts zlib-compressed: still read; an add writes LZ4 texts and records format 2."""
-    where = tmp_path / "old.dedup"
-    build_index(folder, where)
+def _rewrite_as_format(where, fmt: int, folder) -> None:
+    """Make a fresh index look as dedup wrote it in format 1 or 2: bucket rows of whole 64-bit keys (the
+    documents' keys computed again here), and in format 1 zlib texts and no kept counters."""
+    from dedup import ingest
+    from dedup.pipeline import _index_files
+
+    config = ScanConfig()
+    found, _ = ingest.find_files(folder)
+    chunk, _ = _index_files(config, found)
     db = sqlite3.connect(where)
-    for i, blob in db.execute("SELECT id, text FROM documents").fetchall():
-        db.execute("UPDATE documents SET text = ? WHERE id = ?", (zlib.compress(store_mod._unpack_text(blob, "test").encode()), i))
-    db.execute("UPDATE meta SET value = '1' WHERE key = 'format'")
-    db.execute("DELETE FROM blobs WHERE name IN ('documents', 'bucket_seq')")  # kept since format 2
+    ids = dict(db.execute("SELECT path, id FROM documents").fetchall())
+    bits = dict(db.execute("SELECT key, value FROM meta").fetchall())["prefix_bits"]
+    owners = np.repeat(np.array([ids[r.path] for r in chunk.records], dtype=np.uint32), chunk.key_counts)
+    prefixes = chunk.keys >> np.uint64(64 - int(bits))
+    db.execute("DELETE FROM buckets")
+    for p in np.unique(prefixes).tolist():
+        at = prefixes == p
+        db.execute(
+            "INSERT INTO buckets(prefix, seq, keys, docs) VALUES(?, 1, ?, ?)",
+            (p, chunk.keys[at].astype("<u8").tobytes(), owners[at].astype("<u4").tobytes()),
+        )
+    if fmt == 1:
+        for i, blob in db.execute("SELECT id, text FROM documents").fetchall():
+            db.execute("UPDATE documents SET text = ? WHERE id = ?", (zlib.compress(store_mod._unpack_text(blob, "test").encode()), i))
+        db.execute("DELETE FROM blobs WHERE name IN ('documents', 'bucket_seq')")  # kept since format 2
+    db.execute("UPDATE meta SET value = ? WHERE key = 'format'", (str(fmt),))
     db.commit()
     db.close()
+
+
+@pytest.mark.parametrize("fmt", [1, 2])
+def test_an_index_of_an_older_format_is_read_and_upgraded_by_an_add(tmp_path, folder, fmt):
+    """Format 1 kept texts zlib-compressed, formats 1 and 2 whole keys in bucket rows: still read; an add
+    writes this format's texts and rows (old rows stay, rows of both kinds are read) and records its format."""
+    where = tmp_path / "old.dedup"
+    build_index(folder, where)
+    _rewrite_as_format(where, fmt, folder)
     assert index_info(where).documents == 5
-    (doc,) = check([ZH[1]], where).checked
-    assert [p.b for p in doc.sources] == [ZH[1].name] and doc.sources[0].relation == "exact"
-    assert index_info(where).meta["format"] == 1
+    for path in ZH[:5]:
+        (doc,) = check([path], where).checked
+        assert [p.b for p in doc.sources] == [path.name] and doc.sources[0].relation == "exact"
+    assert index_info(where).meta["format"] == fmt
     add_to_index([ZH[5]], where)
-    assert index_info(where).meta["format"] == store_mod.FORMAT == 2
+    assert index_info(where).meta["format"] == store_mod.FORMAT == 3
     assert index_info(where).documents == 6
-    (doc,) = check([ZH[5]], where).checked
-    assert [p.b for p in doc.sources] == [ZH[5].as_posix()] and doc.sources[0].relation == "exact"
+    for path, stored in [(ZH[5], ZH[5].as_posix()), (ZH[1], ZH[1].name)]:
+        (doc,) = check([path], where).checked
+        assert [p.b for p in doc.sources] == [stored] and doc.sources[0].relation == "exact"
+
+
+def test_lookup_of_random_keys_finds_exactly_the_stored_entries(tmp_path):
+    """Keys spread over every bit: what a lookup finds is what a search of all entries finds."""
+    rng = np.random.default_rng(3)
+    s = open_store(tmp_path / "random.dedup", create=True)
+    try:
+        s.write_meta({"prefix_bits": 8})
+        stored = [rng.integers(0, 2**64, 300, dtype=np.uint64) for _ in range(20)]
+        ids = s.add([_doc(f"d{k}", keys) for k, keys in enumerate(stored)], boilerplate=np.zeros(0, np.uint32), replace=False)
+        every = np.concatenate(stored)
+        owners = np.repeat(ids, [len(k) for k in stored])
+        query = np.concatenate([rng.choice(every, 500), rng.integers(0, 2**64, 500, dtype=np.uint64)])
+        found, got = s.lookup(query)
+        at = np.isin(every, query)
+        assert sorted(zip(found.tolist(), got.tolist())) == sorted(zip(every[at].tolist(), owners[at].tolist()))
+    finally:
+        s.close()
+
+
+def test_bucket_rows_of_both_kinds_merge_into_one(tmp_path):
+    """A prefix's rows, old (whole keys) and new (suffixes), rewritten as one row of suffixes."""
+    s = open_store(tmp_path / "mixed.dedup", create=True)
+    try:
+        s.write_meta({"prefix_bits": 8})
+        key = (np.arange(1, 41, dtype=np.uint64) << np.uint64(20)) | np.uint64(0x0300000000000007)  # one prefix
+        ids = s.add([_doc(f"d{k}", [key[k]]) for k in range(40)], boilerplate=np.zeros(0, np.uint32), replace=False)
+        s.db.execute("DELETE FROM buckets")
+        s.db.execute("DELETE FROM blobs WHERE name = 'bucket_seq'")  # as in format 1: the next seq from the rows
+        for k in range(store_mod.MAX_ROWS_PER_PREFIX):  # old rows: whole keys
+            s.db.execute(
+                "INSERT INTO buckets(prefix, seq, keys, docs) VALUES(3, ?, ?, ?)",
+                (10 + k, key[k : k + 1].astype("<u8").tobytes(), np.array([ids[k]], "<u4").tobytes()),
+            )
+        s.add_buckets(key[8:], np.array(ids[8:], dtype=np.uint32))  # a new row: the rows of prefix 3 are merged
+        s.add([_doc("more", [key[0]])], boilerplate=np.zeros(0, np.uint32), replace=False)
+        rows = s.db.execute("SELECT keys, docs FROM buckets WHERE prefix = 3").fetchall()
+        assert len(rows) == 1 and len(rows[0][0]) == len(rows[0][1]) == 4 * 41
+        found, got = s.lookup(key)
+        assert sorted(zip(found.tolist(), got.tolist())) == sorted([*zip(key.tolist(), ids), (int(key[0]), ids[-1] + 1)])
+    finally:
+        s.close()
 
 
 def test_an_index_of_an_unknown_format_is_refused(tmp_path, folder):
@@ -130,7 +200,7 @@ def test_an_index_of_an_unknown_format_is_refused(tmp_path, folder):
     db.execute("UPDATE meta SET value = '99' WHERE key = 'format'")
     db.commit()
     db.close()
-    with pytest.raises(IndexStoreError, match="index format 99, this dedup reads formats 1, 2"):
+    with pytest.raises(IndexStoreError, match="index format 99, this dedup reads formats 1, 2, 3"):
         check([ZH[0]], where)
 
 
@@ -212,11 +282,11 @@ def test_building_in_worker_processes_gives_the_same_index(tmp_path, monkeypatch
         update = build_index(CORPUS, where, config=ScanConfig(workers=workers))
         s = open_store(where)
         paths = {d.id: d.path for d in s.load(range(1, 100))}
-        all_keys = s.db.execute("SELECT keys, docs FROM buckets").fetchall()
+        all_keys = s.db.execute("SELECT prefix, keys, docs FROM buckets").fetchall()
         entries = sorted(
-            (k, paths[i])
-            for kb, ib in all_keys
-            for k, i in zip(np.frombuffer(kb, "<u8").tolist(), np.frombuffer(ib, "<u4").tolist())
+            (p, k, paths[i])
+            for p, kb, ib in all_keys
+            for k, i in zip(np.frombuffer(kb, "<u4").tolist(), np.frombuffer(ib, "<u4").tolist())
         )
         results.append((update.added, update.skipped, entries, s.boilerplate().tolist()))
         s.close()
