@@ -7,13 +7,14 @@ LSH is approximate: every candidate pair is verified on the text by
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from dedup import kernels
-from dedup.arrays import distinct, member, run_starts
+from dedup.arrays import distinct, run_starts
 from dedup.config import CandidateConfig, ScanConfig
 from dedup.sign import Signed, bag_signed, window_signatures, window_size
 
@@ -129,56 +130,66 @@ def shingle_document_frequency(hash_sets: Sequence[np.ndarray]) -> tuple[np.ndar
     return np.unique(allh, return_counts=True)
 
 
-def common_hashes(
-    unique_sets: Sequence[np.ndarray], *, min_docs: int, parts: int = 16, flags: Sequence[np.ndarray] | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Shingle hashes held by at least ``min_docs`` documents; for each, how many documents hold it, and how
-    many of those have it flagged.
+#: ``HashSets`` are grouped by this many top bits of the hashes, and counted one such part at a time.
+SET_PART_BITS = 4
+_LOW_BITS = 32 - SET_PART_BITS
 
-    ``unique_sets`` are the documents' distinct uint32 hashes, sorted (as ``np.unique`` gives
-    them); ``flags`` (bool, one per hash; none flagged if not given), e.g. "at an edge of the
-    document". The same as ``shingle_document_frequency`` filtered, but counted one of ``parts``
-    slices of the hash range at a time: most hashes are held by one document, and counting all
-    at once needs several times the memory of the hashes themselves.
+
+@dataclass(frozen=True, eq=False)
+class HashSets:
+    """Documents' distinct uint32 hashes, each with a flag (e.g. "at an edge of the document"), in two arrays.
+
+    Grouped by the top ``SET_PART_BITS`` bits of the hash (so that a part of the hash range is counted
+    at a time), in document order within a part; each value keeps the hash's other bits, then the flag
+    in its lowest bit. Few objects to send between processes, whatever the number of documents.
     """
-    if not unique_sets:
-        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    bounds = (np.arange(1, parts, dtype=np.uint64) << np.uint64(32)) // np.uint64(parts)
-    bounds = bounds.astype(np.uint32)
-    cuts = [[0, *np.searchsorted(h, bounds).tolist(), len(h)] for h in unique_sets]
-    values, counts, flagged = [], [], []
-    for p in range(parts):
-        held = np.concatenate([h[c[p] : c[p + 1]] for h, c in zip(unique_sets, cuts)]).astype(np.uint64) << np.uint64(1)
-        if flags is not None:  # the flag in the lowest bit: sorted, a hash's run ends with its flagged holders
-            held |= np.concatenate([f[c[p] : c[p + 1]] for f, c in zip(flags, cuts)])
-        held.sort()
-        firsts = np.flatnonzero(run_starts(held >> np.uint64(1)))
-        k = np.diff(np.append(firsts, len(held)))
-        keep = k >= min_docs
-        values.append((held[firsts[keep]] >> np.uint64(1)).astype(np.uint32))
-        counts.append(k[keep])
-        flagged.append(np.add.reduceat(held & np.uint64(1), firsts)[keep].astype(np.int64) if len(held) else k[keep])
-    return np.concatenate(values), np.concatenate(counts), np.concatenate(flagged)
+
+    values: np.ndarray  # uint32
+    counts: np.ndarray  # documents × parts: how many values each document has in each part
+
+    @classmethod
+    def of(cls, hash_sets: Sequence[np.ndarray], flags: Sequence[np.ndarray] | None = None) -> HashSets:
+        """From each document's distinct hashes and their flags (bool; none flagged if not given)."""
+        parts = 1 << SET_PART_BITS
+        sizes = np.array([len(h) for h in hash_sets], dtype=np.int64)
+        coded = np.concatenate([np.zeros(0, np.uint64), *(h.astype(np.uint64) << np.uint64(1) for h in hash_sets)])
+        if flags is not None and len(coded):
+            coded |= np.concatenate(flags).astype(np.uint64)
+        docs = np.repeat(np.arange(len(hash_sets), dtype=np.uint32), sizes)
+        coded, docs, _, _ = kernels.group_by_prefix(coded, docs, np.uint64(_LOW_BITS + 1))
+        part = (coded >> np.uint64(_LOW_BITS + 1)).astype(np.int64)
+        counts = np.bincount(docs.astype(np.int64) * parts + part, minlength=len(hash_sets) * parts)
+        values = (coded & np.uint64((1 << (_LOW_BITS + 1)) - 1)).astype(np.uint32)
+        return cls(values, counts.reshape(len(hash_sets), parts))
+
+    def part(self, p: int) -> np.ndarray:
+        """The values of part ``p``, in document order."""
+        bounds = np.concatenate([[0], np.cumsum(self.counts.sum(axis=0))])
+        return self.values[bounds[p] : bounds[p + 1]]
 
 
-def group_frequency(
-    hash_sets: Sequence[np.ndarray], groups: Sequence[int], among: np.ndarray, among_df: np.ndarray
-) -> np.ndarray:
-    """For the (sorted) hashes in ``among``, held by ``among_df`` documents: in how many distinct groups they occur.
+def hash_frequencies(
+    sets: Sequence[HashSets], groups: Sequence[int], *, min_docs: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The hashes held by at least ``min_docs`` documents of ``sets`` (sorted), and for each: how many
+    documents hold it, how many of those have it flagged, and in how many distinct ``groups`` it occurs.
 
-    ``hash_sets`` are the documents' distinct hashes. Only groups of several
-    documents change the count (a hash in k of their members counts once, not
-    k times), so only those are looked at.
+    ``groups`` has one label per document of all the sets, in order (documents of one label, e.g.
+    near-duplicates of each other, count once in the last figure). One part of the hash range at a
+    time (one sort each): most hashes are held by one document.
     """
-    counts = among_df.astype(np.int64).copy()
-    members: dict[int, list[int]] = {}
-    for i, g in enumerate(groups):
-        members.setdefault(g, []).append(i)
-    for docs in members.values():
-        if len(docs) < 2:
-            continue
-        held = np.concatenate([hash_sets[i][member(hash_sets[i], among)] for i in docs])
-        values, k = np.unique(held, return_counts=True)
-        repeated = k > 1
-        np.subtract.at(counts, np.searchsorted(among, values[repeated]), k[repeated] - 1)
-    return counts
+    labels = np.asarray(groups, dtype=np.uint64)
+    if len(labels) and int(labels.max()) >= 1 << 32:
+        raise ValueError("group labels must fit in 32 bits")
+    per_set = np.cumsum([0, *(len(s.counts) for s in sets)])
+    out: list[tuple[np.ndarray, ...]] = []
+    for p in range(1 << SET_PART_BITS):
+        values = np.concatenate([np.zeros(0, np.uint32), *(s.part(p) for s in sets)]).astype(np.uint64)
+        owners = np.concatenate(
+            [np.zeros(0, np.uint64), *(np.repeat(labels[per_set[k] : per_set[k + 1]], s.counts[:, p]) for k, s in enumerate(sets))]
+        )
+        coded = ((values >> np.uint64(1)) << np.uint64(33)) | (owners << np.uint64(1)) | (values & np.uint64(1))
+        coded.sort()
+        low, docs, flagged, distinct_groups = kernels.run_frequencies(coded, max(1, min_docs))
+        out.append(((np.uint32(p) << np.uint32(_LOW_BITS)) | low.astype(np.uint32), docs, flagged, distinct_groups))
+    return tuple(np.concatenate(column) for column in zip(*out))  # type: ignore[return-value]

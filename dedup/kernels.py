@@ -218,3 +218,35 @@ def group_by_prefix(keys, ids, shift):
         out_ids[starts[c]] = ids[i]
         starts[c] += 1
     return out_keys, out_ids, prefixes, bounds
+
+
+@njit(cache=True)
+def run_frequencies(coded, min_docs):
+    """Per run of ``coded`` (sorted ``hash << 33 | group << 1 | flag``, one per document holding the hash)
+    of at least ``min_docs``: the hash, the run's length, how many are flagged, how many distinct groups."""
+    n = len(coded)
+    most = n // min_docs + 1
+    hashes = np.empty(most, dtype=np.uint64)
+    docs = np.empty(most, dtype=np.int64)
+    flagged = np.empty(most, dtype=np.int64)
+    groups = np.empty(most, dtype=np.int64)
+    m = 0
+    i = 0
+    while i < n:
+        h = coded[i] >> np.uint64(33)
+        f = 0
+        g = 1
+        j = i
+        while j < n and (coded[j] >> np.uint64(33)) == h:
+            f += np.int64(coded[j] & np.uint64(1))
+            if j > i and (coded[j] >> np.uint64(1)) != (coded[j - 1] >> np.uint64(1)):
+                g += 1
+            j += 1
+        if j - i >= min_docs:
+            hashes[m] = h
+            docs[m] = j - i
+            flagged[m] = f
+            groups[m] = g
+            m += 1
+        i = j
+    return hashes[:m], docs[:m], flagged[:m], groups[:m]

@@ -18,10 +18,10 @@ from dedup import kernels
 from dedup.arrays import member, run_starts
 from dedup.align import ShingleIndex, TokenSpan, align, shingle_index
 from dedup.candidates import (
+    HashSets,
     band_keys,
     banded_candidates,
-    common_hashes,
-    group_frequency,
+    hash_frequencies,
     lsh_params,
     window_keys,
 )
@@ -377,9 +377,10 @@ def _boilerplate(
 ) -> list[np.ndarray]:
     """Per document, the tokens that are boilerplate (see ``boilerplate_hashes``), or in ``known`` (sorted)."""
     sets = [_long_shingle_sets(d, config) for d in docs]
-    _, held = _boilerplate_of_sets([u for u, _ in sets], [e for _, e in sets], labels, config, population=population)
+    boiler = _boilerplate_of([HashSets.of(*zip(*sets))] if sets else [], labels, config, population=population)
     if known is not None and len(known):
-        held = [np.union1d(h, u[member(u, known)]) for h, (u, _) in zip(held, sets)]
+        boiler = np.union1d(boiler, known)
+    held = [u[member(u, boiler)] for u, _ in sets]
     del sets
     return boilerplate_masks(docs, held, config)
 
@@ -407,36 +408,31 @@ def boilerplate_hashes(
     speeches is.
     """
     sets = [_long_shingle_sets(d, config) for d in docs]
-    return _boilerplate_of_sets([u for u, _ in sets], [e for _, e in sets], labels, config, population=population, held=False)[0]
+    return _boilerplate_of([HashSets.of(*zip(*sets))] if sets else [], labels, config, population=population)
 
 
 def _long_shingle_sets(d: _Doc, config: ScanConfig) -> tuple[np.ndarray, np.ndarray]:
-    """A document's distinct long-shingle hashes, and bits (``np.packbits``): which are at an edge."""
+    """A document's distinct long-shingle hashes (sorted), and which of them are at an edge (bool)."""
     x = _long_shingles(d, config)
     n, pos = len(x.norm), x.positions
     at_edge = (pos < EDGE * n) | (pos + x.lengths > (1 - EDGE) * n)
     # sorted by hash, then edge flag: the last of each hash's run says whether any is at an edge
     flagged = np.sort((x.hashes.astype(np.uint64) << np.uint64(1)) | at_edge)
     last = np.roll(run_starts(flagged >> np.uint64(1)), -1)  # before the start of the next run (or of the first)
-    return (flagged[last] >> np.uint64(1)).astype(np.uint32), np.packbits((flagged[last] & np.uint64(1)).astype(bool))
+    return (flagged[last] >> np.uint64(1)).astype(np.uint32), (flagged[last] & np.uint64(1)).astype(bool)
 
 
-def _boilerplate_of_sets(
-    uniques: Sequence[np.ndarray], edges: Sequence[np.ndarray], labels: Sequence[int], config: ScanConfig,
-    *, population: int | None, held: bool = True,
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """``boilerplate_hashes`` from the documents' ``_long_shingle_sets``, and (``held``) per document the ones it holds."""
+def _boilerplate_of(
+    sets: Sequence[HashSets], labels: Sequence[int], config: ScanConfig, *, population: int | None
+) -> np.ndarray:
+    """``boilerplate_hashes`` from the documents' long-shingle sets (flagged: at an edge), ``labels`` one per document."""
     min_docs = config.min_docs_boilerplate
-    at_edge = [np.unpackbits(e, count=len(u)).view(bool) for u, e in zip(uniques, edges)]
-    common, common_df, edge_df = common_hashes(uniques, min_docs=min_docs, flags=at_edge)
-    del at_edge
-    groups = group_frequency(uniques, labels, common, common_df)
+    common, common_df, edge_df, groups = hash_frequencies(sets, labels, min_docs=min_docs)
     candidate = groups >= min_docs
     population = len(set(labels)) if population is None else population
     frequent = groups >= max(min_docs, FREQUENT * population)
     # at an edge: in the first or last EDGE of at least half the documents that hold it
-    boiler = common[frequent | (candidate & (edge_df > 0) & (edge_df * 2 >= common_df))].astype(np.uint32)
-    return boiler, [u[member(u, boiler)] for u in uniques] if held else []
+    return common[frequent | (candidate & (edge_df > 0) & (edge_df * 2 >= common_df))].astype(np.uint32)
 
 
 def boilerplate_masks(docs: Sequence[_Doc], held: Sequence[np.ndarray], config: ScanConfig) -> list[np.ndarray]:
@@ -557,9 +553,7 @@ class _IndexedChunk:
     records: list[NewDocument]  # prepared (compressed text), without keys
     keys: np.ndarray  # bucket keys of all the documents, one after the other
     key_counts: np.ndarray  # how many each document has
-    uniques: np.ndarray  # distinct long-shingle hashes of each document, one after the other
-    unique_counts: np.ndarray
-    edges: np.ndarray  # which of them are at an edge of the document (``np.packbits`` of each, joined)
+    long_shingles: HashSets  # distinct long-shingle hashes of the documents, flagged: at an edge
     resemblance: _Resemblance
 
 
@@ -573,9 +567,7 @@ def _index_files(config: ScanConfig, found: Sequence[tuple[str, Path]]) -> tuple
         records=[prepared(replace(n, keys=_NO_KEYS)) for n in _new_documents(docs, entries)],
         keys=np.concatenate([_NO_KEYS, *(e.keys for e in entries)]),
         key_counts=np.array([len(e.keys) for e in entries], dtype=np.int64),
-        uniques=np.concatenate([_NO_HASHES, *(u for u, _ in sets)]),
-        unique_counts=np.array([len(u) for u, _ in sets], dtype=np.int64),
-        edges=np.concatenate([np.zeros(0, np.uint8), *(e for _, e in sets)]),
+        long_shingles=HashSets.of(*zip(*sets)) if sets else HashSets.of([]),
         resemblance=_Resemblance.of(entries, config),
     )
     return chunk, skipped
@@ -583,13 +575,11 @@ def _index_files(config: ScanConfig, found: Sequence[tuple[str, Path]]) -> tuple
 
 def _folder_boilerplate(chunks: Sequence[_IndexedChunk], config: ScanConfig) -> np.ndarray:
     """The boilerplate of a folder being indexed, from what its chunks keep (related documents count once)."""
-    chunks = [c for c in chunks if len(c.unique_counts)]
+    chunks = [c for c in chunks if len(c.key_counts)]
     if not chunks:
         return _NO_HASHES
-    uniques = [u for c in chunks for u in np.split(c.uniques, np.cumsum(c.unique_counts)[:-1])]
-    edges = [e for c in chunks for e in np.split(c.edges, np.cumsum((c.unique_counts + 7) // 8)[:-1])]
     labels = _related_labels(_Resemblance.joined([c.resemblance for c in chunks]))
-    return _boilerplate_of_sets(uniques, edges, labels, config, population=None, held=False)[0]
+    return _boilerplate_of([c.long_shingles for c in chunks], labels, config, population=None)
 
 
 _SHARED: tuple | None = None  # (function, shared object) for the processes ``_forked_map`` and ``_beside`` fork

@@ -1,13 +1,15 @@
 import numpy as np
-
 from datasketch import MinHashLSH
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup.candidates import (
+    SET_PART_BITS,
+    HashSets,
     band_keys,
     banded_candidates,
-    common_hashes,
     document_candidates,
-    group_frequency,
+    hash_frequencies,
     shingle_document_frequency,
 )
 from dedup.config import SignConfig
@@ -79,30 +81,44 @@ def test_banded_candidates_equal_datasketch_lsh():
     assert len(expected) > 10
 
 
-def test_document_and_group_frequency():
+def test_document_frequency():
     sets = [np.array([1, 2, 2, 3], dtype=np.uint32), np.array([2, 3], dtype=np.uint32), np.array([3], dtype=np.uint32)]
     values, counts = shingle_document_frequency(sets)
     assert dict(zip(values.tolist(), counts.tolist())) == {1: 1, 2: 2, 3: 3}
-    uniques = [np.unique(h) for h in sets]
-    groups = group_frequency(uniques, [0, 0, 1], np.array([2, 3], dtype=np.uint32), np.array([2, 3]))
-    assert groups.tolist() == [1, 2]
 
 
-def test_common_hashes_are_the_frequent_ones_counted_slice_by_slice():
-    rng = np.random.default_rng(3)
-    pool = rng.integers(0, 2**32, 300, dtype=np.uint64).astype(np.uint32)
-    sets = [np.unique(rng.choice(pool, 40)) for _ in range(50)] + [np.zeros(0, dtype=np.uint32)]
+def _frequencies_by_hand(sets, flags, groups, min_docs):
+    """What ``hash_frequencies`` counts, one hash at a time."""
+    out = {}
+    for h in sorted({int(h) for s in sets for h in s}):
+        holders = [k for k, s in enumerate(sets) if h in s.tolist()]
+        if len(holders) >= min_docs:
+            flagged = sum(bool(flags[k][sets[k].tolist().index(h)]) for k in holders)
+            out[h] = (len(holders), flagged, len({groups[k] for k in holders}))
+    return out
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(1, 3))
+def test_hash_frequencies_count_documents_flags_and_groups(seed, min_docs, chunks):
+    rng = np.random.default_rng(seed)
+    pool = rng.integers(0, 2**32, 60, dtype=np.uint64).astype(np.uint32)  # spread over every part
+    sets = [np.unique(rng.choice(pool, rng.integers(0, 25))) for _ in range(12)]
     flags = [rng.random(len(s)) < 0.3 for s in sets]
-    values, counts = shingle_document_frequency(sets)
-    flagged = shingle_document_frequency([s[f] for s, f in zip(sets, flags)])
-    flagged = dict(zip(*(x.tolist() for x in flagged)))
-    for min_docs, parts in ((1, 1), (3, 16), (5, 7)):
-        common, df, _ = common_hashes(sets, min_docs=min_docs, parts=parts)
-        assert common.tolist() == values[counts >= min_docs].tolist()
-        assert df.tolist() == counts[counts >= min_docs].tolist()
-        again, df_again, with_flag = common_hashes(sets, min_docs=min_docs, parts=parts, flags=flags)
-        assert again.tolist() == common.tolist() and df_again.tolist() == df.tolist()
-        assert with_flag.tolist() == [flagged.get(h, 0) for h in common.tolist()]
+    groups = rng.integers(0, 6, len(sets)).tolist()
+    cuts = sorted(rng.choice(np.arange(1, len(sets)), chunks - 1, replace=False).tolist()) if chunks > 1 else []
+    bounds = [0, *cuts, len(sets)]
+    parts = [HashSets.of(sets[a:b], flags[a:b]) for a, b in zip(bounds, bounds[1:])]
+    hashes, docs, flagged, distinct_groups = hash_frequencies(parts, groups, min_docs=min_docs)
+    got = {h: (d, f, g) for h, d, f, g in zip(*(x.tolist() for x in (hashes, docs, flagged, distinct_groups)))}
+    assert hashes.tolist() == sorted(got) and got == _frequencies_by_hand(sets, flags, groups, min_docs)
+
+
+def test_hash_sets_of_no_documents_and_of_empty_ones():
+    assert hash_frequencies([], [], min_docs=2)[0].tolist() == []
+    empty = HashSets.of([np.zeros(0, np.uint32)] * 3)
+    assert empty.counts.shape == (3, 1 << SET_PART_BITS) and not empty.counts.any()
+    assert HashSets.of([]).counts.shape == (0, 1 << SET_PART_BITS)
 
 
 def test_shared_buckets_grow_by_one_for_each_tenfold_beyond_the_base_corpus():
