@@ -150,17 +150,10 @@ class HashSets:
     @classmethod
     def of(cls, hash_sets: Sequence[np.ndarray], flags: Sequence[np.ndarray] | None = None) -> HashSets:
         """From each document's distinct hashes and their flags (bool; none flagged if not given)."""
-        parts = 1 << SET_PART_BITS
         sizes = np.array([len(h) for h in hash_sets], dtype=np.int64)
-        coded = np.concatenate([np.zeros(0, np.uint64), *(h.astype(np.uint64) << np.uint64(1) for h in hash_sets)])
-        if flags is not None and len(coded):
-            coded |= np.concatenate(flags).astype(np.uint64)
-        docs = np.repeat(np.arange(len(hash_sets), dtype=np.uint32), sizes)
-        coded, docs, _, _ = kernels.group_by_prefix(coded, docs, np.uint64(_LOW_BITS + 1))
-        part = (coded >> np.uint64(_LOW_BITS + 1)).astype(np.int64)
-        counts = np.bincount(docs.astype(np.int64) * parts + part, minlength=len(hash_sets) * parts)
-        values = (coded & np.uint64((1 << (_LOW_BITS + 1)) - 1)).astype(np.uint32)
-        return cls(values, counts.reshape(len(hash_sets), parts))
+        hashes = np.concatenate([np.zeros(0, np.uint32), *hash_sets]).astype(np.uint32, copy=False)
+        flagged = np.concatenate([np.zeros(0, bool), *flags]) if flags is not None else np.zeros(len(hashes), bool)
+        return cls(*kernels.hash_sets(hashes, flagged.view(np.uint8), sizes, _LOW_BITS))
 
     def part(self, p: int) -> np.ndarray:
         """The values of part ``p``, in document order."""

@@ -77,7 +77,7 @@ def window_keys(signed: Signed, config: ScanConfig) -> np.ndarray:
 
 def digest(signed: Signed) -> bytes:
     """Identity of the normalized text: documents with equal digests are exact duplicates."""
-    h = hashlib.blake2b(signed.norm.tokens.encode("utf-32-le"), digest_size=16)
+    h = hashlib.blake2b(signed.norm.codes, digest_size=16)  # of the tokens in UTF-32-LE
     h.update(signed.norm.converted.to_bytes(8, "little"))
     return h.digest()
 

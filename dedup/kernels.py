@@ -250,3 +250,58 @@ def run_frequencies(coded, min_docs):
             m += 1
         i = j
     return hashes[:m], docs[:m], flagged[:m], groups[:m]
+
+
+@njit(cache=True)
+def hash_sets(hashes, flags, sizes, low_bits):
+    """Documents' hashes (``sizes[d]`` of document ``d``, one after the other) with their flags, grouped by
+    part (the bits above ``low_bits``), in document order within a part: values ``low bits << 1 | flag``
+    (uint32), and how many each document has in each part (``documents × parts``)."""
+    parts = 1 << (32 - low_bits)
+    mask = np.uint32((1 << low_bits) - 1)
+    counts = np.zeros((len(sizes), parts), dtype=np.int64)
+    i = 0
+    for d in range(len(sizes)):
+        for _ in range(sizes[d]):
+            counts[d, hashes[i] >> low_bits] += 1
+            i += 1
+    fill = np.zeros(parts, dtype=np.int64)
+    for p in range(1, parts):
+        fill[p] = fill[p - 1] + counts[:, p - 1].sum()
+    values = np.empty(len(hashes), dtype=np.uint32)
+    for i in range(len(hashes)):
+        p = hashes[i] >> low_bits
+        values[fill[p]] = ((hashes[i] & mask) << np.uint32(1)) | np.uint32(flags[i])
+        fill[p] += 1
+    return values, counts
+
+
+@njit(cache=True)
+def edge_flagged(hashes, shingle_lengths, edge):
+    """Each shingle's hash ``<< 1``, bit 0 set when the shingle reaches into the first or last ``edge``
+    (a share) of the tokens; ``shingle_lengths`` has one entry per token (0: no shingle starts there)."""
+    n = len(shingle_lengths)
+    out = np.empty(len(hashes), dtype=np.uint64)
+    k = 0
+    for i in range(n):
+        length = shingle_lengths[i]
+        if length:
+            at = i < edge * n or i + length > (1 - edge) * n
+            out[k] = (np.uint64(hashes[k]) << np.uint64(1)) | np.uint64(at)
+            k += 1
+    return out
+
+
+@njit(cache=True)
+def flagged_runs(flagged):
+    """Of sorted ``hash << 1 | flag`` values: each hash once, and whether any of its values is flagged."""
+    n = len(flagged)
+    hashes = np.empty(n, dtype=np.uint32)
+    flags = np.empty(n, dtype=np.bool_)
+    m = 0
+    for i in range(n):
+        if i + 1 == n or (flagged[i + 1] >> np.uint64(1)) != (flagged[i] >> np.uint64(1)):
+            hashes[m] = np.uint32(flagged[i] >> np.uint64(1))
+            flags[m] = (flagged[i] & np.uint64(1)) == np.uint64(1)
+            m += 1
+    return hashes[:m], flags[:m]

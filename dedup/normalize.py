@@ -166,6 +166,11 @@ class Normalized:
         return np.where(self.cjk if self.heavy is None else ~self.heavy, 1.0, WORD_WEIGHT)
 
     @cached_property
+    def codes(self) -> np.ndarray:
+        """The tokens' code points (``<u4``), computed once: shingles, features and digests read them."""
+        return np.frombuffer(self.tokens.encode("utf-32-le"), dtype="<u4")
+
+    @cached_property
     def mostly_cjk(self) -> bool:
         """Whether CJK characters outweigh words (see ``weights``): the document is matched as CJK text."""
         cjk = int(np.count_nonzero(self.cjk))

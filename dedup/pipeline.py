@@ -4,18 +4,21 @@ candidates → align → report. ``scan`` is the public entry point.
 
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
 import os
+from multiprocessing import resource_tracker, shared_memory
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from dedup import ingest as ingest_stage
 from dedup import kernels
-from dedup.arrays import member, run_starts
+from dedup.arrays import member
 from dedup.align import ShingleIndex, TokenSpan, align, shingle_index
 from dedup.candidates import (
     HashSets,
@@ -25,7 +28,7 @@ from dedup.candidates import (
     lsh_params,
     window_keys,
 )
-from dedup.config import ScanConfig
+from dedup.config import ScanConfig, SignConfig
 from dedup.explain import covered_mask, describe
 from dedup import index as index_stage
 from dedup.errors import IndexStoreError
@@ -386,7 +389,12 @@ def _boilerplate(
 
 
 def _long_shingles(d: _Doc, config: ScanConfig) -> Signed:
-    return sign(d.norm, replace(config.sign, **BOILERPLATE_NGRAM))
+    return sign(d.norm, _long_shingle_config(config.sign))
+
+
+@lru_cache(maxsize=4)
+def _long_shingle_config(config: SignConfig) -> SignConfig:
+    return replace(config, **BOILERPLATE_NGRAM)
 
 
 def boilerplate_hashes(
@@ -414,12 +422,9 @@ def boilerplate_hashes(
 def _long_shingle_sets(d: _Doc, config: ScanConfig) -> tuple[np.ndarray, np.ndarray]:
     """A document's distinct long-shingle hashes (sorted), and which of them are at an edge (bool)."""
     x = _long_shingles(d, config)
-    n, pos = len(x.norm), x.positions
-    at_edge = (pos < EDGE * n) | (pos + x.lengths > (1 - EDGE) * n)
-    # sorted by hash, then edge flag: the last of each hash's run says whether any is at an edge
-    flagged = np.sort((x.hashes.astype(np.uint64) << np.uint64(1)) | at_edge)
-    last = np.roll(run_starts(flagged >> np.uint64(1)), -1)  # before the start of the next run (or of the first)
-    return (flagged[last] >> np.uint64(1)).astype(np.uint32), (flagged[last] & np.uint64(1)).astype(bool)
+    flagged = kernels.edge_flagged(x.hashes, x.shingle_lengths, EDGE)
+    flagged.sort()  # by hash, then edge flag
+    return kernels.flagged_runs(flagged)
 
 
 def _boilerplate_of(
@@ -556,6 +561,49 @@ class _IndexedChunk:
     long_shingles: HashSets  # distinct long-shingle hashes of the documents, flagged: at an edge
     resemblance: _Resemblance
 
+    def __reduce__(self) -> tuple:
+        """Pickled (by a worker process, for the writing one) with its arrays in a shared-memory segment
+        instead of in the pickle: ~15 KB of arrays a document cost more through a pipe than computing them
+        does. The segment is removed when unpickled (or, if never, by multiprocessing's resource tracker)."""
+        r, h = self.resemblance, self.long_shingles
+        arrays = (self.keys, self.key_counts, h.values, h.counts, r.hashvalues, r.document_keys, r.shingles)
+        return _unpickled_chunk, (self.records, *_share(arrays))
+
+
+def _unpickled_chunk(records: list[NewDocument], name: str, layout: tuple) -> _IndexedChunk:
+    keys, key_counts, values, counts, hashvalues, document_keys, shingles = _unshare(name, layout)
+    return _IndexedChunk(
+        records, keys, key_counts, HashSets(values, counts), _Resemblance(hashvalues, document_keys, shingles)
+    )
+
+
+def _share(arrays: Sequence[np.ndarray]) -> tuple[str, tuple[tuple[str, tuple[int, ...], int], ...]]:
+    """Copy arrays into a new shared-memory segment: its name, and the dtype, shape and offset of each."""
+    arrays = [np.ascontiguousarray(a) for a in arrays]
+    segment = shared_memory.SharedMemory(create=True, size=max(1, sum(a.nbytes for a in arrays)))
+    try:
+        layout, at = [], 0
+        for a in arrays:
+            segment.buf[at : at + a.nbytes] = a.reshape(-1).view(np.uint8)
+            layout.append((a.dtype.str, a.shape, at))
+            at += a.nbytes
+    finally:
+        segment.close()
+    return segment.name, tuple(layout)
+
+
+def _unshare(name: str, layout: Sequence[tuple[str, tuple[int, ...], int]]) -> list[np.ndarray]:
+    """The arrays ``_share`` put in segment ``name`` (copied out), and the segment removed."""
+    segment = shared_memory.SharedMemory(name=name)
+    try:
+        return [
+            np.frombuffer(segment.buf, dtype=dtype, count=math.prod(shape), offset=at).reshape(shape).copy()
+            for dtype, shape, at in layout
+        ]
+    finally:
+        segment.close()
+        segment.unlink()
+
 
 def _index_files(config: ScanConfig, found: Sequence[tuple[str, Path]]) -> tuple[_IndexedChunk, list[Skipped]]:
     """Read, normalize and sign a chunk of files for the index (runs in a worker process: ``_forked_map``)."""
@@ -563,8 +611,14 @@ def _index_files(config: ScanConfig, found: Sequence[tuple[str, Path]]) -> tuple
     docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config))]
     entries = _entries(docs, config, _noop)
     sets = [_long_shingle_sets(d, config) for d in docs]
+    records = [
+        prepared(NewDocument(
+            path=d.doc.path, text=d.doc.text, format=d.doc.format, encoding=d.doc.encoding, digest=e.digest, keys=_NO_KEYS
+        ))
+        for d, e in zip(docs, entries)
+    ]
     chunk = _IndexedChunk(
-        records=[prepared(replace(n, keys=_NO_KEYS)) for n in _new_documents(docs, entries)],
+        records=records,
         keys=np.concatenate([_NO_KEYS, *(e.keys for e in entries)]),
         key_counts=np.array([len(e.keys) for e in entries], dtype=np.int64),
         long_shingles=HashSets.of(*zip(*sets)) if sets else HashSets.of([]),
@@ -607,6 +661,7 @@ def _forked_map(fn: Callable, jobs: Sequence, *, workers: int, shared: object = 
         yield from (fn(shared, job) for job in jobs)
         return
     _SHARED = (fn, shared)
+    resource_tracker.ensure_running()  # one tracker for all: shared memory the workers make is tracked here too
     try:
         with mp.get_context("fork").Pool(workers or os.cpu_count()) as pool:
             yield from pool.imap(_call_shared, jobs)

@@ -44,8 +44,7 @@ def shingle_hash(shingle: str | bytes) -> int:
 
 
 def _shingles(norm: Normalized, config: SignConfig) -> tuple[np.ndarray, np.ndarray]:
-    codes = np.frombuffer(norm.tokens.encode("utf-32-le"), dtype="<u4")
-    return kernels.shingles(codes, norm.cjk, config.cjk_ngram, config.word_ngram)
+    return kernels.shingles(norm.codes, norm.cjk, config.cjk_ngram, config.word_ngram)
 
 
 @lru_cache(maxsize=8)
@@ -175,8 +174,7 @@ def bag_features(norm: Normalized) -> np.ndarray:
     followed by two more gives the character trigram. Used where word order
     was shuffled or words replaced, which breaks shingles.
     """
-    codes = np.frombuffer(norm.tokens.encode("utf-32-le"), dtype="<u4")
-    return kernels.bag_features(codes, norm.cjk, _stopword_codes())
+    return kernels.bag_features(norm.codes, norm.cjk, _stopword_codes())
 
 
 def bag_signed(signed: Signed) -> Signed:

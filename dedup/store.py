@@ -31,7 +31,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -52,6 +52,8 @@ _LZ4_MAGIC = b"\x04\x22\x4d\x18"  # an LZ4 frame starts with it; a zlib stream n
 #: Buckets are grouped by the top bits of their key: one row per group and write. An index built
 #: at once uses fewer bits when it is small (``prefix_bits_for``, recorded as meta ``prefix_bits``).
 PREFIX_BITS = 24
+#: SQLite page size of new index files: bucket rows of up to ~2,000 bytes stay in their b-tree page.
+PAGE_SIZE = 8192
 #: Rows of one prefix merged into one when a write leaves more than this many.
 MAX_ROWS_PER_PREFIX = 8
 #: SQLite's limit on parameters per statement is 32766; stay well below it.
@@ -91,7 +93,8 @@ class NewDocument:
 def prepared(document: NewDocument) -> NewDocument:
     """The document in its stored form (compressed), the text itself left out: e.g. made in a worker process
     before ``add``, so that less goes back to the writing process."""
-    return replace(document, text="", stored_text=_stored_text(document), chars=document.length)
+    d = document
+    return NewDocument(d.path, "", d.format, d.encoding, d.digest, d.keys, _stored_text(d), d.length)
 
 
 def _stored_text(document: NewDocument) -> bytes:
@@ -225,9 +228,10 @@ def _rows_in(run: Callable[[str, list], Iterable[tuple]], sql: str, values: Iter
 
 
 def prefix_bits_for(entries: int) -> int:
-    """Key-prefix bits for an index of this many bucket entries: rows of 48 to 96 entries on average (under
-    800 bytes, so that SQLite keeps them in their b-tree page, not in overflow pages), at most ``PREFIX_BITS``."""
-    return int(min(PREFIX_BITS, max(8, math.floor(math.log2(max(1, entries) / 48)))))
+    """Key-prefix bits for an index of this many bucket entries: rows of 96 to 192 entries on average (under
+    1,600 bytes, so that SQLite keeps them in their b-tree page of ``PAGE_SIZE``, not in overflow pages), at
+    most ``PREFIX_BITS``."""
+    return int(min(PREFIX_BITS, max(8, math.floor(math.log2(max(1, entries) / 96)))))
 
 
 class SqliteStore(Store):
@@ -245,6 +249,8 @@ class SqliteStore(Store):
             self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             self.db.execute("PRAGMA busy_timeout = 60000")
             self.db.execute("PRAGMA cache_size = -65536")
+            if create or fresh:  # (a file that exists keeps its page size)
+                self.db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             if fresh:  # a new file that nobody reads until it is complete and moved into place: no journal
                 self.db.execute("PRAGMA journal_mode = OFF")
                 self.db.execute("PRAGMA synchronous = OFF")

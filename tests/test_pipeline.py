@@ -148,3 +148,52 @@ def test_worker_processes_give_the_same_report(folder: Path):
     finally:
         pipeline._CHUNK = chunk
     assert forked.pairs == single.pairs
+
+
+def test_long_shingle_sets_are_the_distinct_hashes_flagged_when_any_is_at_an_edge():
+    """The compiled flagging and de-duplication against their definition on the shingles."""
+    import numpy as np
+
+    from dedup.models import Document
+    from dedup.pipeline import EDGE, _Doc, _long_shingle_sets, _long_shingles, sign_documents
+
+    config = ScanConfig()
+    for text in (ZH_SPEECH, EN_SPEECH, ZH_SPEECH[:40] * 3 + EN_SPEECH[:200], "短"):
+        doc = Document(path="x", text=text)
+        d = _Doc(doc, sign_documents([doc], config=config)[0])
+        x = _long_shingles(d, config)
+        n = len(x.norm)
+        at_edge = (x.positions < EDGE * n) | (x.positions + x.lengths > (1 - EDGE) * n)
+        expected = {}
+        for h, e in zip(x.hashes.tolist(), at_edge.tolist()):
+            expected[h] = expected.get(h, False) or e
+        hashes, flags = _long_shingle_sets(d, config)
+        assert hashes.tolist() == sorted(expected) and flags.tolist() == [expected[h] for h in sorted(expected)]
+
+
+def test_an_indexed_chunk_goes_between_processes_through_shared_memory(tmp_path: Path):
+    """Pickled, its arrays travel in a shared-memory segment, removed when unpickled; the chunk comes back whole."""
+    import pickle
+
+    import numpy as np
+
+    from dedup import ingest
+    from dedup.pipeline import _index_files
+
+    for k, text in enumerate((ZH_SPEECH, EN_SPEECH)):
+        (tmp_path / f"{k}.txt").write_text(text, encoding="utf-8")
+    found, _ = ingest.find_files(tmp_path)
+    chunk, _ = _index_files(ScanConfig(), found)
+    data = pickle.dumps(chunk)
+    assert len(data) < len(pickle.dumps(chunk.records)) + 1000 < chunk.keys.nbytes  # the arrays are not in it
+    back = pickle.loads(data)
+    with pytest.raises(FileNotFoundError):  # the segment is gone
+        pickle.loads(data)
+    assert [r.path for r in back.records] == [r.path for r in chunk.records]
+    for a, b in (
+        (back.keys, chunk.keys), (back.key_counts, chunk.key_counts),
+        (back.long_shingles.values, chunk.long_shingles.values), (back.long_shingles.counts, chunk.long_shingles.counts),
+        (back.resemblance.hashvalues, chunk.resemblance.hashvalues), (back.resemblance.shingles, chunk.resemblance.shingles),
+        (back.resemblance.document_keys, chunk.resemblance.document_keys),
+    ):
+        assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
