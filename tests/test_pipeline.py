@@ -152,8 +152,6 @@ def test_worker_processes_give_the_same_report(folder: Path):
 
 def test_long_shingle_sets_are_the_distinct_hashes_flagged_when_any_is_at_an_edge():
     """The compiled flagging and de-duplication against their definition on the shingles."""
-    import numpy as np
-
     from dedup.models import Document
     from dedup.pipeline import EDGE, _Doc, _long_shingle_sets, _long_shingles, sign_documents
 
