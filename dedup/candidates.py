@@ -76,9 +76,13 @@ def window_threshold(signed: Signed, config: CandidateConfig) -> float:
 
 def window_keys(signed: Signed, config: ScanConfig, *, salt: np.ndarray | None = None) -> np.ndarray:
     """``windows × bands`` bucket keys of a document's bag-of-words windows (``band_keys``)."""
-    c = config.candidates
-    _, values = window_signatures(bag_signed(signed), config.sign, window=window_size(signed.norm, c.window))
-    return band_keys(values, threshold=window_threshold(signed, c), salt=salt)
+    return band_keys(window_values(signed, config), threshold=window_threshold(signed, config.candidates), salt=salt)
+
+
+def window_values(signed: Signed, config: ScanConfig) -> np.ndarray:
+    """``windows × num_perm`` MinHash values of a document's bag-of-words windows."""
+    window = window_size(signed.norm, config.candidates.window)
+    return window_signatures(bag_signed(signed), config.sign, window=window)[1]
 
 
 def banded_candidates(

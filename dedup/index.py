@@ -16,6 +16,7 @@ more than ``max_window_hits`` documents), or the same normalized tokens.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -59,20 +60,46 @@ class Entry:
 
 def entry(signed: Signed, config: ScanConfig) -> Entry:
     """Index entry of one signed document."""
-    hv = signatures([signed.hashes], config.sign)[0]
-    doc_keys = np.zeros(0, dtype=np.uint64)
-    if len(signed.hashes):
-        salt = _salt(LEVEL_DOCUMENT, config.sign.num_perm)
-        doc_keys = band_keys(hv[None, :], threshold=config.candidates.doc_threshold, salt=salt)[0]
-    windows = window_keys(signed, config)
-    keys = distinct(np.concatenate([doc_keys, windows.ravel()]))
-    return Entry(hv, doc_keys, windows, digest(signed), len(signed.hashes), keys)
+    return entries([signed], config)[0]
+
+
+def entries(signed: Sequence[Signed], config: ScanConfig) -> list[Entry]:
+    """Index entries of a batch of signed documents (``entry`` of each; the MinHashes and bucket keys of
+    the batch computed together)."""
+    hv = signatures([s.hashes for s in signed], config.sign)
+    has = np.array([len(s.hashes) > 0 for s in signed], dtype=bool)
+    doc_keys = np.zeros((len(signed), 0), dtype=np.uint64)
+    if has.any():
+        keys = band_keys(hv[has], threshold=config.candidates.doc_threshold, salt=_salt(LEVEL_DOCUMENT, config.sign.num_perm))
+        doc_keys = np.zeros((len(signed), keys.shape[1]), dtype=np.uint64)
+        doc_keys[has] = keys
+    windows = _window_keys(signed, config)
+    out = []
+    for k, s in enumerate(signed):
+        d = doc_keys[k] if has[k] else doc_keys[k, :0]
+        out.append(Entry(hv[k], d, windows[k], digest(s), len(s.hashes), distinct(np.concatenate([d, windows[k].ravel()]))))
+    return out
 
 
 def window_keys(signed: Signed, config: ScanConfig) -> np.ndarray:
     """``windows × bands`` bucket keys of the document's windows, salted by kind (CJK or word windows)."""
-    level = LEVEL_CJK_WINDOW if signed.norm.mostly_cjk else LEVEL_WORD_WINDOW
-    return candidates_stage.window_keys(signed, config, salt=_salt(level, config.sign.num_perm))
+    return _window_keys([signed], config)[0]
+
+
+def _window_keys(signed: Sequence[Signed], config: ScanConfig) -> list[np.ndarray]:
+    """``window_keys`` of each document; the band keys of all the windows of a kind computed at once."""
+    c = config.candidates
+    out: list[np.ndarray] = [np.zeros((0, 0), dtype=np.uint64)] * len(signed)
+    for level, cjk in ((LEVEL_CJK_WINDOW, True), (LEVEL_WORD_WINDOW, False)):
+        docs = [k for k, s in enumerate(signed) if s.norm.mostly_cjk == cjk]
+        if not docs:
+            continue
+        values = [candidates_stage.window_values(signed[k], config) for k in docs]
+        threshold = candidates_stage.window_threshold(signed[docs[0]], c)
+        keys = band_keys(np.concatenate(values), threshold=threshold, salt=_salt(level, config.sign.num_perm))
+        for k, part in zip(docs, np.split(keys, np.cumsum([len(v) for v in values])[:-1])):
+            out[k] = part
+    return out
 
 
 def digest(signed: Signed) -> bytes:

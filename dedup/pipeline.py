@@ -480,6 +480,8 @@ def _severity(pair: Pair):
 ARCHIVE_PREFIX = "index:"
 #: Documents written per transaction while building an index.
 _BUILD_BATCH = 2000
+#: Index entries computed together (see ``index.entries``).
+_ENTRY_BATCH = 64
 #: Files read and signed per job of a worker process while building an index.
 _INDEX_CHUNK = 250
 _NO_HASHES = np.zeros(0, dtype=np.uint32)
@@ -502,10 +504,10 @@ class IndexUpdate:
 
 
 def _entries(docs: Sequence[_Doc], config: ScanConfig, progress: Progress) -> list[index_stage.Entry]:
-    out = []
-    for k, d in enumerate(docs):
-        out.append(index_stage.entry(d.signed, config))
-        progress("index", k + 1, len(docs))
+    out: list[index_stage.Entry] = []
+    for k in range(0, len(docs), _ENTRY_BATCH):
+        out.extend(index_stage.entries([d.signed for d in docs[k : k + _ENTRY_BATCH]], config))
+        progress("index", len(out), len(docs))
     return out
 
 
