@@ -305,3 +305,26 @@ def flagged_runs(flagged):
             flags[m] = (flagged[i] & np.uint64(1)) == np.uint64(1)
             m += 1
     return hashes[:m], flags[:m]
+
+
+@njit(cache=True)
+def match_rows(cut, prefixes, bounds, suffixes, ids):
+    """Bucket row entries whose key is one of ``cut`` (sorted ``prefix << 32 | low 32 bits`` of the keys
+    looked up): for each, where its key is in ``cut``, and its id. Row ``r`` has prefix ``prefixes[r]`` and
+    the entries ``bounds[r]:bounds[r + 1]`` of ``suffixes`` (low 32 bits of their keys) and ``ids``."""
+    at = np.empty(len(suffixes), dtype=np.int64)
+    found = np.empty(len(suffixes), dtype=np.uint32)
+    m = 0
+    for r in range(len(prefixes)):
+        lo = np.searchsorted(cut, prefixes[r] << np.uint64(32))
+        hi = lo
+        while hi < len(cut) and (cut[hi] >> np.uint64(32)) == prefixes[r]:
+            hi += 1
+        for e in range(bounds[r], bounds[r + 1]):
+            s = np.uint64(suffixes[e])
+            for q in range(lo, hi):
+                if (cut[q] & np.uint64(0xFFFFFFFF)) == s:
+                    at[m] = q
+                    found[m] = ids[e]
+                    m += 1
+    return at[:m], found[:m]

@@ -381,9 +381,8 @@ def _boilerplate(
     """Per document, the tokens that are boilerplate (see ``boilerplate_hashes``), or in ``known`` (sorted)."""
     sets = [_long_shingle_sets(d, config) for d in docs]
     boiler = _boilerplate_of([HashSets.of(*zip(*sets))] if sets else [], labels, config, population=population)
-    if known is not None and len(known):
-        boiler = np.union1d(boiler, known)
-    held = [u[member(u, boiler)] for u, _ in sets]
+    known = _NO_HASHES if known is None else known
+    held = [u[member(u, boiler) | member(u, known)] for u, _ in sets]  # sorted, as the sets
     del sets
     return boilerplate_masks(docs, held, config)
 

@@ -197,25 +197,21 @@ def _suffixes(keys: np.ndarray, bits: int) -> np.ndarray:
     return (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
-def _row_entries(rows: Sequence[tuple[int, bytes, bytes]], bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Bucket rows ``(prefix, keys blob, ids blob)`` as entries: keys as ``_cut`` gives them, ids.
+def _row_arrays(rows: Sequence[tuple[int, bytes, bytes]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Bucket rows ``(prefix, keys blob, ids blob)`` as arrays: each row's prefix, where its entries start
+    (one bound more, at the end), and the entries' keys (their low 32 bits) and ids.
 
-    A row of format 3 keeps 4-byte key suffixes; of formats 1 and 2, whole 8-byte keys.
+    A row of format 3 keeps 4-byte key suffixes; of formats 1 and 2, whole 8-byte keys (told apart by length).
     """
-    if not rows:
-        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint32)
-    ids = np.frombuffer(b"".join(r[2] for r in rows), dtype="<u4")
-    sizes = np.array([len(r[2]) // 4 for r in rows], dtype=np.int64)
-    if all(len(kb) == len(ib) for _, kb, ib in rows):  # all of format 3
-        suffixes = np.frombuffer(b"".join(r[1] for r in rows), dtype="<u4").astype(np.uint64)
-        prefixes = np.repeat(np.array([r[0] for r in rows], dtype=np.uint64), sizes)
-        return (prefixes << np.uint64(32)) | suffixes, ids
-    keys = [
-        _cut(np.frombuffer(kb, dtype="<u8"), bits) if len(kb) == 2 * len(ib)
-        else (np.uint64(p) << np.uint64(32)) | np.frombuffer(kb, dtype="<u4").astype(np.uint64)
-        for p, kb, ib in rows
-    ]
-    return np.concatenate(keys), ids
+    kblobs = [kb if len(kb) == len(ib) else np.frombuffer(kb, dtype="<u8").astype("<u4").tobytes() for _, kb, ib in rows]
+    bounds = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(r[2]) // 4 for r in rows], out=bounds[1:])
+    return (
+        np.array([r[0] for r in rows], dtype=np.uint64),
+        bounds,
+        np.frombuffer(b"".join(kblobs), dtype="<u4"),
+        np.frombuffer(b"".join(r[2] for r in rows), dtype="<u4"),
+    )
 
 
 def _rows_in(run: Callable[[str, list], Iterable[tuple]], sql: str, values: Iterable) -> Iterator[tuple]:
@@ -370,16 +366,15 @@ class SqliteStore(Store):
     def _merge_prefix(self, db: sqlite3.Connection, prefix: int) -> None:
         """Rewrite a prefix's rows as one (of format 3), leaving out documents no longer stored."""
         rows = db.execute("SELECT seq, keys, docs FROM buckets WHERE prefix = ?", (prefix,)).fetchall()
-        keys, ids = _row_entries([(prefix, kb, ib) for _, kb, ib in rows], self.prefix_bits)
+        _, _, suffixes, ids = _row_arrays([(prefix, kb, ib) for _, kb, ib in rows])
         live = self._live(db, np.unique(ids))
         keep = np.isin(ids, live)
         db.execute("DELETE FROM buckets WHERE prefix = ?", (prefix,))
         if keep.any():
-            order = np.lexsort((ids[keep], keys[keep]))
-            suffixes = (keys[keep][order] & np.uint64(0xFFFFFFFF)).astype("<u4")
+            order = np.lexsort((ids[keep], suffixes[keep]))
             db.execute(
                 "INSERT INTO buckets(prefix, seq, keys, docs) VALUES(?,?,?,?)",
-                (prefix, max(r[0] for r in rows), suffixes.tobytes(), _ids_blob(ids[keep][order])),
+                (prefix, max(r[0] for r in rows), _ids_blob(suffixes[keep][order]), _ids_blob(ids[keep][order])),
             )
 
     @staticmethod
@@ -408,12 +403,8 @@ class SqliteStore(Store):
         prefixes = cut >> np.uint64(32)
         prefixes = prefixes[run_starts(prefixes)].astype(np.int64).tolist()
         rows = list(_rows_in(self._query, "SELECT prefix, keys, docs FROM buckets WHERE prefix IN ({})", prefixes))
-        found, ids = _row_entries(rows, self.prefix_bits)
-        if not len(keys):
-            return keys[:0], ids[:0]
-        at = np.minimum(np.searchsorted(cut, found), len(keys) - 1)
-        hit = cut[at] == found
-        return keys[at[hit]], ids[hit]
+        at, ids = kernels.match_rows(cut, *_row_arrays(rows))
+        return keys[at], ids
 
     def with_digest(self, digest: bytes) -> list[int]:
         return [r[0] for r in self._query("SELECT id FROM documents WHERE digest = ?", (digest,))]
