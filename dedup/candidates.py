@@ -156,8 +156,11 @@ class HashSets:
         """From each document's distinct hashes and their flags (bool; none flagged if not given)."""
         sizes = np.array([len(h) for h in hash_sets], dtype=np.int64)
         hashes = np.concatenate([np.zeros(0, np.uint32), *hash_sets]).astype(np.uint32, copy=False)
-        flagged = np.concatenate([np.zeros(0, bool), *flags]) if flags is not None else np.zeros(len(hashes), bool)
-        return cls(*kernels.hash_sets(hashes, flagged.view(np.uint8), sizes, _LOW_BITS))
+        coded = (hashes & np.uint32((1 << _LOW_BITS) - 1)) << np.uint32(1)
+        if flags is not None and len(coded):
+            coded |= np.concatenate(flags)
+        part_of = (hashes >> np.uint32(_LOW_BITS)).astype(np.uint8)
+        return cls(*kernels.group_parts(coded, part_of, sizes, 1 << SET_PART_BITS))
 
     def part(self, p: int) -> np.ndarray:
         """The values of part ``p``, in document order."""

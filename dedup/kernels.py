@@ -253,27 +253,25 @@ def run_frequencies(coded, min_docs):
 
 
 @njit(cache=True)
-def hash_sets(hashes, flags, sizes, low_bits):
-    """Documents' hashes (``sizes[d]`` of document ``d``, one after the other) with their flags, grouped by
-    part (the bits above ``low_bits``), in document order within a part: values ``low bits << 1 | flag``
-    (uint32), and how many each document has in each part (``documents × parts``)."""
-    parts = 1 << (32 - low_bits)
-    mask = np.uint32((1 << low_bits) - 1)
+def group_parts(values, part_of, sizes, parts):
+    """Documents' values (``sizes[d]`` of document ``d``, one after the other) grouped by their part
+    (``part_of``, below ``parts``), in document order within a part; and how many each document has in each
+    part (``documents × parts``). A counting sort."""
     counts = np.zeros((len(sizes), parts), dtype=np.int64)
     i = 0
     for d in range(len(sizes)):
         for _ in range(sizes[d]):
-            counts[d, hashes[i] >> low_bits] += 1
+            counts[d, part_of[i]] += 1
             i += 1
     fill = np.zeros(parts, dtype=np.int64)
     for p in range(1, parts):
         fill[p] = fill[p - 1] + counts[:, p - 1].sum()
-    values = np.empty(len(hashes), dtype=np.uint32)
-    for i in range(len(hashes)):
-        p = hashes[i] >> low_bits
-        values[fill[p]] = ((hashes[i] & mask) << np.uint32(1)) | np.uint32(flags[i])
+    out = np.empty_like(values)
+    for i in range(len(values)):
+        p = part_of[i]
+        out[fill[p]] = values[i]
         fill[p] += 1
-    return values, counts
+    return out, counts
 
 
 @njit(cache=True)

@@ -557,8 +557,8 @@ class _IndexedChunk:
     the writing one): records without keys and texts, bucket keys, and what boilerplate needs."""
 
     records: list[NewDocument]  # prepared (compressed text), without keys
-    keys: np.ndarray  # bucket keys of all the documents, one after the other
-    key_counts: np.ndarray  # how many each document has
+    keys: np.ndarray  # bucket keys of the documents, grouped by part of the key space (``_KEY_PART_BITS``)
+    key_parts: np.ndarray  # documents × parts: how many keys each document has in each part
     long_shingles: HashSets  # distinct long-shingle hashes of the documents, flagged: at an edge
     resemblance: _Resemblance
 
@@ -567,14 +567,14 @@ class _IndexedChunk:
         instead of in the pickle: ~15 KB of arrays a document cost more through a pipe than computing them
         does. The segment is removed when unpickled (or, if never, by multiprocessing's resource tracker)."""
         r, h = self.resemblance, self.long_shingles
-        arrays = (self.keys, self.key_counts, h.values, h.counts, r.hashvalues, r.document_keys, r.shingles)
+        arrays = (self.keys, self.key_parts, h.values, h.counts, r.hashvalues, r.document_keys, r.shingles)
         return _unpickled_chunk, (self.records, *_share(arrays))
 
 
 def _unpickled_chunk(records: list[NewDocument], name: str, layout: tuple) -> _IndexedChunk:
-    keys, key_counts, values, counts, hashvalues, document_keys, shingles = _unshare(name, layout)
+    keys, key_parts, values, counts, hashvalues, document_keys, shingles = _unshare(name, layout)
     return _IndexedChunk(
-        records, keys, key_counts, HashSets(values, counts), _Resemblance(hashvalues, document_keys, shingles)
+        records, keys, key_parts, HashSets(values, counts), _Resemblance(hashvalues, document_keys, shingles)
     )
 
 
@@ -618,10 +618,14 @@ def _index_files(config: ScanConfig, found: Sequence[tuple[str, Path]]) -> tuple
         ))
         for d, e in zip(docs, entries)
     ]
+    keys = np.concatenate([_NO_KEYS, *(e.keys for e in entries)])
+    keys, key_parts = kernels.group_parts(
+        keys, (keys >> np.uint64(64 - _KEY_PART_BITS)).astype(np.uint8), np.array([len(e.keys) for e in entries]), _KEY_PARTS
+    )
     chunk = _IndexedChunk(
         records=records,
-        keys=np.concatenate([_NO_KEYS, *(e.keys for e in entries)]),
-        key_counts=np.array([len(e.keys) for e in entries], dtype=np.int64),
+        keys=keys,
+        key_parts=key_parts,
         long_shingles=HashSets.of(*zip(*sets)) if sets else HashSets.of([]),
         resemblance=_Resemblance.of(entries, config),
     )
@@ -630,7 +634,7 @@ def _index_files(config: ScanConfig, found: Sequence[tuple[str, Path]]) -> tuple
 
 def _folder_boilerplate(chunks: Sequence[_IndexedChunk], config: ScanConfig) -> np.ndarray:
     """The boilerplate of a folder being indexed, from what its chunks keep (related documents count once)."""
-    chunks = [c for c in chunks if len(c.key_counts)]
+    chunks = [c for c in chunks if len(c.key_parts)]
     if not chunks:
         return _NO_HASHES
     labels = _related_labels(_Resemblance.joined([c.resemblance for c in chunks]))
@@ -723,13 +727,13 @@ def build_index(
         pending: list[_IndexedChunk] = []
 
         def flush() -> None:
-            ids = store.add([r for c in pending for r in c.records], boilerplate=_NO_HASHES, replace=False)
-            counts = np.concatenate([np.zeros(0, np.int64), *(c.key_counts for c in pending)])
-            keys = np.concatenate([_NO_KEYS, *(c.keys for c in pending)])
-            owners = np.repeat(np.array(ids, dtype=np.uint32), counts)
-            keys, owners, present, bounds = kernels.group_by_prefix(keys, owners, np.uint64(64 - _KEY_PART_BITS))
-            for r, p in enumerate(present.tolist()):
-                parts[p].append((keys[bounds[r] : bounds[r + 1]], owners[bounds[r] : bounds[r + 1]]))
+            ids = np.array(store.add([r for c in pending for r in c.records], boilerplate=_NO_HASHES, replace=False), np.uint32)
+            first = 0
+            for c in pending:  # its keys come grouped by part
+                owners, first = ids[first : first + len(c.records)], first + len(c.records)
+                bounds = np.concatenate([[0], np.cumsum(c.key_parts.sum(axis=0))])
+                for p in range(_KEY_PARTS):
+                    parts[p].append((c.keys[bounds[p] : bounds[p + 1]], np.repeat(owners, c.key_parts[:, p])))
             pending.clear()
 
         for chunk, bad in _forked_map(_index_files, jobs, workers=config.workers, shared=config):

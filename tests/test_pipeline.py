@@ -189,7 +189,7 @@ def test_an_indexed_chunk_goes_between_processes_through_shared_memory(tmp_path:
         pickle.loads(data)
     assert [r.path for r in back.records] == [r.path for r in chunk.records]
     for a, b in (
-        (back.keys, chunk.keys), (back.key_counts, chunk.key_counts),
+        (back.keys, chunk.keys), (back.key_parts, chunk.key_parts),
         (back.long_shingles.values, chunk.long_shingles.values), (back.long_shingles.counts, chunk.long_shingles.counts),
         (back.resemblance.hashvalues, chunk.resemblance.hashvalues), (back.resemblance.shingles, chunk.resemblance.shingles),
         (back.resemblance.document_keys, chunk.resemblance.document_keys),

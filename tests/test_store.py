@@ -113,7 +113,10 @@ def _rewrite_as_format(where, fmt: int, folder) -> None:
     db = sqlite3.connect(where)
     ids = dict(db.execute("SELECT path, id FROM documents").fetchall())
     bits = dict(db.execute("SELECT key, value FROM meta").fetchall())["prefix_bits"]
-    owners = np.repeat(np.array([ids[r.path] for r in chunk.records], dtype=np.uint32), chunk.key_counts)
+    owners = np.array([ids[r.path] for r in chunk.records], dtype=np.uint32)
+    bounds = np.cumsum([0, *chunk.key_parts.sum(axis=0)])  # the chunk's keys are grouped by part
+    owners = np.concatenate([np.repeat(owners, chunk.key_parts[:, p]) for p in range(chunk.key_parts.shape[1])])
+    assert len(owners) == bounds[-1] == len(chunk.keys)
     prefixes = chunk.keys >> np.uint64(64 - int(bits))
     db.execute("DELETE FROM buckets")
     for p in np.unique(prefixes).tolist():
