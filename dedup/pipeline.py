@@ -5,6 +5,7 @@ candidates → align → report. ``scan`` is the public entry point.
 from __future__ import annotations
 
 import math
+import mmap
 import multiprocessing as mp
 import os
 from multiprocessing import resource_tracker, shared_memory
@@ -485,6 +486,8 @@ _ENTRY_BATCH = 64
 _INDEX_CHUNK = 250
 _NO_HASHES = np.zeros(0, dtype=np.uint32)
 _NO_KEYS = np.zeros(0, dtype=np.uint64)
+#: Where shared-memory segments are files (Linux).
+_SHM = Path("/dev/shm")
 #: Building an index sorts its bucket entries one part of the key space at a time.
 _KEY_PART_BITS = 4
 _KEY_PARTS = 1 << _KEY_PART_BITS
@@ -594,16 +597,30 @@ def _share(arrays: Sequence[np.ndarray]) -> tuple[str, tuple[tuple[str, tuple[in
 
 
 def _unshare(name: str, layout: Sequence[tuple[str, tuple[int, ...], int]]) -> list[np.ndarray]:
-    """The arrays ``_share`` put in segment ``name`` (copied out), and the segment removed."""
-    segment = shared_memory.SharedMemory(name=name)
+    """The arrays ``_share`` put in segment ``name``, the segment's name removed. Where segments are files of
+    ``/dev/shm`` (Linux), the arrays are views of its memory (a private mapping, freed with the last of them),
+    else copies."""
+    path = _SHM / name.lstrip("/")
     try:
-        return [
-            np.frombuffer(segment.buf, dtype=dtype, count=math.prod(shape), offset=at).reshape(shape).copy()
-            for dtype, shape, at in layout
-        ]
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        segment = shared_memory.SharedMemory(name=name)
+        try:
+            return [a.copy() for a in _arrays_in(segment.buf, layout)]
+        finally:
+            segment.close()
+            segment.unlink()
+    try:
+        mapped = mmap.mmap(fd, os.fstat(fd).st_size, access=mmap.ACCESS_COPY)
     finally:
-        segment.close()
-        segment.unlink()
+        os.close(fd)
+        os.unlink(path)
+        resource_tracker.unregister(f"/{name.lstrip('/')}", "shared_memory")  # as ``SharedMemory.unlink`` does
+    return _arrays_in(mapped, layout)
+
+
+def _arrays_in(buffer: object, layout: Sequence[tuple[str, tuple[int, ...], int]]) -> list[np.ndarray]:
+    return [np.frombuffer(buffer, dtype=dtype, count=math.prod(shape), offset=at).reshape(shape) for dtype, shape, at in layout]
 
 
 def _index_files(config: ScanConfig, found: Sequence[tuple[str, Path]]) -> tuple[_IndexedChunk, list[Skipped]]:
