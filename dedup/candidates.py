@@ -162,11 +162,6 @@ class HashSets:
         part_of = (hashes >> np.uint32(_LOW_BITS)).astype(np.uint8)
         return cls(*kernels.group_parts(coded, part_of, sizes, 1 << SET_PART_BITS))
 
-    def part(self, p: int) -> np.ndarray:
-        """The values of part ``p``, in document order."""
-        bounds = np.concatenate([[0], np.cumsum(self.counts.sum(axis=0))])
-        return self.values[bounds[p] : bounds[p + 1]]
-
 
 def hash_frequencies(
     sets: Sequence[HashSets], groups: Sequence[int], *, min_docs: int
@@ -181,14 +176,12 @@ def hash_frequencies(
     labels = np.asarray(groups, dtype=np.uint64)
     if len(labels) and int(labels.max()) >= 1 << 32:
         raise ValueError("group labels must fit in 32 bits")
-    per_set = np.cumsum([0, *(len(s.counts) for s in sets)])
+    counts = np.concatenate([np.zeros((0, 1 << SET_PART_BITS), np.int64), *(s.counts for s in sets)])
+    bounds = [np.concatenate([[0], np.cumsum(s.counts.sum(axis=0))]) for s in sets]
     out: list[tuple[np.ndarray, ...]] = []
     for p in range(1 << SET_PART_BITS):
-        values = np.concatenate([np.zeros(0, np.uint32), *(s.part(p) for s in sets)]).astype(np.uint64)
-        owners = np.concatenate(
-            [np.zeros(0, np.uint64), *(np.repeat(labels[per_set[k] : per_set[k + 1]], s.counts[:, p]) for k, s in enumerate(sets))]
-        )
-        coded = ((values >> np.uint64(1)) << np.uint64(33)) | (owners << np.uint64(1)) | (values & np.uint64(1))
+        values = np.concatenate([np.zeros(0, np.uint32), *(s.values[b[p] : b[p + 1]] for s, b in zip(sets, bounds))])
+        coded = kernels.grouped_coded(values, counts[:, p], labels)
         coded.sort()
         low, docs, flagged, distinct_groups = kernels.run_frequencies(coded, max(1, min_docs))
         out.append(((np.uint32(p) << np.uint32(_LOW_BITS)) | low.astype(np.uint32), docs, flagged, distinct_groups))

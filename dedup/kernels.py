@@ -221,6 +221,21 @@ def group_by_prefix(keys, ids, shift):
 
 
 @njit(cache=True)
+def grouped_coded(values, counts, groups):
+    """``HashSets`` values of one part (``low bits << 1 | flag``; ``counts[d]`` of document ``d``, one after the
+    other) coded for ``run_frequencies`` with each document's group: ``low bits << 33 | group << 1 | flag``."""
+    out = np.empty(len(values), dtype=np.uint64)
+    i = 0
+    for d in range(len(counts)):
+        group = np.uint64(groups[d]) << np.uint64(1)
+        for _ in range(counts[d]):
+            v = np.uint64(values[i])
+            out[i] = ((v >> np.uint64(1)) << np.uint64(33)) | group | (v & np.uint64(1))
+            i += 1
+    return out
+
+
+@njit(cache=True)
 def run_frequencies(coded, min_docs):
     """Per run of ``coded`` (sorted ``hash << 33 | group << 1 | flag``, one per document holding the hash)
     of at least ``min_docs``: the hash, the run's length, how many are flagged, how many distinct groups."""

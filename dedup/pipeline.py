@@ -568,7 +568,8 @@ class _IndexedChunk:
     def __reduce__(self) -> tuple:
         """Pickled (by a worker process, for the writing one) with its arrays in a shared-memory segment
         instead of in the pickle: ~15 KB of arrays a document cost more through a pipe than computing them
-        does. The segment is removed when unpickled (or, if never, by multiprocessing's resource tracker)."""
+        does. The segment is removed when unpickled (or, if never, by multiprocessing's resource tracker), so
+        a pickle of a chunk is for another live process only, not to be kept."""
         r, h = self.resemblance, self.long_shingles
         arrays = (self.keys, self.key_parts, h.values, h.counts, r.hashvalues, r.document_keys, r.shingles)
         return _unpickled_chunk, (self.records, *_share(arrays))
