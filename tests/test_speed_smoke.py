@@ -72,7 +72,7 @@ def test_a_scan_that_runs_out_of_memory_is_reported_not_raised(shared_data, tmp_
 def test_index_speed_measures_a_tiny_corpus_end_to_end(shared_data, tmp_path):
     import index_speed
 
-    result = index_speed.measure(60, work=tmp_path, queries_n=2, location=None)
+    result = index_speed.measure(60, work=tmp_path, queries_n=2, location=None, builds_n=1)
     assert result["n"] == 60 and result["build"]["docs"] == 60 and result["build"]["index_mb"] > 0
     assert result["signature_stage"]["minhash"]["docs"] == 60
     check = result["check"]
