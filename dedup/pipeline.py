@@ -8,11 +8,11 @@ import math
 import mmap
 import multiprocessing as mp
 import os
-from multiprocessing import resource_tracker, shared_memory
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from multiprocessing import resource_tracker, shared_memory
 from pathlib import Path
 
 import numpy as np
@@ -380,11 +380,11 @@ def _boilerplate(
     population: int | None = None,
 ) -> list[np.ndarray]:
     """Per document, the tokens that are boilerplate (see ``boilerplate_hashes``), or in ``known`` (sorted)."""
-    sets = [_long_shingle_sets(d, config) for d in docs]
-    boiler = _boilerplate_of([HashSets.of(*zip(*sets))] if sets else [], labels, config, population=population)
+    uniques, sets = _long_shingle_hash_sets(docs, config)
+    boiler = _boilerplate_of([sets], labels, config, population=population)
     known = _NO_HASHES if known is None else known
-    held = [u[member(u, boiler) | member(u, known)] for u, _ in sets]  # sorted, as the sets
-    del sets
+    held = [u[member(u, boiler) | member(u, known)] for u in uniques]  # sorted, as the sets
+    del uniques, sets
     return boilerplate_masks(docs, held, config)
 
 
@@ -415,8 +415,7 @@ def boilerplate_hashes(
     times is not boilerplate, but page furniture on pages of different
     speeches is.
     """
-    sets = [_long_shingle_sets(d, config) for d in docs]
-    return _boilerplate_of([HashSets.of(*zip(*sets))] if sets else [], labels, config, population=population)
+    return _boilerplate_of([_long_shingle_hash_sets(docs, config)[1]], labels, config, population=population)
 
 
 def _long_shingle_sets(d: _Doc, config: ScanConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -425,6 +424,12 @@ def _long_shingle_sets(d: _Doc, config: ScanConfig) -> tuple[np.ndarray, np.ndar
     flagged = kernels.edge_flagged(x.hashes, x.shingle_lengths, EDGE)
     flagged.sort()  # by hash, then edge flag
     return kernels.flagged_runs(flagged)
+
+
+def _long_shingle_hash_sets(docs: Sequence[_Doc], config: ScanConfig) -> tuple[list[np.ndarray], HashSets]:
+    """The documents' distinct long-shingle hashes, and as ``HashSets`` flagged where at an edge."""
+    sets = [_long_shingle_sets(d, config) for d in docs]
+    return [u for u, _ in sets], HashSets.of([u for u, _ in sets], [e for _, e in sets])
 
 
 def _boilerplate_of(
@@ -629,7 +634,6 @@ def _index_files(config: ScanConfig, found: Sequence[tuple[str, Path]]) -> tuple
     documents, skipped = ingest_stage.read_files(found)
     docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config))]
     entries = _entries(docs, config, _noop)
-    sets = [_long_shingle_sets(d, config) for d in docs]
     records = [
         prepared(NewDocument(
             path=d.doc.path, text=d.doc.text, format=d.doc.format, encoding=d.doc.encoding, digest=e.digest, keys=_NO_KEYS
@@ -644,7 +648,7 @@ def _index_files(config: ScanConfig, found: Sequence[tuple[str, Path]]) -> tuple
         records=records,
         keys=keys,
         key_parts=key_parts,
-        long_shingles=HashSets.of(*zip(*sets)) if sets else HashSets.of([]),
+        long_shingles=_long_shingle_hash_sets(docs, config)[1],
         resemblance=_Resemblance.of(entries, config),
     )
     return chunk, skipped
