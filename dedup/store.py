@@ -257,6 +257,9 @@ class SqliteStore(Store):
                 self.db.executescript(_SCHEMA)
             else:
                 self.db.execute("SELECT 1 FROM sqlite_master").fetchall()
+                # reads through a memory map of the file: no copy of each page a lookup touches (as big as the
+                # file; not a fixed huge map, whose unmapping cost more than the copies it saved)
+                self.db.execute(f"PRAGMA mmap_size = {self.path.stat().st_size + (64 << 20)}")
         except sqlite3.DatabaseError as err:
             raise IndexStoreError(f"{path}: not a dedup index ({err})") from None
         self._set_prefix_bits(self.read_meta() or {})
