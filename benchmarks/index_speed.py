@@ -9,7 +9,7 @@ For each size N of the scale corpus (``make_scale_corpus.py``, as ``speed.py``):
   stage), and normalize + every signature ``scan`` computes (the document MinHash and the window
   MinHashes of the candidate stage);
 - **index build** of the whole folder (``dedup.build_index``, in a child process: wall time, peak
-  RSS, index size), ``--builds`` times (2 by default), docs/s, and its ratio to the signature
+  RSS of that process and of the largest of its worker processes, index size), ``--builds`` times (2 by default), docs/s, and its ratio to the signature
   stage's docs/s timed just before and after it (their mean: this machine's speed drifts by 20%
   over minutes); the table shows the build with the best ratio, the JSON all of them;
 - **check**: ``dedup.check`` of one ~5,000-character speech at a time against the index, timed in
@@ -85,9 +85,13 @@ def signature_stage(texts: list[str], *, repeats: int = 3) -> dict:
 def _child_build(folder: str, location: str, out: str) -> None:
     from dedup.pipeline import build_index
 
+    import resource
+
     t = time.perf_counter()
     update = build_index(folder, location)
-    Path(out).write_text(json.dumps({"seconds": time.perf_counter() - t, "documents": update.documents}))
+    seconds = time.perf_counter() - t
+    largest_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # its worker processes
+    Path(out).write_text(json.dumps({"seconds": seconds, "documents": update.documents, "child_rss_mb": largest_child}))
 
 
 def build(folder: Path, location: str) -> dict:
@@ -108,6 +112,7 @@ def build(folder: Path, location: str) -> dict:
         **_rate(result["seconds"], result["documents"], nbytes),
         "wall_with_startup": round(wall, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "largest_worker_rss_mb": round(result["child_rss_mb"], 1),
         "index_mb": round(index_info(location).size_bytes / 1e6, 1),
     }
 

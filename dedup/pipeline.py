@@ -580,6 +580,27 @@ class _IndexedChunk:
         return _unpickled_chunk, (self.records, *_share(arrays))
 
 
+@dataclass(frozen=True, eq=False)
+class _Arrays:
+    """Arrays that go to another process in a shared-memory segment (see ``_IndexedChunk.__reduce__``)."""
+
+    arrays: tuple[np.ndarray, ...]
+
+    def __reduce__(self) -> tuple:
+        return _unpickled_arrays, _share(self.arrays)
+
+
+def _unpickled_arrays(name: str, layout: tuple) -> _Arrays:
+    return _Arrays(tuple(_unshare(name, layout)))
+
+
+def _prepared_part(shared: tuple[Store, list], p: int) -> _Arrays:
+    """Part ``p`` of a build's bucket entries as ``store`` writes them (``Store.prepare_buckets``)."""
+    store, parts = shared
+    keys, owners = zip(*parts[p]) if parts[p] else ((), ())
+    return _Arrays(store.prepare_buckets(np.concatenate([*keys, _NO_KEYS]), np.concatenate([*owners, _NO_HASHES])))
+
+
 def _unpickled_chunk(records: list[NewDocument], name: str, layout: tuple) -> _IndexedChunk:
     keys, key_parts, values, counts, hashvalues, document_keys, shingles = _unshare(name, layout)
     return _IndexedChunk(
@@ -770,12 +791,13 @@ def build_index(
         progress("write", 0, _KEY_PARTS + 1)
         # boilerplate over the whole folder (related documents count once), in another process meanwhile
         with _beside(_folder_boilerplate, (chunks, config), workers=config.workers) as boiler:
-            # bucket entries a part of the key space at a time (less to sort at once): one row per key prefix
+            # bucket entries a part of the key space at a time (less to sort at once), laid out in worker
+            # processes while this one writes the parts before
             store.write_meta({"prefix_bits": prefix_bits_for(sum(len(k) for p in parts for k, _ in p))})
-            for p in range(_KEY_PARTS):
-                keys, owners = zip(*parts[p]) if parts[p] else ((), ())
+            prepared = _forked_map(_prepared_part, range(_KEY_PARTS), workers=config.workers, shared=(store, parts))
+            for p, part in enumerate(prepared):
                 parts[p] = []
-                store.add_buckets(np.concatenate([*keys, _NO_KEYS]), np.concatenate([*owners, _NO_HASHES]))
+                store.add_prepared_buckets(part.arrays)
                 progress("write", p + 1, _KEY_PARTS + 1)
             store.add([], boilerplate=boiler(), replace=False)
         progress("write", _KEY_PARTS + 1, _KEY_PARTS + 1)

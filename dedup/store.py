@@ -139,6 +139,15 @@ class Store:
     def write_meta(self, meta: dict) -> None: ...
     def add(self, documents: Sequence[NewDocument], *, boilerplate: np.ndarray, replace: bool) -> list[int]: ...
     def add_buckets(self, keys: np.ndarray, ids: np.ndarray) -> None: ...
+    def prepare_buckets(self, keys: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``add_buckets``'s entries laid out as this store writes them, by a pure function of the arrays and
+        the store's parameters: it may run in a forked process (it never touches the storage). The result
+        goes to ``add_prepared_buckets``."""
+        return keys, ids
+
+    def add_prepared_buckets(self, prepared: tuple[np.ndarray, ...]) -> None:
+        self.add_buckets(*prepared)
+
     def remove(self, paths: Iterable[str]) -> list[str]: ...
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
     def with_digest(self, digest: bytes) -> list[int]: ...
@@ -177,14 +186,19 @@ CREATE TABLE IF NOT EXISTS blobs(name TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
 
 
-def _by_prefix(keys: np.ndarray, ids: np.ndarray, bits: int) -> list[tuple[int, bytes, bytes]]:
-    """(key, id) entries grouped by key prefix: ``(prefix, key suffixes blob, ids blob)`` per prefix, in
-    prefix order (``_suffixes``: the low 32 bits of each key)."""
+def _bucket_rows(keys: np.ndarray, ids: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(key, id) entries as bucket rows, one per key prefix, in prefix order: the prefixes, where each row's
+    entries start (one bound more, at the end), and the entries' key suffixes (``_suffixes``) and ids."""
     keys, ids, prefixes, bounds = kernels.group_by_prefix(
         np.ascontiguousarray(keys, dtype="<u8"), np.ascontiguousarray(ids, dtype="<u4"), np.uint64(64 - bits)
     )
-    kb, ib = _suffixes(keys, bits).astype("<u4").tobytes(), ids.tobytes()
-    b = bounds.tolist()
+    return prefixes, bounds, _suffixes(keys, bits).astype("<u4"), ids
+
+
+def _row_blobs(rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> list[tuple[int, bytes, bytes]]:
+    """``_bucket_rows`` as ``(prefix, keys blob, ids blob)`` per row."""
+    prefixes, bounds, suffixes, ids = rows
+    kb, ib, b = suffixes.tobytes(), ids.tobytes(), bounds.tolist()
     return [(p, kb[4 * b[r] : 4 * b[r + 1]], ib[4 * b[r] : 4 * b[r + 1]]) for r, p in enumerate(prefixes.tolist())]
 
 
@@ -326,7 +340,7 @@ class SqliteStore(Store):
             keys = [d.keys for d in documents if len(d.keys)]
             if keys:
                 owners = [np.full(len(d.keys), i, dtype=np.uint32) for d, i in zip(documents, ids) if len(d.keys)]
-                self._write_buckets(db, np.concatenate(keys).astype(np.uint64), np.concatenate(owners), merge=True)
+                self._write_buckets(db, np.concatenate(keys).astype(np.uint64), np.concatenate(owners))
             if len(boilerplate):
                 merged = np.union1d(self._boilerplate(db), boilerplate.astype(np.uint32))
                 db.execute(
@@ -338,15 +352,24 @@ class SqliteStore(Store):
 
     def add_buckets(self, keys: np.ndarray, ids: np.ndarray) -> None:
         """Bucket entries of stored documents, written at once (building an index): rows of one prefix each."""
-        with self._transaction() as db:
-            self._write_buckets(db, keys.astype(np.uint64), ids.astype(np.uint32), merge=False)
+        self.add_prepared_buckets(self.prepare_buckets(keys, ids))
 
-    def _write_buckets(self, db: sqlite3.Connection, keys: np.ndarray, ids: np.ndarray, *, merge: bool) -> None:
+    def prepare_buckets(self, keys: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The entries as bucket rows (``_bucket_rows``)."""
+        return _bucket_rows(keys, ids, self.prefix_bits)
+
+    def add_prepared_buckets(self, prepared: tuple[np.ndarray, ...]) -> None:
+        with self._transaction() as db:
+            self._insert_rows(db, _row_blobs(prepared))  # type: ignore[arg-type]
+
+    def _insert_rows(self, db: sqlite3.Connection, rows: list[tuple[int, bytes, bytes]]) -> None:
         seq = self._next_seq(db)
-        rows = _by_prefix(keys, ids, self.prefix_bits)
         db.executemany("INSERT INTO buckets(prefix, seq, keys, docs) VALUES(?,?,?,?)", ((p, seq, k, i) for p, k, i in rows))
-        if not merge:
-            return
+
+    def _write_buckets(self, db: sqlite3.Connection, keys: np.ndarray, ids: np.ndarray) -> None:
+        """Entries of documents added to an index: new rows, and the prefixes with too many rows merged."""
+        rows = _row_blobs(_bucket_rows(keys, ids, self.prefix_bits))
+        self._insert_rows(db, rows)
         crowded = list(_rows_in(
             db.execute,
             f"SELECT prefix FROM buckets WHERE prefix IN ({{}}) GROUP BY prefix HAVING count(*) > {MAX_ROWS_PER_PREFIX}",
