@@ -31,12 +31,11 @@ _CONTEXT = 6  # CJK characters each side given to the word segmenter  # fewer un
 
 def covered_mask(n: int, ranges: Sequence[tuple[int, int]]) -> np.ndarray:
     """Boolean mask of length ``n`` that is True inside any of ``ranges``."""
-    diff = np.zeros(n + 1, dtype=np.int64)
-    if len(ranges):
-        r = np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
-        np.add.at(diff, r[:, 0], 1)
-        np.add.at(diff, r[:, 1], -1)
-    return np.cumsum(diff[:-1]) > 0
+    if not len(ranges):
+        return np.zeros(n, dtype=bool)
+    r = np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
+    diff = np.bincount(r[:, 0], minlength=n + 1) - np.bincount(r[:, 1], minlength=n + 1)
+    return np.cumsum(diff[:n]) > 0
 
 
 _MAX_HEADER_LINE = 100  # a longer line is body text, not a title, byline or date

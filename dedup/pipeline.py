@@ -466,9 +466,10 @@ def _fill_slots(mask: np.ndarray, slot: int) -> np.ndarray:
     if not mask.any():
         return mask
     out = mask.copy()
-    for s, e in zip(*(x.tolist() for x in runs(~mask))):
-        if 0 < s and e < len(mask) and e - s <= slot:
-            out[s:e] = True
+    starts, ends = runs(~mask)
+    inside = (starts > 0) & (ends < len(mask)) & (ends - starts <= slot)
+    for s, e in zip(starts[inside].tolist(), ends[inside].tolist()):
+        out[s:e] = True
     return out
 
 
