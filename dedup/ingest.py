@@ -50,8 +50,8 @@ def _matches(relpath: str, pattern: str) -> bool:
 
 def _walk(
     root: Path, include: Sequence[str], exclude: Sequence[str], include_hidden: bool
-) -> tuple[list[tuple[str, Path]], list[Skipped]]:
-    """(relpath, path) of every selected file, plus folders that could not be listed."""
+) -> tuple[list[tuple[str, str]], list[Skipped]]:
+    """(relpath, path as a string) of every selected file, plus folders that could not be listed."""
     if not root.exists():
         raise InputError(f"folder not found: {root}")
     if not root.is_dir():
@@ -64,7 +64,7 @@ def _walk(
 
     root_stat = root.stat()
     visited = {(root_stat.st_dev, root_stat.st_ino)}
-    found: list[tuple[str, Path]] = []
+    found: list[tuple[str, str]] = []  # paths as strings: a Path a file cost 4 µs (0.4 s for 100,000 files)
     problems: list[Skipped] = []
 
     def on_error(exc: OSError) -> None:
@@ -107,7 +107,7 @@ def _walk(
                 problems.append(Skipped(path=rel, reason=reason))
                 continue
             if regular:  # never open FIFOs, sockets or devices that happen to be named *.txt
-                found.append((rel, base / name))
+                found.append((rel, full))
     found.sort(key=lambda item: item[0])
     return found, problems
 
@@ -133,7 +133,7 @@ def discover(
     Raises :class:`InputError` if ``root`` is missing, not a folder or unreadable.
     """
     found, _ = _walk(Path(root), include, exclude, include_hidden)
-    return [path for _, path in found]
+    return [Path(path) for _, path in found]
 
 
 # --------------------------------------------------------------------------- decoding
@@ -440,7 +440,7 @@ def _pdf_text(path: str, data: bytes) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def read_document(path: Path, *, relpath: str | None = None) -> Document:
+def read_document(path: str | Path, *, relpath: str | None = None) -> Document:
     """Read one file; raises IngestError(path_str, reason) when it cannot be read.
 
     ``Document.path`` is ``relpath`` (a POSIX path relative to the scanned
@@ -517,12 +517,12 @@ def ingest(
 
 def find_files(
     root: Path, *, include: Sequence[str] = (), exclude: Sequence[str] = (), include_hidden: bool = False
-) -> tuple[list[tuple[str, Path]], list[Skipped]]:
-    """``discover`` with each file's relative path, and the folders that could not be listed (as skipped)."""
+) -> tuple[list[tuple[str, str]], list[Skipped]]:
+    """``discover`` as ``(relative path, path as a string)``, and the folders that could not be listed (as skipped)."""
     return _walk(Path(root), include, exclude, include_hidden)
 
 
-def read_files(found: Sequence[tuple[str, Path]]) -> tuple[list[Document], list[Skipped]]:
+def read_files(found: Sequence[tuple[str, str | Path]]) -> tuple[list[Document], list[Skipped]]:
     """``read_document`` for each ``(relative path, path)``; a file that cannot be read is skipped with its reason."""
     documents: list[Document] = []
     skipped: list[Skipped] = []

@@ -651,7 +651,7 @@ def _arrays_in(buffer: object, layout: Sequence[tuple[str, tuple[int, ...], int]
     return [np.frombuffer(buffer, dtype=dtype, count=math.prod(shape), offset=at).reshape(shape) for dtype, shape, at in layout]
 
 
-def _index_files(config: ScanConfig, found: Sequence[tuple[str, Path]]) -> tuple[_IndexedChunk, list[Skipped]]:
+def _index_files(config: ScanConfig, found: Sequence[tuple[str, str]]) -> tuple[_IndexedChunk, list[Skipped]]:
     """Read, normalize and sign a chunk of files for the index (runs in a worker process: ``_forked_map``)."""
     documents, skipped = ingest_stage.read_files(found)
     docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config))]
