@@ -8,6 +8,7 @@ import math
 import mmap
 import multiprocessing as mp
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -492,8 +493,9 @@ _ENTRY_BATCH = 64
 _INDEX_CHUNK = 250
 _NO_HASHES = np.zeros(0, dtype=np.uint32)
 _NO_KEYS = np.zeros(0, dtype=np.uint64)
-#: Where shared-memory segments are files (Linux).
+#: Where shared-memory segments are files (Linux), and the room always left free there.
 _SHM = Path("/dev/shm")
+_SHM_SPARE = 32 << 20
 #: Building an index sorts its bucket entries one part of the key space at a time.
 _KEY_PART_BITS = 4
 _KEY_PARTS = 1 << _KEY_PART_BITS
@@ -578,7 +580,10 @@ class _IndexedChunk:
         a pickle of a chunk is for another live process only, not to be kept."""
         r, h = self.resemblance, self.long_shingles
         arrays = (self.keys, self.key_parts, h.values, h.counts, r.hashvalues, r.document_keys, r.shingles)
-        return _unpickled_chunk, (self.records, *_share(arrays))
+        shared = _share(arrays)
+        if shared is None:  # no room in shared memory: in the pickle
+            return _IndexedChunk, (self.records, self.keys, self.key_parts, h, r)
+        return _unpickled_chunk, (self.records, *shared)
 
 
 @dataclass(frozen=True, eq=False)
@@ -588,7 +593,8 @@ class _Arrays:
     arrays: tuple[np.ndarray, ...]
 
     def __reduce__(self) -> tuple:
-        return _unpickled_arrays, _share(self.arrays)
+        shared = _share(self.arrays)
+        return (_Arrays, (self.arrays,)) if shared is None else (_unpickled_arrays, shared)
 
 
 def _unpickled_arrays(name: str, layout: tuple) -> _Arrays:
@@ -609,10 +615,22 @@ def _unpickled_chunk(records: list[NewDocument], name: str, layout: tuple) -> _I
     )
 
 
-def _share(arrays: Sequence[np.ndarray]) -> tuple[str, tuple[tuple[str, tuple[int, ...], int], ...]]:
-    """Copy arrays into a new shared-memory segment: its name, and the dtype, shape and offset of each."""
+def _share(arrays: Sequence[np.ndarray]) -> tuple[str, tuple[tuple[str, tuple[int, ...], int], ...]] | None:
+    """Copy arrays into a new shared-memory segment: its name, and the dtype, shape and offset of each.
+
+    ``None`` (the arrays then go in the pickle) where segments are not files of ``/dev/shm`` or it has
+    little room left: its size is limited (64 MB in a default Docker container), and writing beyond the
+    limit would kill the process, while the writing process keeps what it received mapped until the end.
+    """
     arrays = [np.ascontiguousarray(a) for a in arrays]
-    segment = shared_memory.SharedMemory(create=True, size=max(1, sum(a.nbytes for a in arrays)))
+    size = sum(a.nbytes for a in arrays)
+    try:
+        room = shutil.disk_usage(_SHM).free
+    except OSError:
+        return None
+    if room < 4 * size + _SHM_SPARE:
+        return None
+    segment = shared_memory.SharedMemory(create=True, size=max(1, size))
     try:
         layout, at = [], 0
         for a in arrays:
@@ -625,19 +643,10 @@ def _share(arrays: Sequence[np.ndarray]) -> tuple[str, tuple[tuple[str, tuple[in
 
 
 def _unshare(name: str, layout: Sequence[tuple[str, tuple[int, ...], int]]) -> list[np.ndarray]:
-    """The arrays ``_share`` put in segment ``name``, the segment's name removed. Where segments are files of
-    ``/dev/shm`` (Linux), the arrays are views of its memory (a private mapping, freed with the last of them),
-    else copies."""
+    """The arrays ``_share`` put in segment ``name``, as views of its memory (a private mapping of its file,
+    freed with the last of them); the segment's name removed."""
     path = _SHM / name.lstrip("/")
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        segment = shared_memory.SharedMemory(name=name)
-        try:
-            return [a.copy() for a in _arrays_in(segment.buf, layout)]
-        finally:
-            segment.close()
-            segment.unlink()
+    fd = os.open(path, os.O_RDONLY)
     try:
         mapped = mmap.mmap(fd, os.fstat(fd).st_size, access=mmap.ACCESS_COPY)
     finally:

@@ -195,3 +195,26 @@ def test_an_indexed_chunk_goes_between_processes_through_shared_memory(tmp_path:
         (back.resemblance.document_keys, chunk.resemblance.document_keys),
     ):
         assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+
+
+def test_without_room_in_shared_memory_a_chunk_goes_in_the_pickle(tmp_path: Path, monkeypatch):
+    """No /dev/shm, or too little room there (a small tmpfs, as in a Docker container): pickled in band."""
+    import pickle
+
+    import numpy as np
+
+    import dedup.pipeline as pipeline
+    from dedup import ingest
+
+    (tmp_path / "a.txt").write_text(ZH_SPEECH, encoding="utf-8")
+    found, _ = ingest.find_files(tmp_path)
+    chunk, _ = pipeline._index_files(ScanConfig(), found)
+    for name, value in (("_SHM", tmp_path / "no-shm"), ("_SHM_SPARE", 1 << 60)):
+        with monkeypatch.context() as m:
+            m.setattr(pipeline, name, value)
+            data = pickle.dumps(chunk)
+            assert len(data) > chunk.keys.nbytes  # the arrays are in it
+            back = pickle.loads(data)
+            assert np.array_equal(back.keys, chunk.keys) and np.array_equal(back.long_shingles.values, chunk.long_shingles.values)
+            arrays = pickle.loads(pickle.dumps(pipeline._Arrays((chunk.keys,)))).arrays
+            assert np.array_equal(arrays[0], chunk.keys)
