@@ -52,9 +52,11 @@ _LZ4_MAGIC = b"\x04\x22\x4d\x18"  # an LZ4 frame starts with it; a zlib stream n
 #: Buckets are grouped by the top bits of their key: one row per group and write. An index built
 #: at once uses fewer bits when it is small (``prefix_bits_for``, recorded as meta ``prefix_bits``).
 PREFIX_BITS = 24
-#: SQLite page size of new index files: bucket rows of up to ~2,000 bytes stay in their b-tree page (16 KB
-#: pages with rows twice as long write faster, but a lookup reads twice the bytes: twice as slow).
-PAGE_SIZE = 8192
+#: SQLite page size of new index files: bucket rows of up to ~4,000 bytes stay in their b-tree page, and
+#: three compressed texts of ~4.4 KB fit a page (with 8 KB pages each filled one). Read through a memory map,
+#: a lookup touches the same few bytes of each row's page either way (reads by ``read()`` copied whole pages:
+#: twice as slow with 16 KB).
+PAGE_SIZE = 16384
 #: Rows of one prefix merged into one when a write leaves more than this many.
 MAX_ROWS_PER_PREFIX = 8
 #: SQLite's limit on parameters per statement is 32766; stay well below it.
@@ -239,10 +241,10 @@ def _rows_in(run: Callable[[str, list], Iterable[tuple]], sql: str, values: Iter
 
 
 def prefix_bits_for(entries: int) -> int:
-    """Key-prefix bits for an index of this many bucket entries: rows of 96 to 192 entries on average (under
-    1,600 bytes, so that SQLite keeps them in their b-tree page of ``PAGE_SIZE``, not in overflow pages), at
+    """Key-prefix bits for an index of this many bucket entries: rows of 192 to 384 entries on average (under
+    3,100 bytes, so that SQLite keeps them in their b-tree page of ``PAGE_SIZE``, not in overflow pages), at
     most ``PREFIX_BITS``."""
-    return int(min(PREFIX_BITS, max(8, math.floor(math.log2(max(1, entries) / 96)))))
+    return int(min(PREFIX_BITS, max(8, math.floor(math.log2(max(1, entries) / 192)))))
 
 
 class SqliteStore(Store):
