@@ -6,9 +6,8 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional, TextIO
@@ -160,7 +159,8 @@ def scan(
     )
     report = _run(lambda on_progress: pipeline.scan(folder, config=config, progress=on_progress, index=index), progress)
 
-    archived = _archive_loader(index, config)
+    prefix = pipeline.ARCHIVE_PREFIX
+    archived = _archive_loader(index, config, (x[len(prefix) :] for p in report.pairs for x in (p.a, p.b) if x.startswith(prefix)))
 
     def load_text(path: str) -> str:
         if path.startswith(pipeline.ARCHIVE_PREFIX):
@@ -200,14 +200,20 @@ def _exit_on(fail_on: Optional[FailOn], pairs) -> None:
             raise typer.Exit(EXIT_FOUND)
 
 
-def _archive_loader(index: Optional[str], config: ScanConfig) -> Callable[[str], str]:
-    """Texts of archive documents by stored path, read from the index when a report shows them."""
+def _archive_loader(index: Optional[str], config: ScanConfig, paths: Iterable[str]) -> Callable[[str], str]:
+    """Texts of archive documents by stored path: all of the report's ``paths`` read from the index at once,
+    when the report first shows one (a JSON report never does)."""
+    texts: dict[str, str] = {}
+    wanted = set(paths)
 
-    @lru_cache(maxsize=256)
     def load(path: str) -> str:
         if index is None:
             return ""
-        return pipeline.archive_texts(index, [path], config=config).get(path, "")
+        if path not in texts:  # the first one shown (or one not in the report): read with the others
+            asked = sorted((wanted - texts.keys()) | {path})
+            texts.update(dict.fromkeys(asked, ""))  # not stored (any more): shown without text
+            texts.update(pipeline.archive_texts(index, asked, config=config))
+        return texts[path]
 
     return load
 
@@ -237,7 +243,7 @@ def check(
     """Check new documents against an archive index: copy ratio, sources and copied passages of each."""
     config = _config(min_passage=min_passage, threshold=threshold, workers=workers)
     report = _run(lambda on_progress: pipeline.check(files, index, config=config, progress=on_progress), progress)
-    archived = _archive_loader(index, config)
+    archived = _archive_loader(index, config, (p.b for p in report.pairs))
     checked = {c.path for c in report.checked}
 
     def load_text(path: str) -> str:
@@ -311,8 +317,8 @@ def index_info(
     list_: Annotated[bool, typer.Option("--list", help="Also list the stored paths.")] = False,
 ) -> None:
     """Show what an index holds: documents, size, and the parameters it was built with."""
-    info = _run(lambda p: pipeline.index_info(index), False)
-    paths = _run(lambda p: pipeline.index_paths(index), False) if list_ else None
+    info = _run(lambda p: pipeline.index_info(index, paths=list_), False)
+    paths = list(info.paths) if info.paths is not None else None
     meta = info.meta
     data = {
         "index": info.location,

@@ -213,3 +213,4 @@ class IndexInfo:
     documents: int
     size_bytes: int
     meta: dict
+    paths: tuple[str, ...] | None = None  # every stored path, sorted (when asked for)

@@ -858,11 +858,15 @@ def open_index(location: str | Path, *, config: ScanConfig | None = None) -> tup
     return store, meta
 
 
-def index_info(location: str | Path, *, config: ScanConfig | None = None) -> index_stage.IndexInfo:
-    """What an index holds: documents, size and the parameters it was built with."""
+def index_info(location: str | Path, *, config: ScanConfig | None = None, paths: bool = False) -> index_stage.IndexInfo:
+    """What an index holds: documents, size and the parameters it was built with (and, with ``paths``,
+    every stored path)."""
     store, meta = open_index(location, config=config)
     with store:
-        return index_stage.IndexInfo(location=store.location, documents=store.count(), size_bytes=store.size_bytes(), meta=meta)
+        return index_stage.IndexInfo(
+            location=store.location, documents=store.count(), size_bytes=store.size_bytes(), meta=meta,
+            paths=tuple(store.paths()) if paths else None,
+        )
 
 
 def _signed_archive(stored: Sequence[StoredDocument], config: ScanConfig) -> list[_Doc]:
@@ -1022,10 +1026,3 @@ def archive_texts(location: str | Path, paths: Sequence[str], *, config: ScanCon
     store, _ = open_index(location, config=config)
     with store:
         return {s.path: s.text for s in store.load(store.ids(list(paths)).values())}
-
-
-def index_paths(location: str | Path, *, config: ScanConfig | None = None) -> list[str]:
-    """Every stored path of an index, sorted."""
-    store, _ = open_index(location, config=config)
-    with store:
-        return store.paths()
