@@ -112,11 +112,12 @@ def _unpack_text(blob: bytes, where: str) -> str:
         raise IndexStoreError(f"{where}: a stored text is damaged ({err})") from None
 
 
-def _ids_blob(ids: np.ndarray) -> bytes:
-    return np.ascontiguousarray(ids, dtype="<u4").tobytes()
+def _u4_blob(values: np.ndarray) -> bytes:
+    """Little-endian uint32 values as bytes: document ids, key suffixes, hashes."""
+    return np.ascontiguousarray(values, dtype="<u4").tobytes()
 
 
-_hashes_blob = _ids_blob  # sorted uint32 hashes
+_hashes_blob = _u4_blob  # sorted uint32 hashes
 
 
 def _hashes_of(blob: bytes, where: str) -> np.ndarray:
@@ -194,7 +195,7 @@ def _bucket_rows(keys: np.ndarray, ids: np.ndarray, bits: int) -> tuple[np.ndarr
     keys, ids, prefixes, bounds = kernels.group_by_prefix(
         np.ascontiguousarray(keys, dtype="<u8"), np.ascontiguousarray(ids, dtype="<u4"), np.uint64(64 - bits)
     )
-    return prefixes, bounds, _suffixes(keys, bits).astype("<u4"), ids
+    return prefixes, bounds, _suffixes(keys).astype("<u4"), ids
 
 
 def _row_blobs(rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> list[tuple[int, bytes, bytes]]:
@@ -209,7 +210,7 @@ def _cut(keys: np.ndarray, bits: int) -> np.ndarray:
     return ((keys >> np.uint64(64 - bits)) << np.uint64(32)) | (keys & np.uint64(0xFFFFFFFF))
 
 
-def _suffixes(keys: np.ndarray, bits: int) -> np.ndarray:
+def _suffixes(keys: np.ndarray) -> np.ndarray:
     """What a row of format 3 keeps of each key: its low 32 bits."""
     return (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
@@ -403,7 +404,7 @@ class SqliteStore(Store):
             order = np.lexsort((ids[keep], suffixes[keep]))
             db.execute(
                 "INSERT INTO buckets(prefix, seq, keys, docs) VALUES(?,?,?,?)",
-                (prefix, max(r[0] for r in rows), _ids_blob(suffixes[keep][order]), _ids_blob(ids[keep][order])),
+                (prefix, max(r[0] for r in rows), _u4_blob(suffixes[keep][order]), _u4_blob(ids[keep][order])),
             )
 
     @staticmethod
