@@ -74,9 +74,9 @@ def window_threshold(signed: Signed, config: CandidateConfig) -> float:
     return config.passage_threshold if signed.norm.mostly_cjk else config.word_passage_threshold
 
 
-def window_keys(signed: Signed, config: ScanConfig, *, salt: np.ndarray | None = None) -> np.ndarray:
+def window_keys(signed: Signed, config: ScanConfig) -> np.ndarray:
     """``windows × bands`` bucket keys of a document's bag-of-words windows (``band_keys``)."""
-    return band_keys(window_values(signed, config), threshold=window_threshold(signed, config.candidates), salt=salt)
+    return band_keys(window_values(signed, config), threshold=window_threshold(signed, config.candidates))
 
 
 def window_values(signed: Signed, config: ScanConfig) -> np.ndarray:

@@ -81,13 +81,9 @@ def entries(signed: Sequence[Signed], config: ScanConfig) -> list[Entry]:
     return out
 
 
-def window_keys(signed: Signed, config: ScanConfig) -> np.ndarray:
-    """``windows × bands`` bucket keys of the document's windows, salted by kind (CJK or word windows)."""
-    return _window_keys([signed], config)[0]
-
-
 def _window_keys(signed: Sequence[Signed], config: ScanConfig) -> list[np.ndarray]:
-    """``window_keys`` of each document; the band keys of all the windows of a kind computed at once."""
+    """``windows × bands`` bucket keys of each document's windows, salted by kind (CJK or word windows); the
+    band keys of all the windows of a kind computed at once."""
     c = config.candidates
     out: list[np.ndarray] = [np.zeros((0, 0), dtype=np.uint64)] * len(signed)
     for level, cjk in ((LEVEL_CJK_WINDOW, True), (LEVEL_WORD_WINDOW, False)):

@@ -182,8 +182,9 @@ def group_by_prefix(keys, ids, shift):
 
     A stable radix sort of the prefixes (relative to the lowest): one counting pass when they span up
     to 14 bits, else passes of up to 11 bits at a time, so that each pass scatters into fewer places
-    (one pass into 65,536 places: 0.27 s for 6.5 million entries, two passes into 256: 0.21 s). Returns the reordered keys and ids, the prefixes
-    present and where each one's entries start (one bound more, at the end).
+    (one pass into 65,536 places: 0.27 s for 6.5 million entries, two passes into 256: 0.21 s).
+    Returns the reordered keys and ids, the prefixes present and where each one's entries start (one
+    bound more, at the end).
     """
     n = len(keys)
     if n == 0:

@@ -574,21 +574,19 @@ class _IndexedChunk:
     resemblance: _Resemblance
 
     def __reduce__(self) -> tuple:
-        """Pickled (by a worker process, for the writing one) with its arrays in a shared-memory segment
-        instead of in the pickle: ~15 KB of arrays a document cost more through a pipe than computing them
-        does. The segment is removed when unpickled (or, if never, by multiprocessing's resource tracker), so
-        a pickle of a chunk is for another live process only, not to be kept."""
+        """Pickled (by a worker process, for the writing one) with its arrays as ``_Arrays``: in a
+        shared-memory segment, not in the pickle."""
         r, h = self.resemblance, self.long_shingles
         arrays = (self.keys, self.key_parts, h.values, h.counts, r.hashvalues, r.document_keys, r.shingles)
-        shared = _share(arrays)
-        if shared is None:  # no room in shared memory: in the pickle
-            return _IndexedChunk, (self.records, self.keys, self.key_parts, h, r)
-        return _unpickled_chunk, (self.records, *shared)
+        return _unpickled_chunk, (self.records, _Arrays(arrays))
 
 
 @dataclass(frozen=True, eq=False)
 class _Arrays:
-    """Arrays that go to another process in a shared-memory segment (see ``_IndexedChunk.__reduce__``)."""
+    """Arrays that go to another process in a shared-memory segment instead of in the pickle: ~15 KB of arrays
+    a document cost more through a pipe than computing them does. The segment is removed when unpickled (or,
+    if never, by multiprocessing's resource tracker), so such a pickle is for another live process only, not
+    to be kept. Where shared memory has no room (``_share``), the arrays go in the pickle."""
 
     arrays: tuple[np.ndarray, ...]
 
@@ -608,8 +606,8 @@ def _prepared_part(shared: tuple[Store, list], p: int) -> _Arrays:
     return _Arrays(store.prepare_buckets(np.concatenate([*keys, _NO_KEYS]), np.concatenate([*owners, _NO_HASHES])))
 
 
-def _unpickled_chunk(records: list[NewDocument], name: str, layout: tuple) -> _IndexedChunk:
-    keys, key_parts, values, counts, hashvalues, document_keys, shingles = _unshare(name, layout)
+def _unpickled_chunk(records: list[NewDocument], arrays: _Arrays) -> _IndexedChunk:
+    keys, key_parts, values, counts, hashvalues, document_keys, shingles = arrays.arrays
     return _IndexedChunk(
         records, keys, key_parts, HashSets(values, counts), _Resemblance(hashvalues, document_keys, shingles)
     )
