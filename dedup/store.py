@@ -27,6 +27,7 @@ import json
 import math
 import os
 import sqlite3
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -39,7 +40,7 @@ import lz4.frame
 import numpy as np
 
 from dedup import kernels
-from dedup.arrays import run_starts
+from dedup.arrays import distinct, run_starts
 from dedup.errors import IndexStoreError
 
 #: Written into every index; a file without it is not a dedup index.
@@ -189,30 +190,36 @@ CREATE TABLE IF NOT EXISTS blobs(name TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
 
 
+def _sync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _bucket_rows(keys: np.ndarray, ids: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(key, id) entries as bucket rows, one per key prefix, in prefix order: the prefixes, where each row's
-    entries start (one bound more, at the end), and the entries' key suffixes (``_suffixes``) and ids."""
-    keys, ids, prefixes, bounds = kernels.group_by_prefix(
+    entries start (one bound more, at the end), and the entries' key suffixes (their low 32 bits, what a row of
+    format 3 keeps) and ids."""
+    suffixes, ids, prefixes, bounds = kernels.group_by_prefix(
         np.ascontiguousarray(keys, dtype="<u8"), np.ascontiguousarray(ids, dtype="<u4"), np.uint64(64 - bits)
     )
-    return prefixes, bounds, _suffixes(keys).astype("<u4"), ids
+    return prefixes, bounds, suffixes.astype("<u4", copy=False), ids.astype("<u4", copy=False)
 
 
-def _row_blobs(rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> list[tuple[int, bytes, bytes]]:
-    """``_bucket_rows`` as ``(prefix, keys blob, ids blob)`` per row."""
+def _row_blobs(rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> Iterator[tuple[int, memoryview, memoryview]]:
+    """``_bucket_rows`` as ``(prefix, keys blob, ids blob)`` per row; the blobs are views of the arrays (sqlite3
+    binds any buffer as a BLOB), not copies."""
     prefixes, bounds, suffixes, ids = rows
-    kb, ib, b = suffixes.tobytes(), ids.tobytes(), bounds.tolist()
-    return [(p, kb[4 * b[r] : 4 * b[r + 1]], ib[4 * b[r] : 4 * b[r + 1]]) for r, p in enumerate(prefixes.tolist())]
+    kb, ib = (memoryview(np.ascontiguousarray(a)).cast("B") for a in (suffixes, ids))
+    b = bounds.tolist()
+    return ((p, kb[4 * b[r] : 4 * b[r + 1]], ib[4 * b[r] : 4 * b[r + 1]]) for r, p in enumerate(prefixes.tolist()))
 
 
 def _cut(keys: np.ndarray, bits: int) -> np.ndarray:
     """What tells keys apart in rows: the prefix (top ``bits`` bits, the row) above the key's low 32 bits."""
     return ((keys >> np.uint64(64 - bits)) << np.uint64(32)) | (keys & np.uint64(0xFFFFFFFF))
-
-
-def _suffixes(keys: np.ndarray) -> np.ndarray:
-    """What a row of format 3 keeps of each key: its low 32 bits."""
-    return (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
 def _row_arrays(rows: Sequence[tuple[int, bytes, bytes]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -255,6 +262,7 @@ class SqliteStore(Store):
         self.path = Path(path)
         self.location = str(path)
         self.fresh = fresh
+        self._syncing: threading.Thread | None = None
         if not create and not self.path.is_file():
             raise IndexStoreError(f"{path}: no index here (build one with 'dedup index build')")
         if self.path.is_dir():
@@ -299,6 +307,15 @@ class SqliteStore(Store):
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+        if self.fresh:
+            self._write_back()
+
+    def _write_back(self) -> None:
+        """(A fresh file) put what is written so far on disk, in a thread (the writes go on meanwhile): the
+        sync ``close`` waits for before the file is moved into place then has little left to write."""
+        if self._syncing is None or not self._syncing.is_alive():
+            self._syncing = threading.Thread(target=_sync, args=(self.path,), daemon=True)
+            self._syncing.start()
 
     def _query(self, sql: str, args: Sequence = ()) -> list[tuple]:
         try:
@@ -345,7 +362,7 @@ class SqliteStore(Store):
                 owners = [np.full(len(d.keys), i, dtype=np.uint32) for d, i in zip(documents, ids) if len(d.keys)]
                 self._write_buckets(db, np.concatenate(keys).astype(np.uint64), np.concatenate(owners))
             if len(boilerplate):
-                merged = np.union1d(self._boilerplate(db), boilerplate.astype(np.uint32))
+                merged = distinct(np.concatenate([self._boilerplate(db), boilerplate.astype(np.uint32)]))
                 db.execute(
                     "INSERT INTO blobs(name, data) VALUES('boilerplate', ?) "
                     "ON CONFLICT(name) DO UPDATE SET data = excluded.data",
@@ -365,18 +382,18 @@ class SqliteStore(Store):
         with self._transaction() as db:
             self._insert_rows(db, _row_blobs(prepared))  # type: ignore[arg-type]
 
-    def _insert_rows(self, db: sqlite3.Connection, rows: list[tuple[int, bytes, bytes]]) -> None:
+    def _insert_rows(self, db: sqlite3.Connection, rows: Iterable[tuple[int, memoryview, memoryview]]) -> None:
         seq = self._next_seq(db)
         db.executemany("INSERT INTO buckets(prefix, seq, keys, docs) VALUES(?,?,?,?)", ((p, seq, k, i) for p, k, i in rows))
 
     def _write_buckets(self, db: sqlite3.Connection, keys: np.ndarray, ids: np.ndarray) -> None:
         """Entries of documents added to an index: new rows, and the prefixes with too many rows merged."""
-        rows = _row_blobs(_bucket_rows(keys, ids, self.prefix_bits))
-        self._insert_rows(db, rows)
+        rows = _bucket_rows(keys, ids, self.prefix_bits)
+        self._insert_rows(db, _row_blobs(rows))
         crowded = list(_rows_in(
             db.execute,
             f"SELECT prefix FROM buckets WHERE prefix IN ({{}}) GROUP BY prefix HAVING count(*) > {MAX_ROWS_PER_PREFIX}",
-            (p for p, _, _ in rows),
+            rows[0].tolist(),
         ))
         for (prefix,) in crowded:
             self._merge_prefix(db, prefix)
@@ -397,7 +414,7 @@ class SqliteStore(Store):
         """Rewrite a prefix's rows as one (of format 3), leaving out documents no longer stored."""
         rows = db.execute("SELECT seq, keys, docs FROM buckets WHERE prefix = ?", (prefix,)).fetchall()
         _, _, suffixes, ids = _row_arrays([(prefix, kb, ib) for _, kb, ib in rows])
-        live = self._live(db, np.unique(ids))
+        live = self._live(db, distinct(ids))
         keep = np.isin(ids, live)
         db.execute("DELETE FROM buckets WHERE prefix = ?", (prefix,))
         if keep.any():
@@ -475,11 +492,9 @@ class SqliteStore(Store):
         if self.fresh:  # complete: readers and later writers use WAL; on disk before it is moved into place
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.close()
-            fd = os.open(self.path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            if self._syncing is not None:
+                self._syncing.join()
+            _sync(self.path)
             return
         self.db.close()
 
@@ -614,7 +629,8 @@ class RedisStore(Store):
             with self.r.pipeline(transaction=True) as pipe:
                 try:
                     pipe.watch(key)
-                    merged = np.union1d(_hashes_of(pipe.get(key) or b"", self.location), boilerplate.astype(np.uint32))
+                    stored = _hashes_of(pipe.get(key) or b"", self.location)
+                    merged = distinct(np.concatenate([stored, boilerplate.astype(np.uint32)]))
                     pipe.multi()
                     pipe.set(key, _hashes_blob(merged))
                     pipe.execute()
@@ -651,7 +667,7 @@ class RedisStore(Store):
         return removed
 
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        keys = np.unique(keys.astype(np.uint64)).tolist()
+        keys = distinct(keys.astype(np.uint64)).tolist()
         found, ids = [], []
         for key, members in zip(keys, self.buckets.getmany(*[k.to_bytes(8, "big") for k in keys])):
             for m in members:
