@@ -24,6 +24,7 @@ from functools import lru_cache
 import numpy as np
 
 from dedup import candidates as candidates_stage
+from dedup import kernels
 from dedup.arrays import distinct
 from dedup.candidates import band_keys, lsh_params
 from dedup.config import ScanConfig
@@ -32,6 +33,7 @@ from dedup.sign import Signed, signatures
 from dedup.store import FORMAT, MAGIC, READABLE_FORMATS, Store
 
 LEVEL_DOCUMENT, LEVEL_CJK_WINDOW, LEVEL_WORD_WINDOW = 0, 1, 2
+_NO_KEYS = np.zeros(0, dtype=np.uint64)
 
 
 @lru_cache(maxsize=None)
@@ -74,11 +76,16 @@ def entries(signed: Sequence[Signed], config: ScanConfig) -> list[Entry]:
         doc_keys = np.zeros((len(signed), keys.shape[1]), dtype=np.uint64)
         doc_keys[has] = keys
     windows = _window_keys(signed, config)
-    out = []
-    for k, s in enumerate(signed):
-        d = doc_keys[k] if has[k] else doc_keys[k, :0]
-        out.append(Entry(hv[k], d, windows[k], digest(s), len(s.hashes), distinct(np.concatenate([d, windows[k].ravel()]))))
-    return out
+    document_keys = [doc_keys[k] if has[k] else doc_keys[k, :0] for k in range(len(signed))]
+    own = [a for k in range(len(signed)) for a in (document_keys[k], windows[k].ravel())]
+    sizes = np.zeros(len(signed) + 1, dtype=np.int64)
+    np.cumsum([len(d) + windows[k].size for k, d in enumerate(document_keys)], out=sizes[1:])
+    keys, counts = kernels.distinct_segments(np.concatenate([_NO_KEYS, *own]), sizes)  # each document's own
+    ends = np.cumsum(counts)
+    return [
+        Entry(hv[k], document_keys[k], windows[k], digest(s), len(s.hashes), keys[ends[k] - counts[k] : ends[k]])
+        for k, s in enumerate(signed)
+    ]
 
 
 def _window_keys(signed: Sequence[Signed], config: ScanConfig) -> list[np.ndarray]:

@@ -446,13 +446,13 @@ def read_document(path: str | Path, *, relpath: str | None = None) -> Document:
     ``Document.path`` is ``relpath`` (a POSIX path relative to the scanned
     folder) or, without it, the file name.
     """
-    path = Path(path)
-    where = str(path)
-    fmt = _FORMATS.get(path.suffix.lower())
+    where = os.fspath(path)  # a string throughout: a Path a file cost more than decoding it
+    suffix = os.path.splitext(where)[1]
+    fmt = _FORMATS.get(suffix.lower())
     if fmt is None:
-        raise IngestError(where, f"unsupported file type {path.suffix or '(none)'!r}")
+        raise IngestError(where, f"unsupported file type {suffix or '(none)'!r}")
     try:
-        with open(path, "rb") as handle:
+        with open(where, "rb") as handle:
             data = handle.read()
     except OSError as exc:
         raise IngestError(where, exc.strerror or str(exc)) from exc
@@ -484,7 +484,7 @@ def read_document(path: str | Path, *, relpath: str | None = None) -> Document:
 
     if not text.strip():
         raise IngestError(where, "no text")
-    return Document(path=relpath if relpath is not None else path.name, text=text, format=fmt, encoding=encoding)
+    return Document(path=relpath if relpath is not None else os.path.basename(where), text=text, format=fmt, encoding=encoding)
 
 
 def ingest(

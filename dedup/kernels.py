@@ -249,6 +249,38 @@ def group_by_prefix(keys, ids, shift):
 
 
 @njit(cache=True)
+def distinct_segments(values, offsets):
+    """The distinct values of each segment ``values[offsets[s]:offsets[s + 1]]`` (in order of first
+    occurrence), one segment after the other, and how many each has: a hash set per segment (the values
+    are hashes: their low bits pick the slot), instead of a sort of each."""
+    out = np.empty(len(values), dtype=values.dtype)
+    counts = np.zeros(len(offsets) - 1, dtype=np.int64)
+    longest = 1
+    for s in range(len(offsets) - 1):
+        longest = max(longest, offsets[s + 1] - offsets[s])
+    size = 1
+    while size < 2 * longest:
+        size *= 2
+    table = np.empty(size, dtype=values.dtype)
+    stamp = np.zeros(size, dtype=np.int64)  # slot in use by segment ``stamp - 1``
+    mask = size - 1
+    m = 0
+    for s in range(len(offsets) - 1):
+        for i in range(offsets[s], offsets[s + 1]):
+            v = values[i]
+            slot = np.int64(v & np.uint64(mask))
+            while stamp[slot] == s + 1 and table[slot] != v:
+                slot = (slot + 1) & mask
+            if stamp[slot] != s + 1:
+                stamp[slot] = s + 1
+                table[slot] = v
+                out[m] = v
+                m += 1
+                counts[s] += 1
+    return out[:m], counts
+
+
+@njit(cache=True)
 def grouped_coded(values, counts, groups):
     """``HashSets`` values of one part (``low bits << 1 | flag``; ``counts[d]`` of document ``d``, one after the
     other) coded for ``run_frequencies`` with each document's group: ``low bits << 33 | group << 1 | flag``."""
@@ -331,6 +363,13 @@ def edge_flagged(hashes, shingle_lengths, edge):
             out[k] = (np.uint64(hashes[k]) << np.uint64(1)) | np.uint64(at)
             k += 1
     return out
+
+
+@njit(cache=True)
+def edge_flagged_shingles(codes, cjk, cjk_ngram, word_ngram, edge):
+    """``edge_flagged`` of the ``shingles`` of a token string, in one call."""
+    lengths, hashes = shingles(codes, cjk, cjk_ngram, word_ngram)
+    return edge_flagged(hashes, lengths, edge)
 
 
 @njit(cache=True)

@@ -421,8 +421,8 @@ def boilerplate_hashes(
 
 def _long_shingle_sets(d: _Doc, config: ScanConfig) -> tuple[np.ndarray, np.ndarray]:
     """A document's distinct long-shingle hashes (sorted), and which of them are at an edge (bool)."""
-    x = _long_shingles(d, config)
-    flagged = kernels.edge_flagged(x.hashes, x.shingle_lengths, EDGE)
+    c = _long_shingle_config(config.sign)
+    flagged = kernels.edge_flagged_shingles(d.norm.codes, d.norm.cjk, c.cjk_ngram, c.word_ngram, EDGE)
     flagged.sort()  # by hash, then edge flag
     return kernels.flagged_runs(flagged)
 

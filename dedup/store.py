@@ -208,13 +208,13 @@ def _bucket_rows(keys: np.ndarray, ids: np.ndarray, bits: int) -> tuple[np.ndarr
     return prefixes, bounds, suffixes.astype("<u4", copy=False), ids.astype("<u4", copy=False)
 
 
-def _row_blobs(rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> Iterator[tuple[int, memoryview, memoryview]]:
-    """``_bucket_rows`` as ``(prefix, keys blob, ids blob)`` per row; the blobs are views of the arrays (sqlite3
-    binds any buffer as a BLOB), not copies."""
+def _row_blobs(rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """``_bucket_rows`` as ``(prefix, keys blob, ids blob)`` per row; the blobs are slices of the arrays, not
+    copies (sqlite3 binds any contiguous buffer as a BLOB: here, their little-endian bytes)."""
     prefixes, bounds, suffixes, ids = rows
-    kb, ib = (memoryview(np.ascontiguousarray(a)).cast("B") for a in (suffixes, ids))
+    suffixes, ids = (np.ascontiguousarray(a, dtype="<u4") for a in (suffixes, ids))
     b = bounds.tolist()
-    return ((p, kb[4 * b[r] : 4 * b[r + 1]], ib[4 * b[r] : 4 * b[r + 1]]) for r, p in enumerate(prefixes.tolist()))
+    return ((p, suffixes[b[r] : b[r + 1]], ids[b[r] : b[r + 1]]) for r, p in enumerate(prefixes.tolist()))
 
 
 def _cut(keys: np.ndarray, bits: int) -> np.ndarray:
@@ -382,7 +382,7 @@ class SqliteStore(Store):
         with self._transaction() as db:
             self._insert_rows(db, _row_blobs(prepared))  # type: ignore[arg-type]
 
-    def _insert_rows(self, db: sqlite3.Connection, rows: Iterable[tuple[int, memoryview, memoryview]]) -> None:
+    def _insert_rows(self, db: sqlite3.Connection, rows: Iterable[tuple[int, np.ndarray, np.ndarray]]) -> None:
         seq = self._next_seq(db)
         db.executemany("INSERT INTO buckets(prefix, seq, keys, docs) VALUES(?,?,?,?)", ((p, seq, k, i) for p, k, i in rows))
 

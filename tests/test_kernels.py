@@ -37,3 +37,19 @@ def test_group_parts_groups_each_documents_values_by_part(seed, docs, parts):
     assert np.array_equal(grouped, values[order])
     assert counts.shape == (docs, parts)
     assert all(counts[d, p] == np.sum((owner == d) & (part_of == p)) for d in range(docs) for p in range(parts))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.lists(st.integers(0, 60), max_size=12))
+def test_distinct_segments_keeps_each_segments_first_occurrences(seed, sizes):
+    rng = np.random.default_rng(seed)
+    pool = rng.integers(0, 2**64, 40, dtype=np.uint64)
+    pool[:4] = [0, 1, 2**32, 2**64 - 1]  # values alike in their low bits, and zero
+    values = pool[rng.integers(0, len(pool), sum(sizes))]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    out, counts = kernels.distinct_segments(values, offsets)
+    assert counts.sum() == len(out)
+    ends = np.cumsum(counts)
+    for s in range(len(sizes)):
+        segment = values[offsets[s] : offsets[s + 1]].tolist()
+        assert out[ends[s] - counts[s] : ends[s]].tolist() == list(dict.fromkeys(segment))
