@@ -16,6 +16,7 @@ from datasketch import MinHash, MinHashLSH
 from dedup import kernels
 from dedup.arrays import distinct, run_starts
 from dedup.config import CandidateConfig, ScanConfig
+from dedup.normalize import Normalized
 from dedup.sign import Signed, bag_signed, window_signatures, window_size
 
 
@@ -161,6 +162,19 @@ class HashSets:
             coded |= np.concatenate(flags)
         part_of = (hashes >> np.uint32(_LOW_BITS)).astype(np.uint8)
         return cls(*kernels.group_parts(coded, part_of, sizes, 1 << SET_PART_BITS))
+
+    @classmethod
+    def of_shingles(cls, norms: Sequence[Normalized], *, cjk_ngram: int, word_ngram: int, edge: float) -> HashSets:
+        """``of`` the documents' distinct shingle hashes (``dedup.sign.sign`` with these n-gram sizes), each
+        flagged where one of its shingles reaches into the first or last ``edge`` (a share) of the tokens; in
+        one compiled call for all (``kernels.long_shingle_sets``), without sorting each document's set."""
+        offsets = np.zeros(len(norms) + 1, dtype=np.int64)
+        np.cumsum([len(n) for n in norms], out=offsets[1:])
+        codes = np.concatenate([np.zeros(0, "<u4"), *(n.codes for n in norms)])
+        cjk = np.concatenate([np.zeros(0, bool), *(n.cjk for n in norms)])
+        return cls(*kernels.long_shingle_sets(
+            codes, cjk, offsets, cjk_ngram, word_ngram, edge, _LOW_BITS, 1 << SET_PART_BITS
+        ))
 
 
 def hash_frequencies(

@@ -248,6 +248,24 @@ def group_by_prefix(keys, ids, shift):
     return suffixes, out_ids, prefixes, bounds
 
 
+@njit(cache=True, inline="always")
+def _longest(offsets):
+    """The length of the longest segment ``offsets[s]:offsets[s + 1]`` (at least 1)."""
+    longest = 1
+    for s in range(len(offsets) - 1):
+        longest = max(longest, offsets[s + 1] - offsets[s])
+    return longest
+
+
+@njit(cache=True, inline="always")
+def _slots_for(n):
+    """The slots of a hash table for ``n`` values: the power of two at least twice ``n``."""
+    size = 1
+    while size < 2 * n:
+        size *= 2
+    return size
+
+
 @njit(cache=True)
 def distinct_segments(values, offsets):
     """The distinct values of each segment ``values[offsets[s]:offsets[s + 1]]`` (in order of first
@@ -255,17 +273,12 @@ def distinct_segments(values, offsets):
     are hashes: their low bits pick the slot), instead of a sort of each."""
     out = np.empty(len(values), dtype=values.dtype)
     counts = np.zeros(len(offsets) - 1, dtype=np.int64)
-    longest = 1
-    for s in range(len(offsets) - 1):
-        longest = max(longest, offsets[s + 1] - offsets[s])
-    size = 1
-    while size < 2 * longest:
-        size *= 2
+    size = _slots_for(_longest(offsets))
     table = np.empty(size, dtype=values.dtype)
     stamp = np.zeros(size, dtype=np.int64)  # slot in use by segment ``stamp - 1``
-    mask = size - 1
     m = 0
     for s in range(len(offsets) - 1):
+        mask = _slots_for(offsets[s + 1] - offsets[s]) - 1  # the start of the table: it stays in cache
         for i in range(offsets[s], offsets[s + 1]):
             v = values[i]
             slot = np.int64(v & np.uint64(mask))
@@ -370,6 +383,46 @@ def edge_flagged_shingles(codes, cjk, cjk_ngram, word_ngram, edge):
     """``edge_flagged`` of the ``shingles`` of a token string, in one call."""
     lengths, hashes = shingles(codes, cjk, cjk_ngram, word_ngram)
     return edge_flagged(hashes, lengths, edge)
+
+
+@njit(cache=True)
+def long_shingle_sets(codes, cjk, offsets, cjk_ngram, word_ngram, edge, low_bits, parts):
+    """``HashSets`` arrays of documents' shingles, flagged at an edge, in one call: per document (tokens
+    ``offsets[d]:offsets[d + 1]`` of ``codes`` and ``cjk``), its distinct shingle hashes (``shingles``, in order
+    of first occurrence), each flagged if any of its occurrences is at an edge (``edge_flagged``), coded as
+    ``low bits << 1 | flag`` and grouped by part (the hash's bits above ``low_bits``; ``group_parts``).
+
+    A hash set per document (the hashes pick their slot) instead of a sort of each."""
+    n = len(codes)
+    coded = np.empty(n, dtype=np.uint32)
+    part_of = np.empty(n, dtype=np.uint8)
+    sizes = np.zeros(len(offsets) - 1, dtype=np.int64)
+    size = _slots_for(_longest(offsets))
+    table = np.empty(size, dtype=np.uint32)
+    at = np.empty(size, dtype=np.int64)  # where the slot's hash is in ``coded``
+    stamp = np.zeros(size, dtype=np.int64)  # slot in use by document ``stamp - 1``
+    low = np.uint32((1 << low_bits) - 1)
+    m = 0
+    for d in range(len(offsets) - 1):
+        a, b = offsets[d], offsets[d + 1]
+        flagged = edge_flagged_shingles(codes[a:b], cjk[a:b], cjk_ngram, word_ngram, edge)
+        mask = np.uint64(_slots_for(len(flagged)) - 1)  # the start of the table: it stays in cache
+        for f in flagged:
+            h = np.uint32(f >> np.uint64(1))
+            slot = np.int64(np.uint64(h) & mask)
+            while stamp[slot] == d + 1 and table[slot] != h:
+                slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+            if stamp[slot] == d + 1:
+                coded[at[slot]] |= np.uint32(f & np.uint64(1))
+            else:
+                stamp[slot] = d + 1
+                table[slot] = h
+                at[slot] = m
+                coded[m] = ((h & low) << np.uint32(1)) | np.uint32(f & np.uint64(1))
+                part_of[m] = np.uint8(h >> np.uint32(low_bits))
+                m += 1
+                sizes[d] += 1
+    return group_parts(coded[:m], part_of[:m], sizes, parts)
 
 
 @njit(cache=True)

@@ -677,7 +677,7 @@ def _index_files(config: ScanConfig, found: Sequence[tuple[str, str]]) -> tuple[
         records=records,
         keys=keys,
         key_parts=key_parts,
-        long_shingles=_long_shingle_hash_sets(docs, config)[1],
+        long_shingles=HashSets.of_shingles([d.norm for d in docs], **BOILERPLATE_NGRAM, edge=EDGE),
         resemblance=_Resemblance.of(entries, config),
     )
     return chunk, skipped

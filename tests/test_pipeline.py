@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import dedup
@@ -167,6 +168,26 @@ def test_long_shingle_sets_are_the_distinct_hashes_flagged_when_any_is_at_an_edg
             expected[h] = expected.get(h, False) or e
         hashes, flags = _long_shingle_sets(d, config)
         assert hashes.tolist() == sorted(expected) and flags.tolist() == [expected[h] for h in sorted(expected)]
+
+
+def test_hash_sets_of_shingles_are_those_of_the_long_shingle_sets():
+    """The build's one-call ``HashSets.of_shingles`` holds what ``HashSets.of`` the sorted sets holds (each
+    document's values of a part in another order)."""
+    from dedup.candidates import HashSets
+    from dedup.models import Document
+    from dedup.pipeline import BOILERPLATE_NGRAM, EDGE, _Doc, _long_shingle_sets, sign_documents
+
+    config = ScanConfig()
+    texts = [ZH_SPEECH, EN_SPEECH, ZH_SPEECH[:40] * 3 + EN_SPEECH[:200], "短", " ", ZH_SPEECH[::-1]]
+    docs = [Document(path=str(k), text=t) for k, t in enumerate(texts)]
+    ds = [_Doc(doc, s) for doc, s in zip(docs, sign_documents(docs, config=config))]
+    sets = [_long_shingle_sets(d, config) for d in ds]
+    expected = HashSets.of([h for h, _ in sets], [f for _, f in sets])
+    got = HashSets.of_shingles([d.norm for d in ds], **BOILERPLATE_NGRAM, edge=EDGE)
+    assert np.array_equal(got.counts, expected.counts)
+    bounds = np.concatenate([[0], np.cumsum(expected.counts.T.ravel())])  # part by part, document by document
+    for a, b in zip(bounds, bounds[1:]):
+        assert sorted(got.values[a:b].tolist()) == sorted(expected.values[a:b].tolist())
 
 
 def test_an_indexed_chunk_goes_between_processes_through_shared_memory(tmp_path: Path):
