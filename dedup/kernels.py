@@ -180,7 +180,7 @@ def bag_features(codes, cjk, stopwords):
 _COUNTED_SPAN = 1 << 22
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def group_by_prefix(keys, ids, shift):
     """Bucket entries ``(keys, ids)`` grouped by key prefix (``key >> shift``), in prefix order (stable), each
     key cut to its low 32 bits (what a bucket row keeps of it).

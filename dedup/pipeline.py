@@ -10,6 +10,7 @@ import multiprocessing as mp
 import os
 import shutil
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -599,13 +600,6 @@ def _unpickled_arrays(name: str, layout: tuple) -> _Arrays:
     return _Arrays(tuple(_unshare(name, layout)))
 
 
-def _prepared_part(shared: tuple[Store, list], p: int) -> _Arrays:
-    """Part ``p`` of a build's bucket entries as ``store`` writes them (``Store.prepare_buckets``)."""
-    store, parts = shared
-    keys, owners = zip(*parts[p]) if parts[p] else ((), ())
-    return _Arrays(store.prepare_buckets(np.concatenate([*keys, _NO_KEYS]), np.concatenate([*owners, _NO_HASHES])))
-
-
 def _unpickled_chunk(records: list[NewDocument], arrays: _Arrays) -> _IndexedChunk:
     keys, key_parts, values, counts, hashvalues, document_keys, shingles = arrays.arrays
     return _IndexedChunk(
@@ -799,14 +793,25 @@ def build_index(
         progress("write", 0, _KEY_PARTS + 1)
         # boilerplate over the whole folder (related documents count once), in another process meanwhile
         with _beside(_folder_boilerplate, (chunks, config), workers=config.workers) as boiler:
-            # bucket entries a part of the key space at a time (less to sort at once), laid out in worker
-            # processes while this one writes the parts before
+            # bucket entries a part of the key space at a time (less to sort at once), each laid out in a
+            # thread while the part before is written (in worker processes, which outnumbered the cores and
+            # had to send the parts back, the write phase took longer)
             store.write_meta({"prefix_bits": prefix_bits_for(sum(len(k) for p in parts for k, _ in p))})
-            prepared = _forked_map(_prepared_part, range(_KEY_PARTS), workers=config.workers, shared=(store, parts))
-            for p, part in enumerate(prepared):
+
+            def layout(p: int) -> tuple[np.ndarray, ...]:
+                keys, owners = zip(*parts[p]) if parts[p] else ((), ())
                 parts[p] = []
-                store.add_prepared_buckets(part.arrays)
-                progress("write", p + 1, _KEY_PARTS + 1)
+                return store.prepare_buckets(np.concatenate([*keys, _NO_KEYS]), np.concatenate([*owners, _NO_HASHES]))
+
+            with ThreadPoolExecutor(1) as beside_writes:
+                laid_out = beside_writes.submit(layout, 0)
+                for p in range(_KEY_PARTS):
+                    part = laid_out.result()
+                    if p + 1 < _KEY_PARTS:
+                        laid_out = beside_writes.submit(layout, p + 1)
+                    store.add_prepared_buckets(part)
+                    del part
+                    progress("write", p + 1, _KEY_PARTS + 1)
             store.add([], boilerplate=boiler(), replace=False)
         progress("write", _KEY_PARTS + 1, _KEY_PARTS + 1)
 

@@ -145,8 +145,8 @@ class Store:
     def add_buckets(self, keys: np.ndarray, ids: np.ndarray) -> None: ...
     def prepare_buckets(self, keys: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, ...]:
         """``add_buckets``'s entries laid out as this store writes them, by a pure function of the arrays and
-        the store's parameters: it may run in a forked process (it never touches the storage). The result
-        goes to ``add_prepared_buckets``."""
+        the store's parameters: it may run in another thread while the store writes (it never touches the
+        storage). The result goes to ``add_prepared_buckets``."""
         return keys, ids
 
     def add_prepared_buckets(self, prepared: tuple[np.ndarray, ...]) -> None:
@@ -375,7 +375,7 @@ class SqliteStore(Store):
         self.add_prepared_buckets(self.prepare_buckets(keys, ids))
 
     def prepare_buckets(self, keys: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, ...]:
-        """The entries as bucket rows (``_bucket_rows``)."""
+        """The entries as bucket rows (``_bucket_rows``; the grouping lets other threads run)."""
         return _bucket_rows(keys, ids, self.prefix_bits)
 
     def add_prepared_buckets(self, prepared: tuple[np.ndarray, ...]) -> None:
