@@ -655,6 +655,27 @@ def _arrays_in(buffer: object, layout: Sequence[tuple[str, tuple[int, ...], int]
 def _index_files(config: ScanConfig, found: Sequence[tuple[str, str]]) -> tuple[_IndexedChunk, list[Skipped]]:
     """Read, normalize and sign a chunk of files for the index (runs in a worker process: ``_forked_map``)."""
     documents, skipped = ingest_stage.read_files(found)
+    return _indexed_chunk(documents, config), skipped
+
+
+#: Two short speeches, Chinese and English, that take a build through every compiled kernel it uses.
+_WARM_UP_TEXTS = (
+    "各位代表：现在，我代表国务院，向大会报告政府工作，请予审议，并请全国政协委员提出意见。\n" * 6,
+    "Mr. Speaker, Mr. Vice President, Members of Congress, my fellow Americans: tonight I report on the state "
+    "of our Union, and I ask for your help.\n" * 6,
+)
+
+
+def _warm_up(config: ScanConfig) -> None:
+    """Load the compiled kernels a build uses from numba's cache (0.3-0.5 s in each process that first calls
+    them) by indexing two short texts: in the building process while it lists the folder, so that the worker
+    processes it forks then have them loaded."""
+    chunk = _indexed_chunk([Document(path=str(k), text=t) for k, t in enumerate(_WARM_UP_TEXTS)], config)
+    _folder_boilerplate([chunk], config)
+    kernels.group_by_prefix(chunk.keys, np.zeros(len(chunk.keys), dtype=np.uint32), np.uint64(64 - _KEY_PART_BITS))
+
+
+def _indexed_chunk(documents: Sequence[Document], config: ScanConfig) -> _IndexedChunk:
     docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config))]
     entries = _entries(docs, config, _noop)
     records = [
@@ -667,14 +688,13 @@ def _index_files(config: ScanConfig, found: Sequence[tuple[str, str]]) -> tuple[
     keys, key_parts = kernels.group_parts(
         keys, (keys >> np.uint64(64 - _KEY_PART_BITS)).astype(np.uint8), np.array([len(e.keys) for e in entries]), _KEY_PARTS
     )
-    chunk = _IndexedChunk(
+    return _IndexedChunk(
         records=records,
         keys=keys,
         key_parts=key_parts,
         long_shingles=HashSets.of_shingles([d.norm for d in docs], **BOILERPLATE_NGRAM, edge=EDGE),
         resemblance=_Resemblance.of(entries, config),
     )
-    return chunk, skipped
 
 
 def _folder_boilerplate(chunks: Sequence[_IndexedChunk], config: ScanConfig) -> np.ndarray:
@@ -758,9 +778,12 @@ def build_index(
     config = config or ScanConfig()
     progress = progress or _noop
     root = Path(root)
-    found, skipped = ingest_stage.find_files(
-        root, include=config.include, exclude=config.exclude, include_hidden=config.include_hidden
-    )
+    with ThreadPoolExecutor(1) as beside_listing:  # (listing the folder is mostly waiting for the system)
+        warm = beside_listing.submit(_warm_up, config)
+        found, skipped = ingest_stage.find_files(
+            root, include=config.include, exclude=config.exclude, include_hidden=config.include_hidden
+        )
+        warm.result()
     meta = {**index_stage.meta_for(config), "root": str(root.resolve())}
     added: list[str] = []
     jobs = [found[k : k + _INDEX_CHUNK] for k in range(0, len(found), _INDEX_CHUNK)]

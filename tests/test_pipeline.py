@@ -190,6 +190,20 @@ def test_hash_sets_of_shingles_are_those_of_the_long_shingle_sets():
         assert sorted(got.values[a:b].tolist()) == sorted(expected.values[a:b].tolist())
 
 
+def test_the_warm_up_texts_take_a_build_through_both_kinds_of_text():
+    """The texts a build indexes while it lists the folder (to load the compiled kernels before forking) are
+    one CJK and one Latin-word speech, each with bucket keys of windows and long shingles."""
+    from dedup.models import Document
+    from dedup.pipeline import _WARM_UP_TEXTS, _indexed_chunk, sign_documents
+
+    config = ScanConfig()
+    docs = [Document(path=str(k), text=t) for k, t in enumerate(_WARM_UP_TEXTS)]
+    assert [s.norm.mostly_cjk for s in sign_documents(docs, config=config)] == [True, False]
+    chunk = _indexed_chunk(docs, config)
+    assert (chunk.key_parts.sum(axis=1) > 32).all()  # more than the document's own bands: windows too
+    assert (chunk.long_shingles.counts.sum(axis=1) > 0).all()
+
+
 def test_an_indexed_chunk_goes_between_processes_through_shared_memory(tmp_path: Path):
     """Pickled, its arrays travel in a shared-memory segment, removed when unpickled; the chunk comes back whole."""
     import pickle
