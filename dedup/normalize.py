@@ -215,8 +215,10 @@ def _char_classes() -> np.ndarray:
     """
     table = np.zeros(0x110000, dtype=np.uint8)
     table[[ord(c) for c in _MARK_STARTS]] = _MARK
-    alnum = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF and chr(c).isalnum()]
-    table[alnum] = _WORD
+    codes = np.concatenate([np.arange(0xD800), np.arange(0xE000, 0x110000)]).astype("<u4")  # no surrogates
+    everything = codes.tobytes().decode("utf-32-le")
+    for m in re.finditer(r"[^\W_]+", everything):  # runs of what ``str.isalnum`` accepts (4x faster than asking it)
+        table[codes[m.start() : m.end()]] = _WORD
     for m in re.finditer(r"(.)-(.)|(.)", _CJK_RANGES, re.S):
         lo, hi = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(3))
         table[ord(lo) : ord(hi) + 1] = _CJK
