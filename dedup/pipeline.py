@@ -576,10 +576,15 @@ class _IndexedChunk:
 
     def __reduce__(self) -> tuple:
         """Pickled (by a worker process, for the writing one) with its arrays as ``_Arrays``: in a
-        shared-memory segment, not in the pickle."""
+        shared-memory segment, not in the pickle; so are the records' stored texts, joined, in a segment
+        of their own (freed once written, while the arrays are kept to the end)."""
         r, h = self.resemblance, self.long_shingles
         arrays = (self.keys, self.key_parts, h.values, h.counts, r.hashvalues, r.document_keys, r.shingles)
-        return _unpickled_chunk, (self.records, _Arrays(arrays))
+        texts = [d.stored_text for d in self.records]  # (prepared: compressed)
+        ends = np.cumsum([len(t) for t in texts], dtype=np.int64)
+        joined = np.frombuffer(b"".join(texts), dtype=np.uint8)
+        records = [(d.path, d.format, d.encoding, d.digest, d.length) for d in self.records]
+        return _unpickled_chunk, (records, _Arrays(arrays), _Arrays((joined, ends)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -600,10 +605,16 @@ def _unpickled_arrays(name: str, layout: tuple) -> _Arrays:
     return _Arrays(tuple(_unshare(name, layout)))
 
 
-def _unpickled_chunk(records: list[NewDocument], arrays: _Arrays) -> _IndexedChunk:
+def _unpickled_chunk(records: list[tuple], arrays: _Arrays, texts: _Arrays) -> _IndexedChunk:
     keys, key_parts, values, counts, hashvalues, document_keys, shingles = arrays.arrays
+    joined, ends = texts.arrays
+    view, bounds = memoryview(joined), [0, *ends.tolist()]  # (sqlite3 binds a view as a BLOB)
+    documents = [
+        NewDocument(path, "", fmt, encoding, digest, _NO_KEYS, view[a:b], chars)
+        for (path, fmt, encoding, digest, chars), a, b in zip(records, bounds, bounds[1:])
+    ]
     return _IndexedChunk(
-        records, keys, key_parts, HashSets(values, counts), _Resemblance(hashvalues, document_keys, shingles)
+        documents, keys, key_parts, HashSets(values, counts), _Resemblance(hashvalues, document_keys, shingles)
     )
 
 

@@ -86,7 +86,7 @@ class NewDocument:
     encoding: str | None
     digest: bytes
     keys: np.ndarray  # uint64 bucket keys
-    stored_text: bytes | None = None  # the text as stored (``prepared``), else made by ``add``
+    stored_text: bytes | memoryview | None = None  # the text as stored (``prepared``), else made by ``add``
     chars: int | None = None  # length of the text, when ``prepared`` has left the text out
 
     @property
@@ -101,7 +101,7 @@ def prepared(document: NewDocument) -> NewDocument:
     return NewDocument(d.path, "", d.format, d.encoding, d.digest, d.keys, _stored_text(d), d.length)
 
 
-def _stored_text(document: NewDocument) -> bytes:
+def _stored_text(document: NewDocument) -> bytes | memoryview:
     return document.stored_text or lz4.frame.compress(document.text.encode("utf-8"))
 
 
@@ -599,7 +599,7 @@ class RedisStore(Store):
                 self._k(f"doc:{i}"),
                 mapping={
                     "path": d.path, "format": d.format, "encoding": d.encoding or "",
-                    "chars": d.length, "digest": d.digest, "text": _stored_text(d),
+                    "chars": d.length, "digest": d.digest, "text": bytes(_stored_text(d)),
                 },
             )
         pipe.execute()

@@ -204,8 +204,14 @@ def test_the_warm_up_texts_take_a_build_through_both_kinds_of_text():
     assert (chunk.long_shingles.counts.sum(axis=1) > 0).all()
 
 
+def _fields(record) -> tuple:
+    """What the store writes of a prepared record."""
+    return (record.path, record.format, record.encoding, record.digest, record.length, bytes(record.stored_text))
+
+
 def test_an_indexed_chunk_goes_between_processes_through_shared_memory(tmp_path: Path):
-    """Pickled, its arrays travel in a shared-memory segment, removed when unpickled; the chunk comes back whole."""
+    """Pickled, its arrays and its records' texts travel in shared-memory segments, removed when unpickled; the
+    chunk comes back whole."""
     import pickle
 
     import numpy as np
@@ -222,7 +228,7 @@ def test_an_indexed_chunk_goes_between_processes_through_shared_memory(tmp_path:
     back = pickle.loads(data)
     with pytest.raises(FileNotFoundError):  # the segment is gone
         pickle.loads(data)
-    assert [r.path for r in back.records] == [r.path for r in chunk.records]
+    assert [_fields(r) for r in back.records] == [_fields(r) for r in chunk.records]
     for a, b in (
         (back.keys, chunk.keys), (back.key_parts, chunk.key_parts),
         (back.long_shingles.values, chunk.long_shingles.values), (back.long_shingles.counts, chunk.long_shingles.counts),
@@ -251,5 +257,6 @@ def test_without_room_in_shared_memory_a_chunk_goes_in_the_pickle(tmp_path: Path
             assert len(data) > chunk.keys.nbytes  # the arrays are in it
             back = pickle.loads(data)
             assert np.array_equal(back.keys, chunk.keys) and np.array_equal(back.long_shingles.values, chunk.long_shingles.values)
+            assert [_fields(r) for r in back.records] == [_fields(r) for r in chunk.records]
             arrays = pickle.loads(pickle.dumps(pipeline._Arrays((chunk.keys,)))).arrays
             assert np.array_equal(arrays[0], chunk.keys)
