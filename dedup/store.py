@@ -307,12 +307,12 @@ class SqliteStore(Store):
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
-        if self.fresh:
-            self._write_back()
 
     def _write_back(self) -> None:
         """(A fresh file) put what is written so far on disk, in a thread (the writes go on meanwhile): the
-        sync ``close`` waits for before the file is moved into place then has little left to write."""
+        sync ``close`` waits for before the file is moved into place then has little left to write. Only
+        while the bucket table is written, the bulk of an index: a build forks its processes before, and a
+        process should not fork while it runs a thread."""
         if self._syncing is None or not self._syncing.is_alive():
             self._syncing = threading.Thread(target=_sync, args=(self.path,), daemon=True)
             self._syncing.start()
@@ -381,6 +381,8 @@ class SqliteStore(Store):
     def add_prepared_buckets(self, prepared: tuple[np.ndarray, ...]) -> None:
         with self._transaction() as db:
             self._insert_rows(db, _row_blobs(prepared))  # type: ignore[arg-type]
+        if self.fresh:
+            self._write_back()
 
     def _insert_rows(self, db: sqlite3.Connection, rows: Iterable[tuple[int, np.ndarray, np.ndarray]]) -> None:
         seq = self._next_seq(db)
