@@ -81,6 +81,18 @@ def test_vectorized_tokens_are_the_regex_tokens(text):
     assert got == expected
 
 
+def test_word_characters_are_those_str_isalnum_accepts():
+    """The class table marks as word characters exactly the code points ``str.isalnum`` accepts, outside
+    the CJK ranges and the sentence marks (checked on every code point)."""
+    from dedup.normalize import _CJK, _MARK, _WORD, _char_classes
+
+    table = _char_classes()
+    codes = np.array([c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF])
+    alnum = np.array([chr(c).isalnum() for c in codes.tolist()])
+    other = (table[codes] != _CJK) & (table[codes] != _MARK)
+    assert np.array_equal(table[codes][other] == _WORD, alnum[other])
+
+
 def test_page_marker_lines_with_crlf():
     assert normalize("加强建设\r\n12\r\n第3页\r\n推进").readable() == normalize("加强建设\n12\n第3页\n推进").readable() == "加强建设推进"
 
