@@ -266,6 +266,16 @@ def _slots_for(n):
     return size
 
 
+@njit(cache=True, inline="always")
+def _slot(table, stamp, mark, value, mask):
+    """Where ``value`` is in an open-addressing hash table (its slots whose ``stamp`` is ``mark`` are in use),
+    else the free slot it goes in: the value's low bits (``mask``) pick the first slot looked at."""
+    slot = np.int64(np.uint64(value) & np.uint64(mask))
+    while stamp[slot] == mark and table[slot] != value:
+        slot = np.int64((np.uint64(slot) + np.uint64(1)) & np.uint64(mask))
+    return slot
+
+
 @njit(cache=True)
 def distinct_segments(values, offsets):
     """The distinct values of each segment ``values[offsets[s]:offsets[s + 1]]`` (in order of first
@@ -281,9 +291,7 @@ def distinct_segments(values, offsets):
         mask = _slots_for(offsets[s + 1] - offsets[s]) - 1  # the start of the table: it stays in cache
         for i in range(offsets[s], offsets[s + 1]):
             v = values[i]
-            slot = np.int64(v & np.uint64(mask))
-            while stamp[slot] == s + 1 and table[slot] != v:
-                slot = (slot + 1) & mask
+            slot = _slot(table, stamp, s + 1, v, mask)
             if stamp[slot] != s + 1:
                 stamp[slot] = s + 1
                 table[slot] = v
@@ -406,12 +414,10 @@ def long_shingle_sets(codes, cjk, offsets, cjk_ngram, word_ngram, edge, low_bits
     for d in range(len(offsets) - 1):
         a, b = offsets[d], offsets[d + 1]
         flagged = edge_flagged_shingles(codes[a:b], cjk[a:b], cjk_ngram, word_ngram, edge)
-        mask = np.uint64(_slots_for(len(flagged)) - 1)  # the start of the table: it stays in cache
+        mask = _slots_for(len(flagged)) - 1  # the start of the table: it stays in cache
         for f in flagged:
             h = np.uint32(f >> np.uint64(1))
-            slot = np.int64(np.uint64(h) & mask)
-            while stamp[slot] == d + 1 and table[slot] != h:
-                slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+            slot = _slot(table, stamp, d + 1, h, mask)
             if stamp[slot] == d + 1:
                 coded[at[slot]] |= np.uint32(f & np.uint64(1))
             else:
