@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz.distance import Indel, Levenshtein
 
-from dedup.arrays import member
+from dedup.arrays import member, run_starts
 from dedup.config import AlignConfig
 from dedup.normalize import Normalized, sentences
 from dedup.sign import Signed, bag_features
@@ -71,11 +71,8 @@ def shingle_index(signed: Signed, *, max_repeats: int = 8) -> ShingleIndex:
 
 def _groups(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct values of a sorted array, where each one's run starts, and its length (``np.unique`` on sorted input)."""
-    n = len(sorted_values)
-    first = np.ones(n, dtype=bool)
-    first[1:] = sorted_values[1:] != sorted_values[:-1]
-    starts = np.flatnonzero(first)
-    return sorted_values[starts], starts, np.diff(np.append(starts, n))
+    starts = np.flatnonzero(run_starts(sorted_values))
+    return sorted_values[starts], starts, np.diff(np.append(starts, len(sorted_values)))
 
 
 _MAX_SENTENCES_PER_FEATURE = 30

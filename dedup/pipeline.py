@@ -554,10 +554,12 @@ def _related_labels(docs: _Resemblance) -> list[int]:
     return _clusters(len(n), related)
 
 
-def _new_documents(docs: Sequence[_Doc], entries: Sequence[index_stage.Entry]) -> list[NewDocument]:
+def _new_documents(docs: Sequence[_Doc], entries: Sequence[index_stage.Entry], *, keys: bool = True) -> list[NewDocument]:
+    """The documents to archive, with their bucket keys (or, ``keys`` False, none: a build writes them apart)."""
     return [
         NewDocument(
-            path=d.doc.path, text=d.doc.text, format=d.doc.format, encoding=d.doc.encoding, digest=e.digest, keys=e.keys,
+            path=d.doc.path, text=d.doc.text, format=d.doc.format, encoding=d.doc.encoding, digest=e.digest,
+            keys=e.keys if keys else _NO_KEYS,
         )
         for d, e in zip(docs, entries)
     ]
@@ -689,12 +691,7 @@ def _warm_up(config: ScanConfig) -> None:
 def _indexed_chunk(documents: Sequence[Document], config: ScanConfig) -> _IndexedChunk:
     docs = [_Doc(d, s) for d, s in zip(documents, sign_documents(documents, config=config))]
     entries = _entries(docs, config, _noop)
-    records = [
-        prepared(NewDocument(
-            path=d.doc.path, text=d.doc.text, format=d.doc.format, encoding=d.doc.encoding, digest=e.digest, keys=_NO_KEYS
-        ))
-        for d, e in zip(docs, entries)
-    ]
+    records = [prepared(n) for n in _new_documents(docs, entries, keys=False)]
     keys = np.concatenate([_NO_KEYS, *(e.keys for e in entries)])
     keys, key_parts = kernels.group_parts(
         keys, (keys >> np.uint64(64 - _KEY_PART_BITS)).astype(np.uint8), np.array([len(e.keys) for e in entries]), _KEY_PARTS

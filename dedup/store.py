@@ -205,7 +205,7 @@ def _bucket_rows(keys: np.ndarray, ids: np.ndarray, bits: int) -> tuple[np.ndarr
     suffixes, ids, prefixes, bounds = kernels.group_by_prefix(
         np.ascontiguousarray(keys, dtype="<u8"), np.ascontiguousarray(ids, dtype="<u4"), np.uint64(64 - bits)
     )
-    return prefixes, bounds, suffixes.astype("<u4", copy=False), ids.astype("<u4", copy=False)
+    return prefixes, bounds, suffixes, ids
 
 
 def _row_blobs(rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
