@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 
@@ -25,3 +27,10 @@ def distinct(values: np.ndarray) -> np.ndarray:
     """``np.unique(values)`` by sorting: many times faster than numpy 2's hashing ``unique`` on small arrays."""
     out = np.sort(values)
     return out[run_starts(out)]
+
+
+def sorted_groups(keys: np.ndarray, values: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Records ``(keys[i], values[i])`` grouped by key in one process: one shard of all of them, sorted by key,
+    then value (``group_by_key`` of the local executor; see ``dedup.executors``)."""
+    order = np.lexsort((values, keys))
+    yield keys[order], values[order]

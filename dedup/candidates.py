@@ -1,59 +1,64 @@
-"""Candidate pairs from MinHash LSH (datasketch), at document and window level.
+"""Candidate pairs from MinHash LSH, at document and window level.
 
-LSH is approximate: every candidate pair is verified on the text by
-``dedup.align`` before anything is reported.
+Documents whose MinHash signatures share an LSH band are candidates, and so are documents whose
+bag-of-words windows share buckets (a copied passage inside a long speech), or whose normalized
+tokens are the same. The bands and rows are those datasketch's ``MinHashLSH`` picks for a
+threshold (``lsh_params``, ours, tested against it), the banding is vectorized with numpy and gives
+the same pairs as ``MinHashLSH`` (tested).
+
+LSH is approximate: every candidate pair is verified on the text by ``dedup.align`` before
+anything is reported.
+
+Grouping the windows of all documents by bucket key is the one step that needs all of them at
+once (the LSH band shuffle): it is asked of a ``group_by_key`` function, which an executor provides
+(in one process: ``dedup.arrays.sorted_groups``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
-from dedup import kernels
-from dedup.arrays import distinct, run_starts
+from dedup import set_kernels, sign_kernels
+from dedup.arrays import run_starts, sorted_groups
 from dedup.config import CandidateConfig, ScanConfig
 from dedup.normalize import Normalized
-from dedup.sign import Signed, bag_signed, window_signatures, window_size
+from dedup.sign import Signed, SignedDocument, bag_signed, signatures, window_signatures, window_size
 
-
-def _lsh(threshold: float, num_perm: int) -> MinHashLSH:
-    return MinHashLSH(threshold=threshold, num_perm=num_perm)
-
-
-def document_candidates(
-    minhashes: Sequence[MinHash | None], *, threshold: float, num_perm: int
-) -> set[tuple[int, int]]:
-    """Pairs ``(i, j)``, ``i < j``, of documents whose signatures collide in LSH.
-
-    ``None`` entries (documents without shingles) are left out.
-    """
-    lsh = _lsh(threshold, num_perm)
-    with lsh.insertion_session() as session:
-        for i, mh in enumerate(minhashes):
-            if mh is not None:
-                session.insert(i, mh, check_duplication=False)
-    pairs: set[tuple[int, int]] = set()
-    for i, mh in enumerate(minhashes):
-        if mh is None:
-            continue
-        for j in lsh.query(mh):
-            if j != i:
-                pairs.add((min(i, j), max(i, j)))
-    return pairs
+#: ``group_by_key(keys, values)``: the records grouped by key, as shards ``(keys, values)`` sorted by key
+#: (then value), every key's records in one shard.
+GroupByKey = Callable[[np.ndarray, np.ndarray], Iterator[tuple[np.ndarray, np.ndarray]]]
 
 
 @lru_cache(maxsize=16)
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows) that datasketch's MinHashLSH picks for this threshold."""
-    from datasketch.lsh import _optimal_param
+    """(bands, rows) of MinHash LSH for a Jaccard ``threshold`` with ``num_perm`` permutations.
 
-    return _optimal_param(threshold, num_perm, 0.5, 0.5)
+    Two sets of Jaccard similarity ``s`` share at least one of ``b`` bands of ``r`` rows with
+    probability ``P(s) = 1 - (1 - s**r)**b``. Of all ``b * r <= num_perm``, the pair chosen minimizes
+    the chance of a false positive (``∫ P(s) ds`` over ``[0, threshold]``) plus that of a false
+    negative (``∫ 1 - P(s) ds`` over ``[threshold, 1]``), weighed equally; the first such pair in the
+    order of ``b``, then ``r``, as datasketch's ``MinHashLSH`` chooses (tested against it). ``P`` is a
+    polynomial of degree ``b * r``, so Gauss-Legendre quadrature with ``num_perm // 2 + 1`` nodes
+    integrates it exactly.
+    """
+    nodes, weights = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
 
+    def integral(lo: float, hi: float, values) -> float:
+        return float((hi - lo) / 2 * (weights * values((hi - lo) / 2 * (nodes + 1) + lo)).sum())
 
+    best, choice = float("inf"), (0, 0)
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            false_positive = integral(0.0, threshold, lambda s: 1 - (1 - s**r) ** b)
+            false_negative = integral(threshold, 1.0, lambda s: (1 - s**r) ** b)
+            error = 0.5 * false_positive + 0.5 * false_negative
+            if error < best:
+                best, choice = error, (b, r)
+    return choice
 
 
 def band_keys(signatures: np.ndarray, *, threshold: float, salt: np.ndarray | None = None) -> np.ndarray:
@@ -67,7 +72,7 @@ def band_keys(signatures: np.ndarray, *, threshold: float, salt: np.ndarray | No
     salt = np.zeros(bands, dtype=np.uint64) if salt is None else salt[:bands]
     if len(salt) < bands:
         raise ValueError(f"{bands} bands need as many salt values, got {len(salt)}")
-    return kernels.band_keys(np.ascontiguousarray(signatures, dtype=np.uint32), bands, rows, salt)
+    return sign_kernels.band_keys(np.ascontiguousarray(signatures, dtype=np.uint32), bands, rows, salt)
 
 
 def window_threshold(signed: Signed, config: CandidateConfig) -> float:
@@ -87,7 +92,12 @@ def window_values(signed: Signed, config: ScanConfig) -> np.ndarray:
 
 
 def banded_candidates(
-    keys: np.ndarray, owners: np.ndarray, *, max_hits: int | None = None, min_shared: int = 1
+    keys: np.ndarray,
+    owners: np.ndarray,
+    *,
+    max_hits: int | None = None,
+    min_shared: int = 1,
+    group_by_key: GroupByKey = sorted_groups,
 ) -> set[tuple[int, int]]:
     """Pairs of owners whose windows share an LSH bucket (MinHash LSH, vectorized).
 
@@ -98,28 +108,16 @@ def banded_candidates(
 
     With ``min_shared=1``, the same pairs as inserting every window into datasketch's ``MinHashLSH`` and
     querying each (tested), at a fraction of the cost and memory for millions
-    of windows: one band at a time, one sort each (see benchmarks/RESULTS.md).
+    of windows: one band at a time, grouped by ``group_by_key`` (one sort in one process).
     """
     if len(keys) == 0:
         return set()
     owners = owners.astype(np.int64)
     span = int(owners.max()) + 1  # a pair (i, j) is coded as i * span + j
     limit = (max_hits + 1) if max_hits is not None else len(keys)
-    coded = []
-    for band in range(keys.shape[1]):
-        order = np.lexsort((owners, keys[:, band]))
-        k, o = keys[order, band], owners[order]
-        first = np.ones(len(k), dtype=bool)  # one entry per (bucket, document)
-        first[1:] = (k[1:] != k[:-1]) | (o[1:] != o[:-1])
-        k, o = k[first], o[first]
-        starts = np.flatnonzero(run_starts(k))
-        sizes = np.diff(np.concatenate([starts, [len(k)]]))
-        keep = (sizes >= 2) & (sizes <= limit)
-        starts, sizes = starts[keep], sizes[keep]
-        for size in np.unique(sizes).tolist():  # all pairs of the buckets of each size at once
-            members = o[starts[sizes == size][:, None] + np.arange(size)]  # ascending in each row
-            x, y = np.triu_indices(size, 1)
-            coded.append((members[:, x] * span + members[:, y]).ravel())
+    coded = [
+        bucket_pairs(k, o, span=span, limit=limit) for band in range(keys.shape[1]) for k, o in group_by_key(keys[:, band], owners)
+    ]
     if not coded:
         return set()
     pairs, shared = np.unique(np.concatenate(coded), return_counts=True)
@@ -127,12 +125,64 @@ def banded_candidates(
     return set(zip((pairs // span).tolist(), (pairs % span).tolist()))
 
 
-def shingle_document_frequency(hash_sets: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct shingle hashes and, for each, the number of documents holding it."""
-    if not hash_sets:
-        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
-    allh = np.concatenate([distinct(h) for h in hash_sets])
-    return np.unique(allh, return_counts=True)
+def bucket_pairs(keys: np.ndarray, owners: np.ndarray, *, span: int, limit: int) -> np.ndarray:
+    """The owner pairs of buckets, coded ``i * span + j`` (``i < j``), one per bucket they share: of records
+    sorted by key, then owner (a shard of ``group_by_key``). Buckets of more than ``limit`` owners make none."""
+    first = np.ones(len(keys), dtype=bool)  # one entry per (bucket, document)
+    first[1:] = (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])
+    k, o = keys[first], owners[first]
+    starts = np.flatnonzero(run_starts(k))
+    sizes = np.diff(np.concatenate([starts, [len(k)]]))
+    keep = (sizes >= 2) & (sizes <= limit)
+    starts, sizes = starts[keep], sizes[keep]
+    coded = [np.zeros(0, dtype=np.int64)]
+    for size in np.unique(sizes).tolist():  # all pairs of the buckets of each size at once
+        members = o[starts[sizes == size][:, None] + np.arange(size)]  # ascending in each row
+        x, y = np.triu_indices(size, 1)
+        coded.append((members[:, x] * span + members[:, y]).ravel())
+    return np.concatenate(coded)
+
+
+def candidate_pairs(
+    docs: Sequence[SignedDocument], config: ScanConfig, *, group_by_key: GroupByKey = sorted_groups
+) -> list[tuple[int, int]]:
+    """Candidate pairs ``(i, j)``, ``i < j``, of a batch of signed documents, sorted: documents whose MinHash
+    collides in LSH, documents whose windows share buckets, and documents with the same normalized tokens."""
+    signed_docs = np.array([i for i, d in enumerate(docs) if len(d.signed.hashes)], dtype=np.int64)
+    doc_signatures = signatures([docs[i].signed.hashes for i in signed_docs], config.sign)
+    found = banded_candidates(
+        band_keys(doc_signatures, threshold=config.candidates.doc_threshold), signed_docs, group_by_key=group_by_key
+    )
+    found |= identical_pairs(docs)
+    # windows of CJK documents and of word documents: their bags differ in size and in how
+    # alike unrelated text looks, so each has its own threshold
+    for cjk in (True, False):
+        keys, owners = [], []
+        for i, d in enumerate(docs):
+            if d.norm.mostly_cjk != cjk:
+                continue
+            windows = window_keys(d.signed, config)
+            if len(windows):
+                keys.append(windows)
+                owners.append(np.full(len(windows), i))
+        if keys:
+            found |= banded_candidates(
+                np.concatenate(keys),
+                np.concatenate(owners),
+                max_hits=config.candidates.max_window_hits,
+                min_shared=config.candidates.shared_buckets(len(docs)),
+                group_by_key=group_by_key,
+            )
+    return sorted(found)
+
+
+def identical_pairs(docs: Sequence[SignedDocument]) -> set[tuple[int, int]]:
+    """Pairs of documents with the same normalized tokens (none empty)."""
+    by_tokens: dict[str, list[int]] = {}
+    for i, d in enumerate(docs):
+        if len(d.norm):
+            by_tokens.setdefault(d.norm.tokens, []).append(i)
+    return {(g[x], g[y]) for g in by_tokens.values() for x in range(len(g)) for y in range(x + 1, len(g))}
 
 
 #: ``HashSets`` are grouped by this many top bits of the hashes, and counted one such part at a time.
@@ -161,18 +211,18 @@ class HashSets:
         if flags is not None and len(coded):
             coded |= np.concatenate(flags)
         part_of = (hashes >> np.uint32(_LOW_BITS)).astype(np.uint8)
-        return cls(*kernels.group_parts(coded, part_of, sizes, 1 << SET_PART_BITS))
+        return cls(*set_kernels.group_parts(coded, part_of, sizes, 1 << SET_PART_BITS))
 
     @classmethod
     def of_shingles(cls, norms: Sequence[Normalized], *, cjk_ngram: int, word_ngram: int, edge: float) -> HashSets:
         """``of`` the documents' distinct shingle hashes (``dedup.sign.sign`` with these n-gram sizes), each
         flagged where one of its shingles reaches into the first or last ``edge`` (a share) of the tokens; in
-        one compiled call for all (``kernels.long_shingle_sets``), without sorting each document's set."""
+        one compiled call for all (``set_kernels.long_shingle_sets``), without sorting each document's set."""
         offsets = np.zeros(len(norms) + 1, dtype=np.int64)
         np.cumsum([len(n) for n in norms], out=offsets[1:])
         codes = np.concatenate([np.zeros(0, "<u4"), *(n.codes for n in norms)])
         cjk = np.concatenate([np.zeros(0, bool), *(n.cjk for n in norms)])
-        return cls(*kernels.long_shingle_sets(
+        return cls(*set_kernels.long_shingle_sets(
             codes, cjk, offsets, cjk_ngram, word_ngram, edge, _LOW_BITS, 1 << SET_PART_BITS
         ))
 
@@ -195,8 +245,8 @@ def hash_frequencies(
     out: list[tuple[np.ndarray, ...]] = []
     for p in range(1 << SET_PART_BITS):
         values = np.concatenate([np.zeros(0, np.uint32), *(s.values[b[p] : b[p + 1]] for s, b in zip(sets, bounds))])
-        coded = kernels.grouped_coded(values, counts[:, p], labels)
+        coded = set_kernels.grouped_coded(values, counts[:, p], labels)
         coded.sort()
-        low, docs, flagged, distinct_groups = kernels.run_frequencies(coded, max(1, min_docs))
+        low, docs, flagged, distinct_groups = set_kernels.run_frequencies(coded, max(1, min_docs))
         out.append(((np.uint32(p) << np.uint32(_LOW_BITS)) | low.astype(np.uint32), docs, flagged, distinct_groups))
     return tuple(np.concatenate(column) for column in zip(*out))  # type: ignore[return-value]

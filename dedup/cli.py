@@ -18,13 +18,26 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from dedup import ingest
-from dedup.config import ScanConfig
-from dedup.errors import DedupError, IngestError
-from dedup.models import CheckReport, Report
-from dedup.normalize import normalize_text
-from dedup import pipeline
-from dedup.report import formats
+from dedup import (
+    FORMATS,
+    CheckReport,
+    DedupError,
+    IndexUpdate,
+    IngestError,
+    Report,
+    ScanConfig,
+    add_to_index,
+    archive_texts,
+    at_least,
+    build_index,
+    check as check_archive,
+    index_info as read_index_info,
+    normalize_text,
+    read_document,
+    remove_from_index,
+    scan as scan_folder,
+    write_report,
+)
 
 app = typer.Typer(
     help="Find near-duplicate speeches and copied passages in a folder of documents.",
@@ -37,7 +50,7 @@ EXIT_FOUND = 1
 EXIT_USAGE = 2
 
 
-Format = Enum("Format", {f: f for f in formats.FORMATS}, type=str)
+Format = Enum("Format", {f: f for f in FORMATS}, type=str)
 
 #: Options every command that writes a report shares.
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Report format.")]
@@ -112,12 +125,18 @@ def _output(path: Path | None) -> Iterator[TextIO]:
 
 
 def _write_report(
-    report: Report | CheckReport, fmt: Format, output: Path | None, *, load_text: Callable[[str], str], show: int = 5
+    report: Report | CheckReport,
+    fmt: Format,
+    output: Path | None,
+    *,
+    load_text: Callable[[str], str],
+    load_archived: Callable[[str], str],
+    show: int = 5,
 ) -> None:
     """Write the report to ``output`` or stdout; a failure is an error message and exit code 2."""
     try:
         with _output(output) as out:
-            formats.write(report, fmt.value, out, load_text=load_text, show=show)
+            write_report(report, fmt.value, out, load_text=load_text, load_archived=load_archived, show=show)
     except DedupError as err:
         raise _fail(str(err)) from None
     except OSError as err:
@@ -157,17 +176,13 @@ def scan(
         include_hidden=hidden,
         workers=workers,
     )
-    report = _run(lambda on_progress: pipeline.scan(folder, config=config, progress=on_progress, index=index), progress)
-
-    prefix = pipeline.ARCHIVE_PREFIX
-    archived = _archive_loader(index, config, (x[len(prefix) :] for p in report.pairs for x in (p.a, p.b) if x.startswith(prefix)))
+    report = _run(lambda on_progress: scan_folder(folder, config=config, progress=on_progress, index=index), progress)
+    archived = _archive_loader(index, config, (p.b for p in report.pairs if p.b_origin == "archive"))
 
     def load_text(path: str) -> str:
-        if path.startswith(pipeline.ARCHIVE_PREFIX):
-            return archived(path[len(pipeline.ARCHIVE_PREFIX) :])
-        return ingest.read_document(folder / path, relpath=path).text
+        return read_document(folder / path, relpath=path).text
 
-    _write_report(report, format, output, load_text=load_text, show=show)
+    _write_report(report, format, output, load_text=load_text, load_archived=archived, show=show)
     _exit_on(fail_on, report.pairs)
 
 
@@ -194,10 +209,8 @@ def _run(job, progress: bool):
 
 
 def _exit_on(fail_on: Optional[FailOn], pairs) -> None:
-    if fail_on is not None:
-        worst = {"near_duplicate": ("exact", "near_duplicate"), "partial": ("exact", "near_duplicate", "partial")}
-        if any(p.relation in worst[fail_on.value] for p in pairs):
-            raise typer.Exit(EXIT_FOUND)
+    if fail_on is not None and any(at_least(p.relation, fail_on.value) for p in pairs):
+        raise typer.Exit(EXIT_FOUND)
 
 
 def _archive_loader(index: Optional[str], config: ScanConfig, paths: Iterable[str]) -> Callable[[str], str]:
@@ -212,7 +225,7 @@ def _archive_loader(index: Optional[str], config: ScanConfig, paths: Iterable[st
         if path not in texts:  # the first one shown (or one not in the report): read with the others
             asked = sorted((wanted - texts.keys()) | {path})
             texts.update(dict.fromkeys(asked, ""))  # not stored (any more): shown without text
-            texts.update(pipeline.archive_texts(index, asked, config=config))
+            texts.update(archive_texts(index, asked, config=config))
         return texts[path]
 
     return load
@@ -242,14 +255,13 @@ def check(
 ) -> None:
     """Check new documents against an archive index: copy ratio, sources and copied passages of each."""
     config = _config(min_passage=min_passage, threshold=threshold, workers=workers)
-    report = _run(lambda on_progress: pipeline.check(files, index, config=config, progress=on_progress), progress)
+    report = _run(lambda on_progress: check_archive(files, index, config=config, progress=on_progress), progress)
     archived = _archive_loader(index, config, (p.b for p in report.pairs))
-    checked = {c.path for c in report.checked}
 
     def load_text(path: str) -> str:
-        return ingest.read_document(Path(path)).text if path in checked else archived(path)
+        return read_document(Path(path)).text
 
-    _write_report(report, format, output, load_text=load_text, show=show)
+    _write_report(report, format, output, load_text=load_text, load_archived=archived, show=show)
     _exit_on(fail_on, report.pairs)
 
 
@@ -260,7 +272,7 @@ index_app = typer.Typer(
 app.add_typer(index_app, name="index")
 
 
-def _print_update(update: pipeline.IndexUpdate, verb: str) -> None:
+def _print_update(update: IndexUpdate, verb: str) -> None:
     console = Console(stderr=True)
     for s in update.skipped:
         console.print(f"[yellow]skipped[/] {s.path}: {s.reason}", highlight=False)
@@ -285,7 +297,7 @@ def index_build(
 ) -> None:
     """Build a new index of a folder (an existing index at that place is replaced once the new one is complete)."""
     config = _config(include=tuple(include or ()), exclude=tuple(exclude or ()), include_hidden=hidden)
-    _print_update(_run(lambda p: pipeline.build_index(folder, index, config=config, progress=p), progress), "build")
+    _print_update(_run(lambda p: build_index(folder, index, config=config, progress=p), progress), "build")
 
 
 @index_app.command("add")
@@ -295,7 +307,7 @@ def index_add(
     progress: ProgressOption = True,
 ) -> None:
     """Add documents to an index (one atomic change: all of them or none)."""
-    _print_update(_run(lambda p: pipeline.add_to_index(paths, index, progress=p), progress), "add")
+    _print_update(_run(lambda p: add_to_index(paths, index, progress=p), progress), "add")
 
 
 @index_app.command("remove")
@@ -304,7 +316,7 @@ def index_remove(
     index: IndexOption,
 ) -> None:
     """Remove documents from an index."""
-    update = _run(lambda p: pipeline.remove_from_index(paths, index), False)
+    update = _run(lambda p: remove_from_index(paths, index), False)
     if not update.removed:
         raise _fail(f"{update.location}: none of {', '.join(paths)} is in the index")
     _print_update(update, "remove")
@@ -317,7 +329,7 @@ def index_info(
     list_: Annotated[bool, typer.Option("--list", help="Also list the stored paths.")] = False,
 ) -> None:
     """Show what an index holds: documents, size, and the parameters it was built with."""
-    info = _run(lambda p: pipeline.index_info(index, paths=list_), False)
+    info = _run(lambda p: read_index_info(index, paths=list_), False)
     paths = list(info.paths) if info.paths is not None else None
     meta = info.meta
     data = {
@@ -356,7 +368,7 @@ def text(
 ) -> None:
     """Print the text of a file exactly as dedup reads it (offsets in reports index into this text)."""
     try:
-        doc = ingest.read_document(file)
+        doc = read_document(file)
     except IngestError as err:
         raise _fail(f"cannot read {file}: {err.reason}") from None
     out = normalize_text(doc.text) if normalized else doc.text

@@ -17,23 +17,24 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from dedup import candidates as candidates_stage
-from dedup import kernels
+from dedup import set_kernels
 from dedup.arrays import distinct
-from dedup.candidates import band_keys, lsh_params
+from dedup.candidates import band_keys
 from dedup.config import ScanConfig
-from dedup.errors import IndexStoreError
-from dedup.sign import Signed, signatures
-from dedup.store import FORMAT, MAGIC, READABLE_FORMATS, Store
+from dedup.models import Progress, no_progress
+from dedup.sign import Signed, SignedDocument, signatures
+from dedup.store import NewDocument, Store
 
 LEVEL_DOCUMENT, LEVEL_CJK_WINDOW, LEVEL_WORD_WINDOW = 0, 1, 2
-_NO_KEYS = np.zeros(0, dtype=np.uint64)
+NO_KEYS = np.zeros(0, dtype=np.uint64)
+#: Documents whose entries are computed together (``document_entries``).
+ENTRY_BATCH = 64
 
 
 @lru_cache(maxsize=None)
@@ -60,14 +61,9 @@ class Entry:
     keys: np.ndarray  # every bucket key the document is stored under, distinct
 
 
-def entry(signed: Signed, config: ScanConfig) -> Entry:
-    """Index entry of one signed document."""
-    return entries([signed], config)[0]
-
-
 def entries(signed: Sequence[Signed], config: ScanConfig) -> list[Entry]:
-    """Index entries of a batch of signed documents (``entry`` of each; the MinHashes and bucket keys of
-    the batch computed together)."""
+    """Index entries of a batch of signed documents (the MinHashes and bucket keys of the batch computed
+    together)."""
     hv = signatures([s.hashes for s in signed], config.sign)
     has = np.array([len(s.hashes) > 0 for s in signed], dtype=bool)
     doc_keys = np.zeros((len(signed), 0), dtype=np.uint64)
@@ -80,11 +76,31 @@ def entries(signed: Sequence[Signed], config: ScanConfig) -> list[Entry]:
     own = [a for k in range(len(signed)) for a in (document_keys[k], windows[k].ravel())]
     sizes = np.zeros(len(signed) + 1, dtype=np.int64)
     np.cumsum([len(d) + windows[k].size for k, d in enumerate(document_keys)], out=sizes[1:])
-    keys, counts = kernels.distinct_segments(np.concatenate([_NO_KEYS, *own]), sizes)  # each document's own
+    keys, counts = set_kernels.distinct_segments(np.concatenate([NO_KEYS, *own]), sizes)  # each document's own
     ends = np.cumsum(counts)
     return [
         Entry(hv[k], document_keys[k], windows[k], digest(s), len(s.hashes), keys[ends[k] - counts[k] : ends[k]])
         for k, s in enumerate(signed)
+    ]
+
+
+def document_entries(docs: Sequence[SignedDocument], config: ScanConfig, progress: Progress = no_progress) -> list[Entry]:
+    """``entries`` of signed documents, ``ENTRY_BATCH`` at a time (``progress("index", done, total)``)."""
+    out: list[Entry] = []
+    for k in range(0, len(docs), ENTRY_BATCH):
+        out.extend(entries([d.signed for d in docs[k : k + ENTRY_BATCH]], config))
+        progress("index", len(out), len(docs))
+    return out
+
+
+def new_documents(docs: Sequence[SignedDocument], entries: Sequence[Entry], *, keys: bool = True) -> list[NewDocument]:
+    """The documents to archive, with their bucket keys (or, ``keys`` False, none: a build writes them apart)."""
+    return [
+        NewDocument(
+            path=d.doc.path, text=d.doc.text, format=d.doc.format, encoding=d.doc.encoding, digest=e.digest,
+            keys=e.keys if keys else NO_KEYS,
+        )
+        for d, e in zip(docs, entries)
     ]
 
 
@@ -112,14 +128,6 @@ def digest(signed: Signed) -> bytes:
     return h.digest()
 
 
-def estimated_containment(hashvalues_a: np.ndarray, shingles_a: int, hashvalues_b: np.ndarray, shingles_b: int) -> float:
-    """Share of the smaller document's shingles found in the other, estimated from the MinHashes."""
-    if not shingles_a or not shingles_b:
-        return 0.0
-    j = float(np.mean(hashvalues_a == hashvalues_b))
-    return min(1.0, j * (shingles_a + shingles_b) / ((1 + j) * min(shingles_a, shingles_b)))
-
-
 def candidates(store: Store, e: Entry, config: ScanConfig, *, documents: int) -> set[int]:
     """Ids of archived documents that may share text with the entry's document (verify them on the text).
 
@@ -138,82 +146,3 @@ def candidates(store: Store, e: Entry, config: ScanConfig, *, documents: int) ->
         out |= set(docs[counts >= config.candidates.shared_buckets(documents)].astype(np.int64).tolist())
     out |= set(store.with_digest(e.digest))
     return out
-
-
-def meta_for(config: ScanConfig) -> dict:
-    """What an index records about how it was built; ``check_meta`` compares it on every open."""
-    import datasketch
-
-    from dedup import __version__
-
-    c = config.candidates
-    return {
-        "magic": MAGIC,
-        "format": FORMAT,
-        "matching": matching(config),
-        "datasketch": datasketch.__version__,
-        "dedup": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "bands": {
-            "document": lsh_params(c.doc_threshold, config.sign.num_perm),
-            "cjk_window": lsh_params(c.passage_threshold, config.sign.num_perm),
-            "word_window": lsh_params(c.word_passage_threshold, config.sign.num_perm),
-        },
-    }
-
-
-def matching(config: ScanConfig) -> dict:
-    """The parameters that must be equal for signatures and buckets to be comparable."""
-    c = config.candidates
-    return {
-        "sign": asdict(config.sign),
-        "normalize": asdict(config.normalize),
-        "lsh": {
-            "doc_threshold": c.doc_threshold,
-            "passage_threshold": c.passage_threshold,
-            "word_passage_threshold": c.word_passage_threshold,
-            "window": c.window,
-        },
-    }
-
-
-def check_meta(store: Store, config: ScanConfig) -> dict:
-    """The index's recorded parameters; raises ``IndexStoreError`` if it is no dedup index or was built otherwise."""
-    meta = store.read_meta()
-    if not meta or meta.get("magic") != MAGIC:
-        raise IndexStoreError(f"{store.location}: not a dedup index")
-    if meta.get("format") not in READABLE_FORMATS:
-        raise IndexStoreError(
-            f"{store.location}: index format {meta.get('format')!r}, this dedup reads formats "
-            f"{', '.join(map(str, READABLE_FORMATS))}; rebuild it"
-        )
-    want, have = matching(config), meta.get("matching")
-    if have != want:
-        diffs = _differences(have if isinstance(have, dict) else {}, want)
-        raise IndexStoreError(
-            f"{store.location}: built with other MinHash/LSH parameters ({'; '.join(diffs)}); "
-            "rebuild it with 'dedup index build' or use the parameters it was built with"
-        )
-    return meta
-
-
-def _differences(have: dict, want: dict, prefix: str = "") -> list[str]:
-    out = []
-    for key in sorted(set(have) | set(want)):
-        a, b = have.get(key), want.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            out += _differences(a, b, f"{prefix}{key}.")
-        elif a != b:
-            out.append(f"{prefix}{key}: index {a!r}, now {b!r}")
-    return out
-
-
-@dataclass(frozen=True)
-class IndexInfo:
-    """What ``dedup index info`` shows."""
-
-    location: str
-    documents: int
-    size_bytes: int
-    meta: dict
-    paths: tuple[str, ...] | None = None  # every stored path, sorted (when asked for)

@@ -7,12 +7,29 @@ All records are frozen dataclasses. Offsets are code-point offsets into
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 Relation = Literal["exact", "near_duplicate", "partial"]
+#: Where a document of a pair comes from: the files being scanned or checked, or an archive index.
+Origin = Literal["scanned", "archive"]
 
-#: Order of severity, most severe first.
+#: The one order of severity, most severe first.
 RELATIONS: tuple[Relation, ...] = ("exact", "near_duplicate", "partial")
+#: In a scan with an archive index, archive documents are named ``index:<stored path>``.
+ARCHIVE_PREFIX = "index:"
+
+#: ``progress(stage, done, total)``, called by the library as it goes.
+Progress = Callable[[str, int, int], None]
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    """A ``Progress`` that does nothing."""
+
+
+def at_least(relation: Relation, worst: Relation) -> bool:
+    """Whether ``relation`` is as severe as ``worst`` or more (``exact`` is at least ``partial``)."""
+    return RELATIONS.index(relation) <= RELATIONS.index(worst)
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,22 @@ class Pair:
     b_coverage: float
     passages: tuple[Passage, ...] = ()
     differences: tuple[str, ...] = ()  # human-readable notes: what differs
+    a_origin: Origin = "scanned"
+    b_origin: Origin = "scanned"
+
+    def names(self) -> tuple[str, str]:
+        """How a scan report names the two documents: archive documents as ``index:<stored path>``."""
+        return name(self.a, self.a_origin), name(self.b, self.b_origin)
+
+    def severity(self) -> tuple:
+        """Sort key, most severe first: relation, then the larger coverage, then similarity, then names."""
+        a, b = self.names()
+        return (RELATIONS.index(self.relation), -max(self.a_coverage, self.b_coverage), -self.similarity, a, b)
+
+
+def name(path: str, origin: Origin) -> str:
+    """A document's name in a scan report: its path, or ``index:<stored path>`` for an archive document."""
+    return ARCHIVE_PREFIX + path if origin == "archive" else path
 
 
 @dataclass(frozen=True)
@@ -69,6 +102,13 @@ class DocumentEntry:
     reason: str | None = None
     format: str | None = None
     encoding: str | None = None
+
+
+def document_list(documents: Sequence[Document], skipped: Sequence[Skipped]) -> tuple[DocumentEntry, ...]:
+    """A report's document list: every document read and every file skipped (with its reason), by path."""
+    entries = [DocumentEntry(path=d.path, status="ok", chars=len(d.text), format=d.format, encoding=d.encoding) for d in documents]
+    entries += [DocumentEntry(path=s.path, status="skipped", reason=s.reason) for s in skipped]
+    return tuple(sorted(entries, key=lambda e: e.path))
 
 
 class _DocumentCounts:
@@ -97,6 +137,10 @@ class Report(_DocumentCounts):
     index: str | None = None  # the archive index scanned with the folder, if any
     archive: int = 0  # documents in that archive
 
+    @staticmethod
+    def names(pair: Pair) -> tuple[str, str]:
+        """The two documents' names as this report shows them (archive documents as ``index:<stored path>``)."""
+        return pair.names()
 
     def pairs_by_relation(self) -> dict[str, int]:
         counts = {r: 0 for r in RELATIONS}
@@ -131,7 +175,36 @@ class CheckReport(_DocumentCounts):
     checked: tuple[CheckedDocument, ...]
     config: dict = field(default_factory=dict)
 
+    @staticmethod
+    def names(pair: Pair) -> tuple[str, str]:
+        """The two documents' names as this report shows them: every source is an archive document, named by its
+        stored path."""
+        return pair.a, pair.b
+
     @property
     def pairs(self) -> tuple[Pair, ...]:
         """Every (checked document, source) pair."""
         return tuple(p for c in self.checked for p in c.sources)
+
+
+@dataclass(frozen=True)
+class IndexUpdate:
+    """What ``build_index``, ``add_to_index`` or ``remove_from_index`` changed."""
+
+    location: str
+    added: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    documents: int = 0  # in the index afterwards
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What ``dedup index info`` shows."""
+
+    location: str
+    documents: int
+    size_bytes: int
+    meta: dict
+    paths: tuple[str, ...] | None = None  # every stored path, sorted (when asked for)

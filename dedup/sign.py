@@ -4,12 +4,12 @@ A shingle starts at every token: ``cjk_ngram`` tokens when it starts on a CJK
 character, ``word_ngram`` tokens otherwise, so mixed Chinese/English text gets
 character n-grams where it is Chinese and word n-grams where it is Latin.
 
-Shingles are hashed to 32 bits with a polynomial over the token code points,
-in compiled loops (``dedup.kernels``). ``shingle_hash`` is the same function on one shingle
-string, so ``datasketch.MinHash(hashfunc=shingle_hash)`` fed with the shingle
-strings gives exactly the signatures computed here (tests check it); the
-signatures are returned as ``datasketch.MinHash`` objects of the configured
-scheme.
+Shingles are hashed to 32 bits with a polynomial over the token code points
+(``h = h * 0x100000001B3 + code`` modulo 2**64, folded to 32 bits as ``h ^ h >> 32``), in compiled
+loops (``dedup.sign_kernels``). Signatures are those of ``datasketch.MinHash`` of the configured
+scheme: ``MinHash(hashfunc=<that hash>)`` fed with the shingle strings gives exactly the rows of
+``signatures`` (tests check it against the reference hash of ``tests/reference.py``), and a row
+makes a ``MinHash`` with ``MinHash(num_perm=..., seed=..., scheme=..., hashvalues=row)``.
 """
 
 from __future__ import annotations
@@ -21,26 +21,16 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHash
 
-from dedup import kernels
-from dedup.config import WORD_WEIGHT, SignConfig
-from dedup.normalize import Normalized
+from dedup import sign_kernels as kernels
+from dedup.config import WORD_WEIGHT, ScanConfig, SignConfig
+from dedup.models import Document, Progress, no_progress
+from dedup.normalize import Normalized, normalize, word_code
 
 _MASK32 = np.uint64(0xFFFFFFFF)
-EMPTY = np.uint32(0xFFFFFFFF)
 
 
 def _fold(h: np.ndarray) -> np.ndarray:
     return ((h ^ (h >> np.uint64(32))) & _MASK32).astype(np.uint32)
-
-
-def shingle_hash(shingle: str | bytes) -> int:
-    """32-bit hash of one shingle (a string of token code points)."""
-    if isinstance(shingle, bytes):
-        shingle = shingle.decode("utf-8")
-    h = 0
-    for ch in shingle:
-        h = (h * 0x100000001B3 + ord(ch)) & 0xFFFFFFFFFFFFFFFF
-    return (h ^ (h >> 32)) & 0xFFFFFFFF
 
 
 def _shingles(norm: Normalized, config: SignConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -49,33 +39,13 @@ def _shingles(norm: Normalized, config: SignConfig) -> tuple[np.ndarray, np.ndar
 
 @lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int, scheme: str) -> np.ndarray:
-    """The (a, b) permutation parameters datasketch uses for these settings (rows of one array).
-
-    The array itself is handed to every ``MinHash`` made here: datasketch then shares it
-    instead of checking and copying the parameters for each signature.
-    """
+    """The (a, b) permutation parameters datasketch's ``MinHash`` uses for these settings (rows of one array)."""
     return MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations
 
 
-def make_minhash(hashvalues: np.ndarray, config: SignConfig) -> MinHash:
-    """A datasketch MinHash holding ``hashvalues``."""
-    return MinHash(
-        num_perm=config.num_perm,
-        seed=config.seed,
-        scheme=config.scheme,
-        hashvalues=hashvalues,
-        permutations=permutations(config.num_perm, config.seed, config.scheme),
-    )
-
-
-def minhash_of(hashes: np.ndarray, config: SignConfig) -> MinHash:
-    """MinHash of a set of shingle hashes."""
-    a, b = permutations(config.num_perm, config.seed, config.scheme)
-    return make_minhash(kernels.min_hashes(hashes, a, b), config)
-
-
 def signatures(hash_sets: Sequence[np.ndarray], config: SignConfig) -> np.ndarray:
-    """MinHash values of many sets of shingle hashes, one row each (``minhash_of(h).hashvalues`` of each)."""
+    """MinHash values of many sets of shingle hashes, one row each (the ``hashvalues`` of datasketch's ``MinHash``
+    of each set, fed the hashes as they are)."""
     a, b = permutations(config.num_perm, config.seed, config.scheme)
     offsets = np.zeros(len(hash_sets) + 1, dtype=np.int64)
     np.cumsum([len(h) for h in hash_sets], out=offsets[1:])
@@ -112,29 +82,43 @@ def sign(norm: Normalized, config: SignConfig) -> Signed:
     return Signed(norm=norm, shingle_lengths=lengths, hashes=hashes)
 
 
+@dataclass(frozen=True, eq=False)
+class SignedDocument:
+    """A document with its normalized tokens and shingles: what the later stages work on."""
+
+    doc: Document
+    signed: Signed
+
+    @property
+    def norm(self) -> Normalized:
+        return self.signed.norm
+
+
+def sign_documents(
+    documents: Sequence[Document], *, config: ScanConfig, progress: Progress = no_progress
+) -> list[SignedDocument]:
+    """Normalize and sign a batch of documents."""
+    out = []
+    for i, doc in enumerate(documents):
+        out.append(SignedDocument(doc, sign(normalize(doc.text, config.normalize), config.sign)))
+        progress("sign", i + 1, len(documents))
+    return out
+
+
 def window_size(norm: Normalized, window: int) -> int:
     """Window length in tokens for a document: ``window`` CJK characters or the same size in words."""
     return window if norm.mostly_cjk else max(8, round(window / WORD_WEIGHT))
 
 
-def window_minhashes(
-    signed: Signed, config: SignConfig, *, window: int, skip: np.ndarray | None = None
-) -> list[tuple[int, int, np.ndarray]]:
-    """Hash values of overlapping windows: ``(start_token, end_token, hashvalues)``.
-
-    Windows are ``window`` tokens long and start every ``window // 2`` tokens.
-    Shingles flagged in ``skip`` (e.g. boilerplate) are left out; a window
-    with fewer than a quarter of its shingles left is dropped.
-    """
-    starts, values = window_signatures(signed, config, window=window, skip=skip)
-    n = len(signed.hashes)
-    return [(s, min(n, s + window), row) for s, row in zip(starts.tolist(), values)]
-
-
 def window_signatures(
     signed: Signed, config: SignConfig, *, window: int, skip: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``window_minhashes`` as arrays: the start of each window, and their hash values (``windows × num_perm``)."""
+    """MinHash values of overlapping windows: the first shingle of each window, and the windows' hash values
+    (``windows × num_perm``).
+
+    Windows are ``window`` shingles long and start every ``window // 2`` shingles. Shingles flagged in
+    ``skip`` are left out; a window with fewer than a quarter of its shingles left is dropped.
+    """
     n = len(signed.hashes)
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros((0, config.num_perm), dtype=np.uint32)
@@ -162,8 +146,6 @@ STOPWORDS = frozenset(
 
 @lru_cache(maxsize=1)
 def _stopword_codes() -> np.ndarray:
-    from dedup.normalize import word_code
-
     return np.array(sorted(word_code(w) for w in STOPWORDS), dtype=np.uint64)
 
 

@@ -44,8 +44,7 @@ def write_csv(report: Report | CheckReport, out: TextIO) -> None:
     writer.writerow(columns)
     for pair, extra in _records(report):
         row = {
-            "a": pair.a,
-            "b": pair.b,
+            **dict(zip("ab", report.names(pair))),
             "relation": pair.relation,
             "similarity": pair.similarity,
             "a_coverage": pair.a_coverage,
@@ -60,4 +59,4 @@ def write_csv(report: Report | CheckReport, out: TextIO) -> None:
 def write_jsonl(report: Report | CheckReport, out: TextIO) -> None:
     """One JSON object per line and pair, with the fields of a pair in the JSON report."""
     for pair, extra in _records(report):
-        out.write(json.dumps({**pair_to_dict(pair), **extra}, ensure_ascii=False) + "\n")
+        out.write(json.dumps({**pair_to_dict(pair, names=report.names(pair)), **extra}, ensure_ascii=False) + "\n")

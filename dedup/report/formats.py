@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Literal, TextIO
 
 from rich.console import Console
 
 from dedup.errors import ConfigError
 from dedup.models import CheckReport, Report
-from dedup.report import flat, html, terminal
+from dedup.report import LoadText, document_text, flat, html, terminal
 from dedup.report.json import check_to_json, report_to_json
 
 Format = Literal["terminal", "json", "html", "csv", "jsonl"]
@@ -21,21 +20,23 @@ def write(
     fmt: Format,
     out: TextIO,
     *,
-    load_text: Callable[[str], str],
+    load_text: LoadText,
+    load_archived: LoadText | None = None,
     show: int = 5,
 ) -> None:
     """Write ``report`` to ``out`` in format ``fmt``.
 
-    ``load_text(path)`` gives a document's text (for the side-by-side views of
-    the terminal and HTML reports); ``show`` is how many pairs the terminal
-    report shows in detail.
+    ``load_text(path)`` gives a scanned or checked document's text and ``load_archived(stored path)`` an
+    archive document's (for the side-by-side views of the terminal and HTML reports); ``show`` is how many
+    pairs the terminal report shows in detail.
     """
+    text = document_text(load_text, load_archived)
     if fmt == "terminal":
-        terminal.render(report, Console(file=out), load_text=load_text, show=show)
+        terminal.render(report, Console(file=out), text=text, show=show)
     elif fmt == "json":
         out.write((check_to_json(report) if isinstance(report, CheckReport) else report_to_json(report)) + "\n")
     elif fmt == "html":
-        out.write(html.render_html(report, load_text=load_text))
+        out.write(html.render_html(report, text=text))
     elif fmt == "csv":
         flat.write_csv(report, out)
     elif fmt == "jsonl":

@@ -15,12 +15,12 @@ document) and the report says what it left out.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from html import escape
 
 from dedup.models import RELATIONS, CheckReport, Pair, Passage, Report
+from dedup.report import DocumentText
 from dedup.report.flat import copied_passages
 from dedup.report.html_assets import CSS, JS, PALETTE
 from dedup.report.sidebyside import Segment, passage_segments
@@ -103,7 +103,7 @@ def _side(text: str, marks: list[_Mark], *, vid: str, side: str, other: str, lin
     return "".join(out)
 
 
-def _view(n: int, pair: Pair, a_full: str, b_full: str, *, max_doc_chars: int) -> str:
+def _view(n: int, pair: Pair, names: tuple[str, str], a_full: str, b_full: str, *, max_doc_chars: int) -> str:
     """The side-by-side view of pair ``n``: differences, passage links and both full texts."""
     a_text, b_text = a_full[:max_doc_chars], b_full[:max_doc_chars]
     vid = f"v{n}"
@@ -122,15 +122,15 @@ def _view(n: int, pair: Pair, a_full: str, b_full: str, *, max_doc_chars: int) -
     nav = " ".join(f'<a href="#{vid}a{k}" class="{_color(k)}">{k}</a>' for k in sorted(a_shown))
     sides = []
     for side, other, path, full, text, marks, linked in (
-        ("a", "b", pair.a, a_full, a_text, a_marks, b_shown),
-        ("b", "a", pair.b, b_full, b_text, b_marks, a_shown),
+        ("a", "b", names[0], a_full, a_text, a_marks, b_shown),
+        ("b", "a", names[1], b_full, b_text, b_marks, a_shown),
     ):
         cut = f" · first {len(text):,} of {len(full):,} characters shown" if len(text) < len(full) else ""
         body = _side(text, marks, vid=vid, side=side, other=other, linked=linked, only=only)
         sides.append(f'<div class="side"><h3>{side}: {_e(path)} <small>({len(full):,} characters{cut})</small></h3><div class="text">{body}</div></div>')
     return (
         f'<details class="pair" id="pair-{n}"{" open" if n == 1 else ""}><summary>#{n} {_rel(pair.relation)} '
-        f"{_e(pair.a)} ↔ {_e(pair.b)} · similarity {pair.similarity:.2f} · {_pct(pair.a_coverage)} of a, "
+        f"{_e(names[0])} ↔ {_e(names[1])} · similarity {pair.similarity:.2f} · {_pct(pair.a_coverage)} of a, "
         f'{_pct(pair.b_coverage)} of b</summary><div class="pairbody">'
         + (f"<ul>{notes}</ul>" if notes else "")
         + (f'<nav class="passages">passages: {nav}</nav>' if nav else "")
@@ -141,18 +141,19 @@ def _view(n: int, pair: Pair, a_full: str, b_full: str, *, max_doc_chars: int) -
     )
 
 
-def _views(pairs: list[Pair], load_text: Callable[[str], str], *, max_pairs: int, max_chars: int, max_doc_chars: int) -> tuple[list[str], str]:
+def _views(
+    pairs: list[Pair], names: list[tuple[str, str]], text: DocumentText, *, max_pairs: int, max_chars: int, max_doc_chars: int
+) -> tuple[list[str], str]:
     """Side-by-side views of the first pairs, within the caps, and a note on what was left out."""
-    text = lru_cache(maxsize=64)(load_text)
     views: list[str] = []
     used = 0
     for n, pair in enumerate(pairs[:max_pairs], 1):
-        a_full, b_full = text(pair.a), text(pair.b)
+        a_full, b_full = text(pair.a, pair.a_origin), text(pair.b, pair.b_origin)
         cost = min(len(a_full), max_doc_chars) + min(len(b_full), max_doc_chars)
         if used + cost > max_chars and views:
             break
         used += cost
-        views.append(_view(n, pair, a_full, b_full, max_doc_chars=max_doc_chars))
+        views.append(_view(n, pair, names[n - 1], a_full, b_full, max_doc_chars=max_doc_chars))
     note = ""
     if len(views) < len(pairs):
         note = (
@@ -163,13 +164,13 @@ def _views(pairs: list[Pair], load_text: Callable[[str], str], *, max_pairs: int
     return views, note
 
 
-def _pair_rows(pairs: list[Pair], viewed: int) -> str:
+def _pair_rows(pairs: list[Pair], names: list[tuple[str, str]], viewed: int) -> str:
     rows = []
-    for n, p in enumerate(pairs[:MAX_ROWS], 1):
+    for n, (p, (a, b)) in enumerate(zip(pairs[:MAX_ROWS], names), 1):
         num = f'<a href="#pair-{n}">{n}</a>' if n <= viewed else str(n)
         rows.append(
             f'<tr><td class="num">{num}</td><td>{_rel(p.relation)}</td><td class="num">{p.similarity:.2f}</td>'
-            f'<td class="path">{_e(p.a)}</td><td class="num">{_pct(p.a_coverage)}</td><td class="path">{_e(p.b)}</td>'
+            f'<td class="path">{_e(a)}</td><td class="num">{_pct(p.a_coverage)}</td><td class="path">{_e(b)}</td>'
             f'<td class="num">{_pct(p.b_coverage)}</td><td class="num">{copied_passages(p)}</td></tr>'
         )
     head = (
@@ -190,7 +191,8 @@ def _checked_rows(report: CheckReport, pairs: list[Pair], viewed: int) -> str:
         items = []
         for p in c.sources[:MAX_SOURCES]:
             n = number[id(p)]
-            label = f'<a href="#pair-{n}">{_e(p.b)}</a>' if n <= viewed else _e(p.b)
+            source = report.names(p)[1]
+            label = f'<a href="#pair-{n}">{_e(source)}</a>' if n <= viewed else _e(source)
             items.append(f"<li>{label} · {p.a_coverage:.1%} · {_rel(p.relation)}</li>")
         if len(c.sources) > MAX_SOURCES:
             items.append(f"<li>… {len(c.sources) - MAX_SOURCES} more sources</li>")
@@ -207,8 +209,9 @@ def _checked_rows(report: CheckReport, pairs: list[Pair], viewed: int) -> str:
     )
 
 
-def _groups(pairs: list[Pair]) -> list[list[int]]:
-    """Indices of ``pairs`` grouped by connected documents, groups in order of their most severe pair."""
+def _groups(names: list[tuple[str, str]]) -> list[list[int]]:
+    """Indices of pairs (by their documents' ``names``) grouped by connected documents, groups in order of their
+    most severe pair."""
     parent: dict[str, str] = {}
 
     def root(x: str) -> str:
@@ -217,11 +220,11 @@ def _groups(pairs: list[Pair]) -> list[list[int]]:
             x = parent[x]
         return x
 
-    for p in pairs:
-        parent[root(p.a)] = root(p.b)
+    for a, b in names:
+        parent[root(a)] = root(b)
     groups: dict[str, list[int]] = {}
-    for i, p in enumerate(pairs):
-        groups.setdefault(root(p.a), []).append(i)
+    for i, (a, _) in enumerate(names):
+        groups.setdefault(root(a), []).append(i)
     return list(groups.values())
 
 
@@ -230,9 +233,9 @@ def _label(path: str) -> str:
     return name if len(name) <= 26 else name[:16] + "…" + name[-9:]
 
 
-def _picture(pairs: list[Pair], indices: list[int], *, viewed: int, checked: set[str]) -> str:
+def _picture(pairs: list[Pair], names: list[tuple[str, str]], indices: list[int], *, viewed: int, checked: set[str]) -> str:
     """One group of documents as an SVG: nodes on a circle, a line per pair (dashed: partial)."""
-    nodes = list(dict.fromkeys(d for i in indices for d in (pairs[i].a, pairs[i].b)))
+    nodes = list(dict.fromkeys(d for i in indices for d in names[i]))
     r = 34 if len(nodes) == 2 else max(48, 15 * len(nodes))
     pad_x, pad_y = 180, 26
     cx, cy = pad_x + r, pad_y + r
@@ -244,12 +247,12 @@ def _picture(pairs: list[Pair], indices: list[int], *, viewed: int, checked: set
     pos = {d: (cx + r * math.cos(t), cy + r * math.sin(t)) for d, t in zip(nodes, angles)}
     parts = []
     for i in indices:
-        p = pairs[i]
-        (x1, y1), (x2, y2) = pos[p.a], pos[p.b]
+        p, (a, b) = pairs[i], names[i]
+        (x1, y1), (x2, y2) = pos[a], pos[b]
         dash = ' stroke-dasharray="6 4"' if p.relation == "partial" else ""
         line = (
             f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" class="{p.relation}"{dash}>'
-            f"<title>{p.relation.replace('_', '-')} · similarity {p.similarity:.2f}: {_e(p.a)} ↔ {_e(p.b)}</title></line>"
+            f"<title>{p.relation.replace('_', '-')} · similarity {p.similarity:.2f}: {_e(a)} ↔ {_e(b)}</title></line>"
         )
         parts.append(f'<a href="#pair-{i + 1}">{line}</a>' if i < viewed else line)
     for d, t in zip(nodes, angles):
@@ -264,10 +267,10 @@ def _picture(pairs: list[Pair], indices: list[int], *, viewed: int, checked: set
     return f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">{"".join(parts)}</svg>'
 
 
-def _pictures(pairs: list[Pair], *, viewed: int, checked: set[str]) -> str:
-    groups = _groups(pairs)
-    drawn = [g for g in groups if len({d for i in g for d in (pairs[i].a, pairs[i].b)}) <= MAX_PICTURE_NODES][:MAX_PICTURES]
-    svgs = "".join(_picture(pairs, g, viewed=viewed, checked=checked) for g in drawn)
+def _pictures(pairs: list[Pair], names: list[tuple[str, str]], *, viewed: int, checked: set[str]) -> str:
+    groups = _groups(names)
+    drawn = [g for g in groups if len({d for i in g for d in names[i]}) <= MAX_PICTURE_NODES][:MAX_PICTURES]
+    svgs = "".join(_picture(pairs, names, g, viewed=viewed, checked=checked) for g in drawn)
     note = ""
     if len(drawn) < len(groups):
         note = (
@@ -294,20 +297,21 @@ def _skipped(report: Report | CheckReport) -> str:
 def render_html(
     report: Report | CheckReport,
     *,
-    load_text: Callable[[str], str],
+    text: DocumentText,
     max_pairs: int = 100,
     max_chars: int = 1_000_000,
     max_doc_chars: int = 60_000,
 ) -> str:
     """The report as one self-contained HTML page.
 
-    ``load_text(path)`` gives a document's text (the one passage offsets index
-    into). Side-by-side views are made for the first ``max_pairs`` pairs, most
+    ``text(path, origin)`` gives a document's text (the one passage offsets index
+    into; see ``dedup.report.document_text``). Side-by-side views are made for the first ``max_pairs`` pairs, most
     severe first, while their texts fit in ``max_chars`` characters; each text
     is cut after ``max_doc_chars`` characters.
     """
     pairs = list(report.pairs)  # most severe first (for a check: by checked document, largest source first)
-    views, views_note = _views(pairs, load_text, max_pairs=max_pairs, max_chars=max_chars, max_doc_chars=max_doc_chars)
+    names = [report.names(p) for p in pairs]
+    views, views_note = _views(pairs, names, text, max_pairs=max_pairs, max_chars=max_chars, max_doc_chars=max_doc_chars)
     if isinstance(report, CheckReport):
         title = f"dedup check against {report.index}"
         cards = [("checked", report.scanned), ("skipped", report.skipped), ("archive documents", report.archive),
@@ -319,7 +323,7 @@ def render_html(
         counts = report.pairs_by_relation()
         cards = [("documents scanned", report.scanned), ("skipped", report.skipped), ("near-duplicate clusters", len(report.clusters))]
         cards += [(f"{rel.replace('_', '-')} pairs", counts[rel]) for rel in RELATIONS]
-        table = "<h2>Pairs, most severe first</h2>" + (_pair_rows(pairs, len(views)) if pairs else "<p>No copied documents or passages found.</p>")
+        table = "<h2>Pairs, most severe first</h2>" + (_pair_rows(pairs, names, len(views)) if pairs else "<p>No copied documents or passages found.</p>")
         checked = set()
     sections = [
         f"<h1>{_e(title)}</h1>",
@@ -327,7 +331,7 @@ def render_html(
         _skipped(report),
         f'<p class="note">{_e(views_note)}</p>' if views_note else "",
         table,
-        "<h2>Who copies whom</h2>" + _pictures(pairs, viewed=len(views), checked=checked) if pairs else "",
+        "<h2>Who copies whom</h2>" + _pictures(pairs, names, viewed=len(views), checked=checked) if pairs else "",
         "<h2>Side by side</h2>" + "".join(views) if views else "",
     ]
     colors = "".join(f".c{i}{{background:{c}}}" for i, c in enumerate(PALETTE))

@@ -42,10 +42,12 @@ def report_to_dict(report: Report) -> dict:
     }
 
 
-def pair_to_dict(p: Pair) -> dict:
+def pair_to_dict(p: Pair, *, names: tuple[str, str] | None = None) -> dict:
+    """A pair as JSON-ready data; its documents named ``names`` (by default as a scan names them, ``Pair.names``)."""
+    a, b = names or p.names()
     return {
-        "a": p.a,
-        "b": p.b,
+        "a": a,
+        "b": b,
         "relation": p.relation,
         "similarity": p.similarity,
         "a_coverage": p.a_coverage,
@@ -74,7 +76,7 @@ def check_to_dict(report: CheckReport) -> dict:
                 "chars": c.chars,
                 "copy_ratio": c.copy_ratio,
                 "largest_source_ratio": c.largest_source_ratio,
-                "sources": [{"path": p.b, "ratio": p.a_coverage, **pair_to_dict(p)} for p in c.sources],
+                "sources": [{"path": p.b, "ratio": p.a_coverage, **pair_to_dict(p, names=report.names(p))} for p in c.sources],
             }
             for c in report.checked
         ],

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from dedup.models import CheckReport, Pair, Report
+from dedup.report import DocumentText
 from dedup.report.flat import copied_passages
 from dedup.report.sidebyside import hunks
 
@@ -47,7 +46,7 @@ def _skipped(report: Report | CheckReport) -> Table | None:
     return table
 
 
-def _pairs_table(pairs: list[Pair]) -> Table:
+def _pairs_table(report: Report) -> Table:
     table = Table(title="Pairs, most severe first", title_justify="left", expand=False)
     table.add_column("#", justify="right", style="dim")
     table.add_column("relation")
@@ -57,14 +56,15 @@ def _pairs_table(pairs: list[Pair]) -> Table:
     table.add_column("b", overflow="fold")
     table.add_column("% of b", justify="right")
     table.add_column("passages", justify="right")
-    for n, p in enumerate(pairs, 1):
+    for n, p in enumerate(report.pairs, 1):
+        a, b = report.names(p)
         table.add_row(
             str(n),
             Text(p.relation.replace("_", "-"), style=RELATION_STYLE[p.relation]),
             f"{p.similarity:.2f}",
-            p.a,
+            a,
             _pct(p.a_coverage),
-            p.b,
+            b,
             _pct(p.b_coverage),
             str(copied_passages(p)),
         )
@@ -78,7 +78,7 @@ def _segments_text(segments) -> Text:
     return text
 
 
-def _pair_detail(n: int, pair: Pair, load_text: Callable[[str], str], max_passages: int) -> Panel:
+def _pair_detail(n: int, pair: Pair, names: tuple[str, str], text: DocumentText, max_passages: int) -> Panel:
     parts = []
     if pair.differences:
         notes = Text()
@@ -89,12 +89,13 @@ def _pair_detail(n: int, pair: Pair, load_text: Callable[[str], str], max_passag
     shown = sorted((x for x in pair.passages if not x.boilerplate), key=lambda x: -(x.a_end - x.a_start))
     if pair.relation == "exact":
         shown = []  # the same text: nothing to compare side by side
-    a_text = load_text(pair.a) if shown else ""
-    b_text = load_text(pair.b) if shown else ""
+    a_text = text(pair.a, pair.a_origin) if shown else ""
+    b_text = text(pair.b, pair.b_origin) if shown else ""
+    a_name, b_name = names
     for k, passage in enumerate(shown[:max_passages], 1):
         table = Table(show_header=True, expand=True, box=None, padding=(0, 1))
-        table.add_column(f"{pair.a}  [{passage.a_start}:{passage.a_end}]", ratio=1, overflow="fold")
-        table.add_column(f"{pair.b}  [{passage.b_start}:{passage.b_end}]", ratio=1, overflow="fold")
+        table.add_column(f"{a_name}  [{passage.a_start}:{passage.a_end}]", ratio=1, overflow="fold")
+        table.add_column(f"{b_name}  [{passage.b_start}:{passage.b_end}]", ratio=1, overflow="fold")
         for hunk in hunks(a_text, b_text, passage, max_hunks=4):
             table.add_row(_segments_text(hunk.a), _segments_text(hunk.b))
             table.add_row("", "")
@@ -102,16 +103,16 @@ def _pair_detail(n: int, pair: Pair, load_text: Callable[[str], str], max_passag
         parts.append(Group(title, table))
     if len(shown) > max_passages:
         parts.append(Text(f"… {len(shown) - max_passages} more passages (see --format json)", style="dim"))
-    title = Text.assemble((f"#{n} ", "dim"), (pair.relation.replace("_", "-"), RELATION_STYLE[pair.relation]), f"  {pair.a}  ↔  {pair.b}")
+    title = Text.assemble((f"#{n} ", "dim"), (pair.relation.replace("_", "-"), RELATION_STYLE[pair.relation]), f"  {a_name}  ↔  {b_name}")
     return Panel(Group(*parts), title=title, title_align="left", border_style=RELATION_STYLE[pair.relation].split()[-1])
 
 
 def render(
-    report: Report | CheckReport, console: Console, *, load_text: Callable[[str], str], show: int = 5, max_passages: int = 2
+    report: Report | CheckReport, console: Console, *, text: DocumentText, show: int = 5, max_passages: int = 2
 ) -> None:
     """Print the report: summary, skipped files, pairs table, clusters, then the top pairs in detail."""
     if isinstance(report, CheckReport):
-        render_check(report, console, load_text=load_text, show=show, max_passages=max_passages)
+        render_check(report, console, text=text, show=show, max_passages=max_passages)
         return
     console.print(_summary(report))
     skipped = _skipped(report)
@@ -121,13 +122,13 @@ def render(
     if not pairs:
         console.print(Text("No copied documents or passages found.", style="green"))
         return
-    console.print(_pairs_table(pairs))
+    console.print(_pairs_table(report))
     if report.clusters:
         console.print(Text("Near-duplicate clusters", style="bold italic"))
         for k, cluster in enumerate(report.clusters, 1):
             console.print(Text(f"  {k}. ", style="dim") + Text("  ≈  ".join(cluster)))
     for n, pair in enumerate(pairs[:show], 1):
-        console.print(_pair_detail(n, pair, load_text, max_passages))
+        console.print(_pair_detail(n, pair, report.names(pair), text, max_passages))
     if len(pairs) > show:
         console.print(Text(f"{len(pairs) - show} more pairs not shown in detail (use --show N or --format json).", style="dim"))
 
@@ -158,7 +159,7 @@ def _checked_table(report: CheckReport) -> Table:
         for k, p in enumerate(c.sources[:5]):
             sources.append(("\n" if k else "") + f"{_pct(p.a_coverage):>4}  ")
             sources.append(p.relation.replace("_", "-"), style=RELATION_STYLE[p.relation])
-            sources.append(f"  {p.b}")
+            sources.append(f"  {report.names(p)[1]}")
         if len(c.sources) > 5:
             sources.append(f"\n… {len(c.sources) - 5} more", style="dim")
         table.add_row(
@@ -171,7 +172,7 @@ def _checked_table(report: CheckReport) -> Table:
 
 
 def render_check(
-    report: CheckReport, console: Console, *, load_text: Callable[[str], str], show: int = 5, max_passages: int = 2
+    report: CheckReport, console: Console, *, text: DocumentText, show: int = 5, max_passages: int = 2
 ) -> None:
     """Print a check report: summary, skipped files, each document's ratios and sources, then the top sources in detail."""
     console.print(_check_summary(report))
@@ -183,6 +184,6 @@ def render_check(
     console.print(_checked_table(report))
     pairs = sorted(report.pairs, key=lambda p: -p.a_coverage)
     for n, pair in enumerate(pairs[:show], 1):
-        console.print(_pair_detail(n, pair, load_text, max_passages))
+        console.print(_pair_detail(n, pair, report.names(pair), text, max_passages))
     if len(pairs) > show:
         console.print(Text(f"{len(pairs) - show} more sources not shown in detail (use --show N or --format json).", style="dim"))

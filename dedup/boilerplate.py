@@ -1,0 +1,179 @@
+"""The one boilerplate policy, for ``scan``, ``check``, ``index build`` and ``index add``.
+
+Boilerplate is text found in at least ``min_docs_boilerplate`` unrelated documents that either sits
+at the edges of the documents (page furniture, stock openings and closings: within the first or
+last ``EDGE`` of the text in most of them) or recurs in a sizeable share of the corpus
+(``FREQUENT`` of its groups). A passage copied into a few other speeches is in the middle of them
+and stays a copy.
+
+It is judged on long shingles (``BOILERPLATE_NGRAM``): recurring common phrases (高质量发展, "the
+American people") are not boilerplate, recurring lines and paragraphs are. Documents that are
+related (near-duplicates of each other, or sharing most of their text: one group label) count
+once, so a speech uploaded five times is not boilerplate, but page furniture on pages of different
+speeches is. Short gaps between boilerplate runs (names, dates, file names in a template) count as
+boilerplate too.
+
+The callers differ only in how they know which documents are related: a scan and a check from
+their aligned pairs (``dedup.match.Matcher.related``), a build and an add from the documents'
+MinHash estimates (``related_labels``), without aligning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import numpy as np
+
+from dedup import set_kernels
+from dedup.arrays import member
+from dedup.candidates import HashSets, banded_candidates, hash_frequencies, lsh_params
+from dedup.config import ScanConfig, SignConfig
+from dedup.explain import covered_mask
+from dedup.match import RELATED_COVERAGE, clusters
+from dedup.normalize import Normalized, runs
+from dedup.sign import Signed, SignedDocument, sign
+
+#: Long shingles, on which boilerplate is judged.
+BOILERPLATE_NGRAM = {"cjk_ngram": 15, "word_ngram": 6}
+#: Share of the text at either end of a document where page furniture sits.
+EDGE = 0.25
+#: Text in this share of the (unrelated) documents is boilerplate wherever it is.
+FREQUENT = 0.02
+#: Gaps of up to this many tokens between boilerplate runs are template slots, boilerplate too.
+TEMPLATE_SLOT = 8
+
+NO_HASHES = np.zeros(0, dtype=np.uint32)
+
+
+def token_masks(
+    docs: Sequence[SignedDocument],
+    labels: Sequence[int],
+    config: ScanConfig,
+    *,
+    known: np.ndarray = NO_HASHES,
+    population: int | None = None,
+) -> list[np.ndarray]:
+    """Per document, the tokens that are boilerplate among ``docs`` (``labels``: one related group per document),
+    or in ``known`` (sorted long-shingle hashes judged boilerplate before, e.g. an archive's)."""
+    uniques, sets = long_shingle_hash_sets(docs)
+    boiler = boilerplate_of([sets], labels, config, population=population)
+    held = [u[member(u, boiler) | member(u, known)] for u in uniques]  # sorted, as the sets
+    del uniques, sets
+    return masks(docs, held, config)
+
+
+def boilerplate_of(
+    sets: Sequence[HashSets], labels: Sequence[int], config: ScanConfig, *, population: int | None = None
+) -> np.ndarray:
+    """The sorted long-shingle hashes that are boilerplate, from the documents' long-shingle sets (flagged: at an
+    edge) and ``labels``, one related group per document. ``population``: how many groups the frequency is
+    measured against (by default, those of ``labels``)."""
+    min_docs = config.min_docs_boilerplate
+    common, common_df, edge_df, groups = hash_frequencies(sets, labels, min_docs=min_docs)
+    candidate = groups >= min_docs
+    population = len(set(labels)) if population is None else population
+    frequent = groups >= max(min_docs, FREQUENT * population)
+    # at an edge: in the first or last EDGE of at least half the documents that hold it
+    return common[frequent | (candidate & (edge_df > 0) & (edge_df * 2 >= common_df))].astype(np.uint32)
+
+
+def long_shingles(norm: Normalized, config: SignConfig) -> Signed:
+    """The long shingles of a document (``BOILERPLATE_NGRAM``)."""
+    return sign(norm, _long_shingle_config(config))
+
+
+@lru_cache(maxsize=4)
+def _long_shingle_config(config: SignConfig) -> SignConfig:
+    return replace(config, **BOILERPLATE_NGRAM)
+
+
+def long_shingle_set(norm: Normalized) -> tuple[np.ndarray, np.ndarray]:
+    """A document's distinct long-shingle hashes (sorted), and which of them are at an edge (bool): any of its
+    shingles reaches into the first or last ``EDGE`` of the tokens."""
+    ngram = BOILERPLATE_NGRAM
+    flagged = set_kernels.edge_flagged_shingles(norm.codes, norm.cjk, ngram["cjk_ngram"], ngram["word_ngram"], EDGE)
+    flagged.sort()  # by hash, then edge flag
+    return set_kernels.flagged_runs(flagged)
+
+
+def long_shingle_hash_sets(docs: Sequence[SignedDocument]) -> tuple[list[np.ndarray], HashSets]:
+    """The documents' distinct long-shingle hashes, and as ``HashSets`` flagged where at an edge."""
+    sets = [long_shingle_set(d.norm) for d in docs]
+    return [u for u, _ in sets], HashSets.of([u for u, _ in sets], [e for _, e in sets])
+
+
+def long_shingle_sets(norms: Sequence[Normalized]) -> HashSets:
+    """``long_shingle_hash_sets`` as ``HashSets`` only, in one compiled call (what a build keeps of a chunk)."""
+    return HashSets.of_shingles(norms, **BOILERPLATE_NGRAM, edge=EDGE)
+
+
+def masks(docs: Sequence[SignedDocument], held: Sequence[np.ndarray], config: ScanConfig) -> list[np.ndarray]:
+    """Per document, the tokens covered by the boilerplate long shingles it holds (``held``, sorted), template
+    slots filled. Most documents hold none: no second pass over them."""
+    out = []
+    for d, values in zip(docs, held):
+        if not len(values):
+            out.append(np.zeros(len(d.norm), dtype=bool))
+            continue
+        x = long_shingles(d.norm, config.sign)
+        flags = member(x.hashes, values)
+        pos = x.positions[flags]
+        ranges = np.stack([pos, pos + x.lengths[flags]], axis=1)
+        out.append(fill_slots(covered_mask(len(x.norm), ranges), TEMPLATE_SLOT))
+    return out
+
+
+def fill_slots(mask: np.ndarray, slot: int = TEMPLATE_SLOT) -> np.ndarray:
+    """Also mark short unmarked gaps between marked runs: the slots of a template (names, dates, file names)."""
+    if not mask.any():
+        return mask
+    out = mask.copy()
+    starts, ends = runs(~mask)
+    inside = (starts > 0) & (ends < len(mask)) & (ends - starts <= slot)
+    for s, e in zip(starts[inside].tolist(), ends[inside].tolist()):
+        out[s:e] = True
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Resemblance:
+    """What finding related documents without aligning needs of them, one row each: MinHash, document bucket
+    keys, shingles."""
+
+    hashvalues: np.ndarray  # documents × num_perm
+    document_keys: np.ndarray  # documents × bands (a row of zeros where there are no shingles)
+    shingles: np.ndarray  # number of shingles of each document
+
+    @classmethod
+    def of(cls, entries: Sequence, config: ScanConfig) -> Resemblance:
+        """From index entries (``dedup.index.Entry``)."""
+        bands = lsh_params(config.candidates.doc_threshold, config.sign.num_perm)[0]
+        keys = np.zeros((len(entries), bands), dtype=np.uint64)
+        for row, e in enumerate(entries):
+            keys[row, : len(e.document_keys)] = e.document_keys
+        hashvalues = np.stack([e.hashvalues for e in entries]) if entries else np.zeros((0, config.sign.num_perm), np.uint32)
+        return cls(hashvalues, keys, np.array([e.shingles for e in entries], dtype=np.int64))
+
+    @classmethod
+    def joined(cls, parts: Sequence[Resemblance]) -> Resemblance:
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("hashvalues", "document_keys", "shingles")))
+
+
+def related_labels(docs: Resemblance) -> list[int]:
+    """Groups of documents that share most of one's shingles (document LSH, then the MinHash estimate):
+    related, as ``Matcher.related`` would find them, without aligning."""
+    with_keys = np.flatnonzero(docs.shingles > 0)
+    pairs = banded_candidates(docs.document_keys[with_keys], with_keys) if len(with_keys) else set()
+    hv, n = docs.hashvalues, docs.shingles
+    related = [(i, j) for i, j in pairs if estimated_containment(hv[i], n[i], hv[j], n[j]) >= RELATED_COVERAGE]
+    return clusters(len(n), related)
+
+
+def estimated_containment(hashvalues_a: np.ndarray, shingles_a: int, hashvalues_b: np.ndarray, shingles_b: int) -> float:
+    """Share of the smaller document's shingles found in the other, estimated from the MinHashes."""
+    if not shingles_a or not shingles_b:
+        return 0.0
+    j = float(np.mean(hashvalues_a == hashvalues_b))
+    return min(1.0, j * (shingles_a + shingles_b) / ((1 + j) * min(shingles_a, shingles_b)))

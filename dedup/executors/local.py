@@ -1,0 +1,290 @@
+"""The local executor: stages run in a pool of forked processes on this machine (see ``dedup.executors``).
+
+What every job needs (``shared``: the documents of a scan, a config) reaches the processes as an
+argument of the forked process: inherited with its memory, never pickled. Only the jobs and the
+results travel, through a pipe per process. A result that can be packed into arrays
+(``pack()``/``unpack()``) travels as those arrays in a shared-memory segment of its own, mapped by
+the receiving process, where ``/dev/shm`` has room for it: ~15 KB of arrays a document cost more
+through a pipe than computing them does.
+
+With one worker, or where there is no fork, everything runs in this process.
+"""
+
+from __future__ import annotations
+
+import math
+import mmap
+import multiprocessing as mp
+import os
+import pickle
+import shutil
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing import resource_tracker, shared_memory
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dedup.arrays import sorted_groups
+
+#: Where shared-memory segments are files (Linux).
+SHM = Path("/dev/shm")
+#: Room always left free in shared memory.
+SHM_SPARE = 32 << 20
+#: Jobs handed to a process before its first result is back.
+_AHEAD = 2
+
+#: An array's dtype, shape and offset in its segment.
+Layout = tuple[tuple[str, tuple[int, ...], int], ...]
+
+
+class WorkerError(RuntimeError):
+    """A worker process ended without returning its job's result (killed, or out of memory)."""
+
+
+class LocalExecutor:
+    """Runs stages on this machine: ``workers`` forked processes (0: one per CPU core), or this process alone.
+
+    ``shm``: where shared-memory segments are files, for results that pack into arrays (None: such results go
+    through the pipe too).
+    """
+
+    def __init__(self, workers: int = 0, *, shm: Path | None = SHM) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.shm = shm
+
+    @property
+    def forks(self) -> bool:
+        """Whether jobs run in other processes."""
+        return self.workers >= 2 and "fork" in mp.get_all_start_methods()
+
+    def map(self, fn: Callable[[Any, Any], Any], jobs: Sequence, *, shared: object = None) -> Iterator:
+        """``fn(shared, job)`` for each job, in order; in up to ``workers`` forked processes when there are
+        several jobs."""
+        if not self.forks or len(jobs) < 2:
+            yield from (fn(shared, job) for job in jobs)
+            return
+        pool = _Pool(fn, shared, jobs, min(self.workers, len(jobs)), self.shm)
+        try:
+            yield from pool.results_in_order()
+        finally:
+            pool.close()
+
+    @contextmanager
+    def beside(self, fn: Callable[..., Any], *args: object) -> Iterator[Callable[[], Any]]:
+        """Run ``fn(*args)`` in a forked process while the body runs; yields a function that waits for its result.
+        With one worker, or where there is no fork, ``fn`` runs in this process when its result is asked for."""
+        if not self.forks:
+            yield lambda: fn(*args)
+            return
+        pool = _Pool(_call, (fn, args), [None], 1, self.shm)  # the job runs from now on
+        try:
+            results = pool.results_in_order()
+            yield lambda: next(results)
+        finally:
+            pool.close()
+
+    @staticmethod
+    def group_by_key(keys: np.ndarray, values: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """All the records in one shard, sorted by key, then value."""
+        return sorted_groups(keys, values)
+
+
+def _call(call: tuple[Callable, tuple], _: object) -> object:
+    fn, args = call
+    return fn(*args)
+
+
+class _Pool:
+    """Forked processes running ``fn(shared, jobs[k])``: the jobs are inherited with ``shared``, so only their
+    numbers go to the processes (never enough to fill a pipe), and the results come back, through a pipe each."""
+
+    def __init__(self, fn: Callable, shared: object, jobs: Sequence, processes: int, shm: Path | None) -> None:
+        ctx = mp.get_context("fork")
+        resource_tracker.ensure_running()  # one tracker for all: the segments the processes make are tracked here
+        self.jobs = jobs
+        self.shm = shm
+        self.orders: list[Connection] = []
+        self.results: list[Connection] = []
+        self.procs = []
+        for _ in range(processes):
+            order_reader, order_writer = ctx.Pipe(duplex=False)
+            result_reader, result_writer = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_work, args=(fn, shared, jobs, order_reader, result_writer, shm), daemon=True)
+            proc.start()
+            order_reader.close()
+            result_writer.close()
+            self.orders.append(order_writer)
+            self.results.append(result_reader)
+            self.procs.append(proc)
+        self._sent = 0
+        self._busy: list[list[int]] = [[] for _ in range(processes)]  # jobs handed to each process, in order
+        for _ in range(_AHEAD):  # each process has its next job waiting while it works
+            for w in range(processes):
+                self._send(w)
+
+    def _send(self, w: int) -> None:
+        if self._sent < len(self.jobs):
+            self.orders[w].send(self._sent)
+            self._busy[w].append(self._sent)
+            self._sent += 1
+
+    def results_in_order(self) -> Iterator:
+        """The results of the jobs, in order."""
+        done: dict[int, tuple[bool, object]] = {}
+        for k in range(len(self.jobs)):
+            while k not in done:
+                w, index, ok, payload = self._receive()
+                done[index] = (ok, payload)
+                if self._sent - k < 4 * _AHEAD * len(self.procs):  # (results kept waiting stay few)
+                    self._send(w)
+            ok, payload = done.pop(k)
+            if not ok:
+                raise payload  # type: ignore[misc]
+            yield _received(payload, self.shm)
+
+    def _receive(self) -> tuple[int, int, bool, object]:
+        """The next result any process sends: ``(process, job, ok, payload)``."""
+        waiting = {self.results[w]: w for w in range(len(self.procs)) if self._busy[w]}
+        if not waiting:  # cannot be: the next result to yield was sent and has not come back
+            raise RuntimeError("no job is running, yet results are missing")
+        sentinels = {self.procs[w].sentinel: w for w in waiting.values()}
+        while True:
+            ready = wait([*waiting, *sentinels])
+            for c in ready:
+                if c in waiting:
+                    w = waiting[c]
+                    try:
+                        index, ok, payload = c.recv()
+                    except EOFError:
+                        raise WorkerError(self._ended(w)) from None
+                    self._busy[w].remove(index)
+                    return w, index, ok, payload
+            for c in ready:  # only ended processes: whatever they sent before is read on the next pass
+                w = sentinels[c]
+                if not self.results[w].poll():
+                    raise WorkerError(self._ended(w))
+
+    def _ended(self, w: int) -> str:
+        self.procs[w].join(timeout=1)
+        return f"a worker process ended (exit code {self.procs[w].exitcode}) before its job was done"
+
+    def close(self) -> None:
+        for c in self.orders:
+            try:
+                c.send(None)
+                c.close()
+            except OSError:
+                pass
+        for proc in self.procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+        for c in self.results:
+            c.close()
+
+
+def _work(fn: Callable, shared: object, jobs: Sequence, orders: Connection, results: Connection, shm: Path | None) -> None:
+    """A worker process: ``fn(shared, jobs[k])`` for each job number ``k`` received, until told to stop."""
+    while True:
+        try:
+            index = orders.recv()
+        except EOFError:
+            return
+        if index is None:
+            return
+        try:
+            out: tuple = (index, True, _sendable(fn(shared, jobs[index]), shm))
+        except BaseException as exc:  # noqa: BLE001 - the caller re-raises it
+            out = (index, False, _picklable(exc))
+        try:
+            results.send(out)
+        except Exception as exc:  # the result does not pickle
+            results.send((index, False, _picklable(exc)))
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    """``exc`` if it comes back whole through a pickle, else a ``RuntimeError`` that tells what and where it was."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}\n{''.join(traceback.format_exception(exc))}")
+
+
+@dataclass(frozen=True)
+class _Packed:
+    """A result as its arrays in shared-memory segments (name and layout of each group) and the rest."""
+
+    kind: type
+    segments: tuple[tuple[str, Layout], ...]
+    rest: object
+
+
+def _sendable(result: object, shm: Path | None) -> object:
+    """The result as it goes back: packed into shared memory where it packs and there is room, else itself."""
+    if shm is None or not hasattr(result, "pack") or not hasattr(type(result), "unpack"):
+        return result
+    groups, rest = result.pack()  # type: ignore[attr-defined]
+    segments: list[tuple[str, Layout]] = []
+    for arrays in groups:
+        segment = share(arrays, shm)
+        if segment is None:  # no room: all in the pickle
+            for name, layout in segments:
+                unshare(name, layout, shm)
+            return result
+        segments.append(segment)
+    return _Packed(type(result), tuple(segments), rest)
+
+
+def _received(payload: object, shm: Path | None) -> object:
+    if isinstance(payload, _Packed) and shm is not None:
+        groups = [tuple(unshare(name, layout, shm)) for name, layout in payload.segments]
+        return payload.kind.unpack(groups, payload.rest)
+    return payload
+
+
+def share(arrays: Sequence[np.ndarray], shm: Path = SHM) -> tuple[str, Layout] | None:
+    """Copy arrays into a new shared-memory segment: its name, and the dtype, shape and offset of each.
+
+    ``None`` where segments are not files of ``shm`` or it has little room left: its size is limited
+    (64 MB in a default Docker container), and writing beyond the limit would kill the process, while the
+    receiving process keeps what it received mapped until it drops the arrays.
+    """
+    arrays = [np.ascontiguousarray(a) for a in arrays]
+    size = sum(a.nbytes for a in arrays)
+    try:
+        room = shutil.disk_usage(shm).free
+    except OSError:
+        return None
+    if room < 4 * size + SHM_SPARE:
+        return None
+    segment = shared_memory.SharedMemory(create=True, size=max(1, size))
+    try:
+        layout, at = [], 0
+        for a in arrays:
+            segment.buf[at : at + a.nbytes] = a.reshape(-1).view(np.uint8)
+            layout.append((a.dtype.str, a.shape, at))
+            at += a.nbytes
+    finally:
+        segment.close()
+    return segment.name, tuple(layout)
+
+
+def unshare(name: str, layout: Layout, shm: Path = SHM) -> list[np.ndarray]:
+    """The arrays ``share`` put in segment ``name``, as views of its memory (a private mapping of its file,
+    freed with the last of them); the segment's name removed, so that it is read once."""
+    path = shm / name.lstrip("/")
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        mapped = mmap.mmap(fd, os.fstat(fd).st_size, access=mmap.ACCESS_COPY)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+        resource_tracker.unregister(f"/{name.lstrip('/')}", "shared_memory")  # as ``SharedMemory.unlink`` does
+    return [np.frombuffer(mapped, dtype=dtype, count=math.prod(shape), offset=at).reshape(shape) for dtype, shape, at in layout]

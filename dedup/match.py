@@ -1,0 +1,228 @@
+"""Judge candidate pairs: align them, measure what their passages cover, name the relation, group clusters.
+
+``Matcher`` aligns pairs of a batch of signed documents (caching each document's seed index and
+each pair's alignment) and turns an aligned pair into a ``Pair`` record once the boilerplate of
+each document is known (``dedup.boilerplate``):
+
+- ``exact``: the same normalized tokens;
+- ``near_duplicate``: passages cover at least ``threshold`` of one document and
+  ``NEAR_DUPLICATE_MIN_OTHER`` of the other (boilerplate left out);
+- ``partial``: any other pair with a passage that is not boilerplate.
+
+Severity (``dedup.models.RELATIONS``, ``Pair.severity``) orders them; clusters are the connected
+groups of exact and near-duplicate pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from dedup.align import TokenSpan, align
+from dedup.config import ScanConfig
+from dedup.explain import covered_mask, describe
+from dedup.models import Pair, Passage, Progress, no_progress
+from dedup.seed import ShingleIndex, shingle_index
+from dedup.sign import SignedDocument
+
+#: A near-duplicate must also cover at least this share of the longer document.
+NEAR_DUPLICATE_MIN_OTHER = 0.5
+#: Documents sharing passages that cover this share of one of them are related:
+#: text they share is theirs, not boilerplate.
+RELATED_COVERAGE = 0.5
+#: Per-document seed indexes a matcher keeps for reuse.
+INDEX_CACHE = 4096
+#: Candidate pairs per batch of alignment work.
+ALIGN_BATCH = 2000
+
+
+class Mapper(Protocol):
+    """What ``Matcher.align_all`` needs of an executor (see ``dedup.executors``)."""
+
+    def map(self, fn, jobs: Sequence, *, shared: object = None) -> Iterable: ...
+
+
+class Matcher:
+    """Aligns pairs of ``docs`` (caching the alignment) and turns them into ``Pair`` records."""
+
+    def __init__(self, docs: Sequence[SignedDocument], config: ScanConfig) -> None:
+        self.docs = docs
+        self.config = config
+        self._spans: dict[tuple[int, int], list[TokenSpan]] = {}
+        self._indexes: dict[int, ShingleIndex] = {}
+
+    def index(self, i: int) -> ShingleIndex:
+        index = self._indexes.pop(i, None)  # put back last: the least recently used goes first
+        if index is None:
+            if len(self._indexes) >= INDEX_CACHE:
+                self._indexes.pop(next(iter(self._indexes)))
+            index = shingle_index(self.docs[i].signed, max_repeats=self.config.candidates.max_shingle_repeats)
+        self._indexes[i] = index
+        return index
+
+    def align_all(
+        self,
+        pairs: Sequence[tuple[int, int]],
+        *,
+        executor: Mapper | None = None,
+        progress: Progress = no_progress,
+        batch_size: int = ALIGN_BATCH,
+    ) -> None:
+        """Align every pair, in batches of ``batch_size`` handed to ``executor`` (the matcher is shared with
+        whatever runs them); without one, or with one batch, here."""
+        batches = [pairs[k : k + batch_size] for k in range(0, len(pairs), batch_size)]
+        if executor is None or len(batches) < 2:
+            for n, (i, j) in enumerate(pairs):
+                self.spans(i, j)
+                progress("align", n + 1, len(pairs))
+            return
+        done = 0
+        for batch, results in zip(batches, executor.map(align_batch, batches, shared=self)):
+            self._spans.update(zip(batch, results))
+            done += len(batch)
+            progress("align", done, len(pairs))
+
+    def spans(self, i: int, j: int) -> list[TokenSpan]:
+        key = (i, j)
+        if key not in self._spans:
+            self._spans[key] = align(
+                self.docs[i].signed,
+                self.docs[j].signed,
+                config=self.config.align,
+                min_passage=self.config.min_passage,
+                index_a=self.index(i),
+                index_b=self.index(j),
+            )
+        return self._spans[key]
+
+    def related(self, i: int, j: int) -> bool:
+        """Whether the passages of a pair cover much of either document (before boilerplate is known)."""
+        spans = self.spans(i, j)
+        if not spans:
+            return False
+        a, b = self.docs[i].norm, self.docs[j].norm
+        cov_a = coverage(a.weights, np.zeros(len(a), dtype=bool), [(s.a0, s.a1) for s in spans])
+        cov_b = coverage(b.weights, np.zeros(len(b), dtype=bool), [(s.b0, s.b1) for s in spans])
+        return max(cov_a, cov_b) >= RELATED_COVERAGE
+
+    def flagged_spans(self, pair: tuple[int, int], boiler: Sequence[np.ndarray]) -> tuple[bool, list[tuple[TokenSpan, bool]]]:
+        """Whether the pair is exact, and its aligned spans (an exact pair: at least the whole text), each
+        with whether it is boilerplate (``boiler``: each document's boilerplate-token mask)."""
+        i, j = pair
+        a, b = self.docs[i].norm, self.docs[j].norm
+        spans = self.spans(i, j)
+        exact = len(a) > 0 and a.tokens == b.tokens and a.converted == b.converted
+        if exact and not spans:
+            spans = [TokenSpan(0, len(a), 0, len(b), 1.0)]
+        min_passage = self.config.min_passage
+        return exact, [(s, is_boilerplate(s, a.weights, boiler[i], b.weights, boiler[j], min_passage)) for s in spans]
+
+    def judge(self, pair: tuple[int, int], boiler: Sequence[np.ndarray], *, b_origin: str = "scanned") -> Pair | None:
+        """The verified pair, or None when it shares nothing but boilerplate.
+
+        ``boiler`` holds each document's boilerplate-token mask; ``b_origin`` says where document ``j`` comes
+        from (``archive``: an archived document).
+        """
+        i, j = pair
+        a, b = self.docs[i], self.docs[j]
+        bp_a, bp_b = boiler[i], boiler[j]
+        exact, flagged = self.flagged_spans(pair, boiler)
+        spans = [s for s, _ in flagged]
+        content = [s for s, is_bp in flagged if not is_bp]
+        if not content:
+            return None
+        cov_a = coverage(a.norm.weights, bp_a, [(s.a0, s.a1) for s in content])
+        cov_b = coverage(b.norm.weights, bp_b, [(s.b0, s.b1) for s in content])
+        threshold = self.config.threshold
+        if exact:
+            relation = "exact"
+        elif max(cov_a, cov_b) >= threshold and min(cov_a, cov_b) >= NEAR_DUPLICATE_MIN_OTHER:
+            relation = "near_duplicate"
+        else:
+            relation = "partial"
+        similarity = 1.0 if exact else pair_similarity(a, b, bp_a, bp_b, content)
+        passages = tuple(
+            Passage(*a.norm.span(s.a0, s.a1), *b.norm.span(s.b0, s.b1), similarity=s.similarity, boilerplate=is_bp)
+            for s, is_bp in flagged
+        )
+        differences = ()
+        if relation != "partial":
+            differences = describe(a.doc, a.norm, b.doc, b.norm, spans, relation=relation, boiler_a=bp_a, boiler_b=bp_b)
+        return Pair(
+            a=a.doc.path,
+            b=b.doc.path,
+            relation=relation,
+            similarity=round(similarity, 4),
+            a_coverage=round(cov_a, 4),
+            b_coverage=round(cov_b, 4),
+            passages=passages,
+            differences=differences,
+            b_origin=b_origin,  # type: ignore[arg-type]
+        )
+
+
+def align_batch(matcher: Matcher, pairs: Sequence[tuple[int, int]]) -> list[list[TokenSpan]]:
+    """Align a batch of pairs of the matcher's documents (a stage function: ``executor.map`` runs it)."""
+    return [matcher.spans(i, j) for i, j in pairs]
+
+
+def is_boilerplate(span: TokenSpan, wa: np.ndarray, bp_a: np.ndarray, wb: np.ndarray, bp_b: np.ndarray, min_passage: float) -> bool:
+    """A passage is boilerplate when, without its boilerplate text, less than ``min_passage`` is left on a side."""
+    rest_a = float(wa[span.a0 : span.a1][~bp_a[span.a0 : span.a1]].sum())
+    rest_b = float(wb[span.b0 : span.b1][~bp_b[span.b0 : span.b1]].sum())
+    return min(rest_a, rest_b) < min_passage
+
+
+def coverage(weights: np.ndarray, boiler: np.ndarray, ranges: list[tuple[int, int]]) -> float:
+    """Share of a document's (non-boilerplate) weight inside ``ranges`` of tokens."""
+    content = ~boiler
+    total = float(weights[content].sum())
+    if total == 0:
+        return 0.0
+    inside = covered_mask(len(weights), ranges) & content
+    return float(weights[inside].sum()) / total
+
+
+def pair_similarity(a: SignedDocument, b: SignedDocument, bp_a, bp_b, spans: Sequence[TokenSpan]) -> float:
+    """Dice-style similarity of the two documents' content: matched size over total size."""
+    wa, wb = a.norm.weights, b.norm.weights
+    total = float(wa[~bp_a].sum() + wb[~bp_b].sum())
+    if total == 0:
+        return 0.0
+    matched = sum(s.similarity * (float(wa[s.a0 : s.a1].sum()) + float(wb[s.b0 : s.b1].sum())) for s in spans)
+    return min(1.0, matched / total)
+
+
+def clusters(n: int, edges: Iterable[tuple[int, int]]) -> list[int]:
+    """Connected-component label of each of ``n`` nodes (union-find; a label is its component's smallest node)."""
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, j in edges:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    return [find(x) for x in range(n)]
+
+
+def duplicate_clusters(pairs: Sequence[Pair]) -> tuple[tuple[str, ...], ...]:
+    """Groups of documents (by name, ``Pair.names``) linked by exact and near-duplicate pairs, each sorted."""
+    linked = [p.names() for p in pairs if p.relation in ("exact", "near_duplicate")]
+    return tuple(sorted(tuple(sorted(g)) for g in groups(linked) if len(g) > 1))
+
+
+def groups(edges: Sequence[tuple[Hashable, Hashable]]) -> list[list]:
+    """The connected groups of the nodes of ``edges``, each in sorted order of its nodes."""
+    nodes = sorted({x for e in edges for x in e})
+    at = {x: k for k, x in enumerate(nodes)}
+    out: dict[int, list] = {}
+    for k, label in enumerate(clusters(len(nodes), [(at[x], at[y]) for x, y in edges])):
+        out.setdefault(label, []).append(nodes[k])
+    return list(out.values())
