@@ -321,25 +321,6 @@ def sentences(breaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return number, first
 
 
-def sentence_breaks(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """For each token, whether a sentence ends after it (punctuation or a blank line in the gap)."""
-    n = len(starts)
-    breaks = np.zeros(n, dtype=bool)
-    if n == 0:
-        return breaks
-    marks = np.fromiter((m.start() for m in _SENTENCE_END_RE.finditer(text)), dtype=np.int64)
-    if len(marks):
-        token = np.searchsorted(starts, marks, side="right") - 1
-        ok = (token >= 0) & (ends[np.maximum(token, 0)] <= marks)
-        breaks[token[ok]] = True
-    breaks[-1] = True
-    # cut very long sentences
-    sentence, first = sentences(breaks)
-    offset = np.arange(n) - first[sentence]
-    breaks |= (offset % MAX_SENTENCE) == MAX_SENTENCE - 1
-    return breaks
-
-
 def normalize_text(text: str, config: NormalizeConfig | None = None) -> str:
     """Readable normalized form of ``text`` (for display and tests)."""
     return normalize(text, config).readable()

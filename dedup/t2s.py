@@ -2,10 +2,10 @@
 
 OpenCC cuts a text into dictionary keys (longest first) and unmatched characters, and
 replaces each key by its value. Its keys of more than one character are all in TSPhrases
-(``_KEYS``). So a text holding no such key converts character by character (``char_map``:
+(``KEYS``). So a text holding no such key converts character by character (``char_map``:
 each character converted once, alone), and a text also holding no character that converts
 on its own does not change, unless it holds a key whose value differs although none of its
-characters converts alone (``_PHRASES``, by the character that changes). Both lists were read
+characters converts alone (``PHRASES``, by the character that changes). Both lists were read
 from the dictionaries of OpenCC 1.4.2 (``opencc_dict -f ocd2 -t text``); they are used only when
 the installed dictionaries are those (same SHA-256), else OpenCC converts every text.
 """
@@ -22,7 +22,7 @@ from dedup.normalize_kernels import holds_key
 
 NONE, CONVERTS, IN_PHRASE = 0, 1, 2  # what a character can do under t2s
 
-#: SHA-256 of the files of OpenCC's t2s conversion that ``_PHRASES`` was read from.
+#: SHA-256 of the files of OpenCC's t2s conversion that ``PHRASES`` was read from.
 _DICT_FILES = {
     "t2s.json": "96fe5cc374a80ccc49e3370006cce3aefe4af955868ae0b14fb3079ec695be4f",
     "TSPhrases.ocd2": "2b722237cc00a4ac985790deb6a68c99f34de10e980a0029ac82c72b0f7ae22b",
@@ -33,7 +33,7 @@ _DICT_FILES = {
 
 #: Keys of TSPhrases whose value differs, none of whose characters converts on its own,
 #: by the character that changes.
-_PHRASES = {
+PHRASES = {
     "哩": "海哩 英哩".split(),
     "坏": "一坏 土坏 坏土 坏子 坏布 打坏 拉坏 捏坏 毛坏 陶坏".split(),
     "沈": (
@@ -57,7 +57,7 @@ _PHRASES = {
 
 #: All keys of TSPhrases (none of one character): where none is in a text, OpenCC converts it
 #: character by character.
-_KEYS = tuple(
+KEYS = tuple(
     (
         "一坏 一目瞭然 七逕 上逕 上鍊 不可貲計 不瞭解 么麼 么麽 九逕山 乾乾淨淨 "
         "乾乾脆脆 乾佑縣 乾元 乾卦 乾嘉 乾圖 乾坤 乾坤一擲 乾坤再造 乾坤大挪移 乾宅 "
@@ -107,7 +107,7 @@ _RANGES = ((0x2E80, 0x2FDF), (0x3005, 0x3005), (0x3007, 0x3007), (0x3040, 0x30FF
            (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0x20000, 0x3134F))
 
 
-def _dictionaries_known() -> bool:
+def dictionaries_known() -> bool:
     import opencc
 
     share = Path(opencc.__file__).resolve().parent / "clib" / "share" / "opencc"
@@ -121,7 +121,7 @@ def _dictionaries_known() -> bool:
 def _singles(convert) -> tuple[np.ndarray, np.ndarray] | None:
     """Every character that can be a CJK token and what ``convert`` makes of it alone (as code points);
     None when the installed dictionaries are not those the lists here were read from."""
-    if not _dictionaries_known():
+    if not dictionaries_known():
         return None
     chars = [chr(c) for lo, hi in _RANGES for c in range(lo, hi + 1)]
     out = convert("\n".join(chars)).split("\n")  # no key holds a newline: each character alone
@@ -132,10 +132,10 @@ def _singles(convert) -> tuple[np.ndarray, np.ndarray] | None:
 
 @lru_cache(maxsize=1)
 def char_table(convert) -> np.ndarray:
-    """For every code point: NONE, CONVERTS or IN_PHRASE (changes inside a key of ``_PHRASES``).
+    """For every code point: NONE, CONVERTS or IN_PHRASE (changes inside a key of ``PHRASES``).
 
     ``convert`` is the OpenCC ``t2s`` conversion. Everything is CONVERTS when the installed
-    dictionaries are not those ``_PHRASES`` was read from.
+    dictionaries are not those ``PHRASES`` was read from.
     """
     table = np.full(0x110000, CONVERTS, dtype=np.uint8)
     singles = _singles(convert)
@@ -143,7 +143,7 @@ def char_table(convert) -> np.ndarray:
         return table
     chars, out = singles
     table[chars[chars == out]] = NONE
-    for ch in _PHRASES:
+    for ch in PHRASES:
         if table[ord(ch)] == NONE:
             table[ord(ch)] = IN_PHRASE
     return table
@@ -153,7 +153,7 @@ def char_table(convert) -> np.ndarray:
 def char_map(convert) -> np.ndarray | None:
     """What ``convert`` makes of each code point alone (itself where nothing); None if not known.
 
-    It is what OpenCC makes of a text holding no key of ``_KEYS`` (``key_table``), and no CJK
+    It is what OpenCC makes of a text holding no key of ``KEYS`` (``key_table``), and no CJK
     compatibility form (its normalization step maps only those, one character to one).
     """
     singles = _singles(convert)
@@ -165,8 +165,8 @@ def char_map(convert) -> np.ndarray | None:
 
 
 def key_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``_KEYS`` for a compiled search (``dedup.normalize_kernels.holds_key``)."""
-    return _key_table(_KEYS)
+    """``KEYS`` for a compiled search (``dedup.normalize_kernels.holds_key``)."""
+    return _key_table(KEYS)
 
 
 @lru_cache(maxsize=2)
@@ -185,9 +185,9 @@ def _key_table(keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return first, firsts, offsets, flat
 
 
-_PHRASE_KEYS = tuple(key for keys in _PHRASES.values() for key in keys)
+_PHRASE_KEYS = tuple(key for keys in PHRASES.values() for key in keys)
 
 
 def phrase_found(codes: np.ndarray) -> bool:
-    """Whether the code points ``codes`` hold a key of ``_PHRASES`` (so conversion may change them)."""
+    """Whether the code points ``codes`` hold a key of ``PHRASES`` (so conversion may change them)."""
     return holds_key(codes, *_key_table(_PHRASE_KEYS))

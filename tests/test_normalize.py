@@ -1,12 +1,23 @@
+from functools import lru_cache
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.config import NormalizeConfig
-from dedup.normalize import normalize, normalize_text, page_marker_spans, to_simplified
+from dedup.normalize import MAX_SENTENCE, normalize, normalize_text, page_marker_spans, to_simplified
 
+import reference
 from texts import EN_SPEECH, ZH_SPEECH
+
+
+@lru_cache(maxsize=1)
+def t2s_convert():
+    """OpenCC's Traditional→Simplified conversion itself (one converter: ``dedup.t2s`` caches by it)."""
+    import opencc
+
+    return opencc.OpenCC("t2s").convert
 
 
 def test_cjk_characters_and_words_are_tokens():
@@ -71,39 +82,54 @@ def test_token_spans_slice_to_their_source(text):
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=120))
-def test_vectorized_tokens_are_the_regex_tokens(text):
-    """The numpy tokenizer finds exactly the tokens of ``_TOKEN_RE`` (the specification)."""
-    from dedup.normalize import _TOKEN_RE
-
+def test_vectorized_tokens_are_the_reference_tokens(text):
+    """The compiled tokenizer finds exactly the tokens of the specification (``reference.token_spans``)."""
     norm = normalize(text, NormalizeConfig(drop_page_markers=False))
-    expected = [m.span() for m in _TOKEN_RE.finditer(text)]
+    expected = [(s, e) for s, e, _ in reference.token_spans(text)]
     got = sorted(set(zip(norm.starts.tolist(), norm.ends.tolist())))  # NFKC may split a word: same span
     assert got == expected
 
 
 def test_word_characters_are_those_str_isalnum_accepts():
-    """The class table marks as word characters exactly the code points ``str.isalnum`` accepts, outside
-    the CJK ranges and the sentence marks (checked on every code point)."""
-    from dedup.normalize import _CJK, _MARK, _WORD, _char_classes
+    """Word characters are exactly the code points ``str.isalnum`` accepts outside the CJK ranges, and
+    each code point of those ranges is one CJK token (checked on every code point but surrogates).
 
-    table = _char_classes()
+    Each code point ``c`` is normalized as ``"x" + c + "x"``: it is a word character exactly when the
+    three make one word token (span of 3; NFKC may turn ``c`` into nothing, or several tokens of that
+    span), and a CJK character when it is a token of its own (span of 1 at its place).
+    """
     codes = np.array([c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF])
+    in_cjk = np.zeros(len(codes), dtype=bool)
+    for lo, hi in reference.CJK_RANGES:
+        in_cjk |= (codes >= lo) & (codes <= hi)
     alnum = np.array([chr(c).isalnum() for c in codes.tolist()])
-    other = (table[codes] != _CJK) & (table[codes] != _MARK)
-    assert np.array_equal(table[codes][other] == _WORD, alnum[other])
+    word = np.zeros(len(codes), dtype=bool)
+    cjk = np.zeros(len(codes), dtype=bool)
+    config = NormalizeConfig(drop_page_markers=False, traditional_to_simplified=False)
+    chunk = 1 << 16
+    for at in range(0, len(codes), chunk):
+        part = codes[at : at + chunk]
+        norm = normalize(" ".join("x" + chr(c) + "x" for c in part.tolist()), config)  # unit k at 4k
+        starts, ends = norm.starts.astype(np.int64), norm.ends.astype(np.int64)
+        whole = (ends - starts == 3) & ~norm.cjk
+        word[at + starts[whole] // 4] = True
+        alone = (ends - starts == 1) & (starts % 4 == 1) & norm.cjk
+        cjk[at + starts[alone] // 4] = True
+    assert np.array_equal(cjk, in_cjk)
+    assert np.array_equal(word, alnum & ~in_cjk)
 
 
 def test_page_marker_lines_with_crlf():
     assert normalize("加强建设\r\n12\r\n第3页\r\n推进").readable() == normalize("加强建设\n12\n第3页\n推进").readable() == "加强建设推进"
 
 
-# --------------------------------------------------------------------------- the compiled normalizer gives what the reference gave
+# --------------------------------------------------------------------------- the compiled normalizer gives what the reference gives
 
 _EDGE_ALPHABET = list(
     "abcXYZ019 \t\r\n\n\u3000.!?;。！？；…,，、/／-—–－―─_'"  # words, blanks, sentence ends, dashes
     "第页共Pp age of AGE ١٢３"  # page markers; Arabic-Indic and full-width digits
     "中文發展國家们这于覆回坏土沈藉瞭解"  # simplified, traditional, phrase-only characters (回覆, 土坏, 瞭解)
-    "¼㈱ﬁéÉßİ豈⺠⼀\U0002f800カナ한"  # NFKC splits, ligature, case folding, compatibility forms, kana, Hangul
+    "¼㈱ﬁéÉßİ豈⺠⼀\U0002f800カナ한々〇_"  # NFKC splits, ligature, case folding, compatibility forms, kana, Hangul, 々 〇
 ) + ["回覆", "瞭解", "Page 3 of 8", "第3页 共8页", "\n3\n", "— 3 —", "\n\n"]
 _CONFIGS = [
     NormalizeConfig(),
@@ -112,36 +138,71 @@ _CONFIGS = [
 ]
 
 
-def _same(a, b):
-    assert a.tokens == b.tokens and len(set(a.words)) == len(a.words) and set(a.words) == set(b.words)
-    assert (a.page_markers, a.converted) == (b.page_markers, b.converted)
-    for name in ("starts", "ends", "cjk", "breaks", "heavy"):
-        x, y = getattr(a, name), getattr(b, name)
+def assert_same(norm, expected):
+    """``norm`` (``dedup.normalize.Normalized``) holds what the reference gives, field by field."""
+    assert norm.tokens == expected.tokens
+    assert len(set(norm.words)) == len(norm.words) and set(norm.words) == expected.words
+    assert (norm.page_markers, norm.converted) == (expected.page_markers, expected.converted)
+    for name in ("starts", "ends", "cjk", "breaks", "heavy", "weights"):
+        x, y = getattr(norm, name), getattr(expected, name)
         assert x.dtype == y.dtype and np.array_equal(x, y), name
 
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(_EDGE_ALPHABET), max_size=150).map("".join), st.sampled_from(_CONFIGS))
-def test_normalize_gives_what_the_reference_gave(text, config):
-    from normalize_reference import normalize as reference
-
-    _same(normalize(text, config), reference(text, config))
+def test_normalize_gives_what_the_reference_gives(text, config):
+    assert_same(normalize(text, config), reference.normalize(text, config))
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200))
-def test_normalize_gives_what_the_reference_gave_on_any_text(text):
-    from normalize_reference import normalize as reference
+def test_normalize_gives_what_the_reference_gives_on_any_text(text):
+    assert_same(normalize(text), reference.normalize(text))
 
-    _same(normalize(text), reference(text))
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "字" * 500,  # sentences cut every MAX_SENTENCE tokens
+        "word " * 300 + "。" + "Wörd ¼ " * 100,  # ASCII words, then words NFKC splits (parts counted)
+        "發展國家" * 60 + "\n\n" + "回覆瞭解" * 30,  # conversion character by character, then in phrases
+        ("字" * 79 + "。") * 3 + "b " * 200,  # a mark after the 79th token, then a long sentence of words
+        ZH_SPEECH,
+        EN_SPEECH,
+        ZH_SPEECH.replace("。", "。—2—\n第3页 共8页\n", 5) + "\nPage 3 of 8\n  12  \n",
+    ],
+)
+@pytest.mark.parametrize("config", _CONFIGS)
+def test_normalize_gives_what_the_reference_gives_on_long_texts(text, config):
+    assert_same(normalize(text, config), reference.normalize(text, config))
+
+
+def test_sentences_are_as_long_as_the_reference_says():
+    assert MAX_SENTENCE == reference.MAX_SENTENCE
+    assert np.nonzero(normalize("字" * 200).breaks)[0].tolist() == [79, 159, 199]
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(_EDGE_ALPHABET), max_size=150).map("".join))
 def test_page_markers_where_patterns_are_skipped(text):
-    from normalize_reference import page_marker_spans as reference
+    assert page_marker_spans(text) == reference.page_marker_spans(text)
 
-    assert page_marker_spans(text) == reference(text)
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "— 3 —第3页 共8页",  # markers that touch are two
+        "第3页 共8页第3页 共8页",  # ... unless a third one joins them (共8页第3页)
+        "—3—\n3\n—4—",
+        "a—3— b -12-- 3-4-5 —１２—",  # after a letter, within a date, full-width digits
+        "第 3 页\r\n共 8 页、第 3 页\n共8页 / 第3页",
+        "PAGE 12 / 30\npage 3\n\n1/2\n  7 \r\npage\n12345\n",
+        "see page 3 of 8pages, page 3 of 8",
+    ],
+)
+def test_page_marker_edge_cases(text):
+    assert page_marker_spans(text) == reference.page_marker_spans(text)
+    assert_same(normalize(text), reference.normalize(text))
 
 
 def _codes(text: str) -> np.ndarray:
@@ -150,11 +211,10 @@ def _codes(text: str) -> np.ndarray:
 
 def test_conversion_is_skipped_only_where_it_changes_nothing():
     from dedup import t2s
-    from dedup.normalize import _t2s
 
-    convert = _t2s().convert
+    convert = t2s_convert()
     table = t2s.char_table(convert)
-    for ch, keys in t2s._PHRASES.items():
+    for ch, keys in t2s.PHRASES.items():
         assert table[ord(ch)] == t2s.IN_PHRASE
         for key in keys:
             assert convert(key) != key and t2s.phrase_found(_codes("中" + key + "文"))
@@ -167,9 +227,8 @@ def test_conversion_is_skipped_only_where_it_changes_nothing():
 def test_conversion_character_by_character_where_no_phrase_is(text):
     from dedup import normalize_kernels as k
     from dedup import t2s
-    from dedup.normalize import _t2s
 
-    convert = _t2s().convert
+    convert = t2s_convert()
     codes = _codes(text)
     if not k.holds_key(codes, *t2s.key_table()):
         assert "".join(map(chr, t2s.char_map(convert)[codes])) == to_simplified(text)
@@ -177,25 +236,24 @@ def test_conversion_character_by_character_where_no_phrase_is(text):
 
 
 def test_phrase_list_is_the_one_in_the_dictionaries():
-    """``dedup.t2s._KEYS`` and ``_PHRASES`` read again from OpenCC's TSPhrases (with its ``opencc_dict`` tool)."""
+    """``dedup.t2s.KEYS`` and ``PHRASES`` read again from OpenCC's TSPhrases (with its ``opencc_dict`` tool)."""
     import subprocess
     from pathlib import Path
 
     import opencc
 
     from dedup import t2s
-    from dedup.normalize import _t2s
 
     clib = Path(opencc.__file__).resolve().parent / "clib"
     tool = clib / "bin" / "opencc_dict"
-    if not tool.exists() or not t2s._dictionaries_known():
-        pytest.skip("no opencc_dict tool, or other dictionaries than those _PHRASES was read from")
+    if not tool.exists() or not t2s.dictionaries_known():
+        pytest.skip("no opencc_dict tool, or other dictionaries than those PHRASES was read from")
     out = subprocess.run(
         [str(tool), "-i", str(clib / "share/opencc/TSPhrases.ocd2"), "-o", "/dev/stdout", "-f", "ocd2", "-t", "text"],
         capture_output=True, text=True, env={"LD_LIBRARY_PATH": str(clib / "lib64")}, check=True,
     ).stdout
-    table = t2s.char_table(_t2s().convert)
-    assert sorted(t2s._KEYS) == sorted(line.split("\t")[0] for line in out.splitlines())
+    table = t2s.char_table(t2s_convert())
+    assert sorted(t2s.KEYS) == sorted(line.split("\t")[0] for line in out.splitlines())
     expected: dict[str, set[str]] = {}
     for line in out.splitlines():
         key, value = line.split("\t")
@@ -205,4 +263,4 @@ def test_phrase_list_is_the_one_in_the_dictionaries():
             for a, b in zip(key, value):
                 if a != b:
                     expected.setdefault(a, set()).add(key)
-    assert {ch: set(keys) for ch, keys in t2s._PHRASES.items()} == expected
+    assert {ch: set(keys) for ch, keys in t2s.PHRASES.items()} == expected

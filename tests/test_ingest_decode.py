@@ -1,0 +1,129 @@
+"""Tests for dedup.ingest's decoding: BOMs, UTF-16 without BOM, GB18030 vs Big5, binary files, HTML charsets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dedup.errors import IngestError
+from dedup.ingest import decode_bytes, read_document
+
+SIMPLIFIED = """同志们，朋友们：
+今天，我们在这里隆重集会，回顾过去一年的工作，部署新一年的任务。过去的一年，是极不平凡的一年。\
+面对复杂多变的外部环境和艰巨繁重的改革发展任务，全市上下团结一心，攻坚克难，经济保持平稳增长，\
+民生持续改善，社会大局和谐稳定。
+这些成绩的取得，来之不易。它凝聚着广大干部群众的心血和汗水，也离不开社会各界的关心和支持。\
+在此，我代表市委、市政府，向辛勤工作在各条战线上的同志们表示衷心的感谢！
+我们也要清醒地看到，发展中还存在不少困难和问题：产业结构不够合理，创新能力有待提高，\
+城乡区域发展不平衡，一些群众在就业、教育、医疗、住房等方面还面临不少难题。对此，我们必须高度重视，\
+采取有力措施，认真加以解决。
+新的一年，我们要坚持稳中求进的工作总基调，把握发展大势，突出工作重点，扎实推进各项工作。\
+一是着力扩大有效投资，加快重大项目建设；二是着力推动产业升级，培育新的增长点；\
+三是着力保障和改善民生，办好群众关心的实事；四是着力加强生态环境保护，建设美丽家园。
+同志们，使命光荣，责任重大。让我们更加紧密地团结起来，振奋精神，开拓进取，为实现全年目标任务而努力奋斗！
+"""
+
+TRADITIONAL = """各位鄉親、各位貴賓，大家好：
+今天很高興能夠和大家齊聚一堂，共同慶祝本校創校五十週年。五十年來，學校從一間只有幾位老師的小學堂，\
+發展成為今天擁有數千名學生的綜合學府，這一切都要感謝歷任校長、老師們的辛勤耕耘，以及地方人士長期的支持與鼓勵。
+回顧過去，我們經歷過許多艱難的時刻。颱風曾經摧毀校舍，經費也曾一度短缺，但是全體師生始終沒有放棄。\
+大家同心協力，重建家園，讓學校一步一步走到今天。這份堅持與團結，正是我們最珍貴的傳統。
+展望未來，教育環境面臨快速的變化。數位科技日新月異，國際競爭越來越激烈，我們必須培養學生獨立思考、\
+解決問題以及與人合作的能力。學校將持續推動課程改革，加強外語與資訊教育，並且鼓勵學生積極參與社區服務，\
+讓他們成為關懷社會、具有國際視野的現代公民。
+最後，再次感謝各位的蒞臨，也祝福大家身體健康、萬事如意。謝謝大家！
+"""
+
+SHORT_SIMPLIFIED = "同志们，今天我们在这里召开全体会议，总结过去一年的工作。"
+SHORT_TRADITIONAL = "各位鄉親，今天我們在這裡齊聚一堂，共同慶祝這個重要的日子。"
+
+
+def write(path: Path, data: bytes | str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    path.write_bytes(data)
+    return path
+
+
+# --------------------------------------------------------------------------- text files
+
+
+def test_utf8() -> None:
+    assert decode_bytes("Fellow citizens, 同志们".encode("utf-8")) == ("Fellow citizens, 同志们", "utf-8")
+
+
+def test_utf8_sig_removes_bom() -> None:
+    assert decode_bytes(b"\xef\xbb\xbf" + "你好".encode("utf-8")) == ("你好", "utf-8-sig")
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_with_bom(codec: str) -> None:
+    text = "各位来宾，大家好！\r\nLadies and gentlemen."
+    data = text.encode(codec)
+    if codec == "utf-16-be":
+        data = b"\xfe\xff" + data
+    decoded, encoding = decode_bytes(data)
+    assert decoded == text
+    assert encoding == ("utf-32" if codec == "utf-32" else "utf-16")
+
+
+def test_utf16_without_bom_is_detected() -> None:
+    text = "Plain English speech text\r\nsecond line"
+    assert decode_bytes(text.encode("utf-16-le")) == (text, "utf-16-le")
+
+
+@pytest.mark.parametrize("text", [SIMPLIFIED, SHORT_SIMPLIFIED])
+def test_gb18030_simplified(text: str) -> None:
+    assert decode_bytes(text.encode("gb18030")) == (text, "gb18030")
+
+
+@pytest.mark.parametrize("text", [TRADITIONAL, SHORT_TRADITIONAL])
+def test_big5_traditional(text: str) -> None:
+    assert decode_bytes(text.encode("big5")) == (text, "big5")
+
+
+def test_gb_vs_big5_on_ambiguous_bytes() -> None:
+    """Short runs of characters whose bytes decode under both codecs still pick the right one."""
+    for source, codec in ((SIMPLIFIED, "gb18030"), (TRADITIONAL, "big5")):
+        han = "".join(ch for ch in source if "\u4e00" <= ch <= "\u9fff")
+        for start in range(0, len(han) - 8, 7):
+            chunk = han[start : start + 8]
+            data = chunk.encode(codec)
+            try:
+                data.decode("gb18030"), data.decode("big5")
+            except UnicodeDecodeError:
+                continue
+            assert decode_bytes(data) == (chunk, codec)
+
+
+def test_crlf_is_kept(tmp_path: Path) -> None:
+    for name, codec in (("a.txt", "utf-8"), ("b.txt", "gb18030"), ("c.txt", "big5")):
+        base = SHORT_TRADITIONAL if codec == "big5" else SHORT_SIMPLIFIED
+        text = f"{base}\r\n第二行\r\n\r\n"
+        write(tmp_path / name, text.encode(codec))
+        doc = read_document(tmp_path / name)
+        assert doc.text == text
+        assert "\r\n" in doc.text
+
+
+def test_binary_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="binary"):
+        decode_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
+    with pytest.raises(ValueError, match="binary"):
+        decode_bytes(bytes([1, 2, 3, 4, 5, 6, 7, 8]) * 4 + b"abc")
+    write(tmp_path / "image.txt", bytes(range(256)))
+    with pytest.raises(IngestError) as info:
+        read_document(tmp_path / "image.txt")
+    assert info.value.reason == "binary file, not text"
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def test_html_without_charset_is_detected(tmp_path: Path) -> None:
+    write(tmp_path / "t.html", f"<html><body><p>{TRADITIONAL}</p></body></html>".encode("big5"))
+    doc = read_document(tmp_path / "t.html")
+    assert doc.encoding == "big5"
+    assert "各位鄉親" in doc.text and "謝謝大家！" in doc.text
