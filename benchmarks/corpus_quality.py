@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import dedup
-from dedup.evaluate import Span, pan_scores
+from pan_measures import Span, pan_scores
 
 DEFAULT = Path(__file__).resolve().parents[1] / "corpus"
 DUPLICATE = {"exact", "near_duplicate"}

@@ -25,7 +25,6 @@ from types import SimpleNamespace
 import quality  # noqa: I001 (puts benchmarks/ and corpus/ on the path)
 import corpus_quality
 import dedup
-from dedup.pipeline import ARCHIVE_PREFIX
 
 
 def corpus_through_index(folder: Path, work: Path) -> dict:
@@ -36,11 +35,9 @@ def corpus_through_index(folder: Path, work: Path) -> dict:
     built = time.perf_counter() - started
     report = dedup.scan(folder, index=location)
     across: dict[frozenset, object] = {}
-    for p in sorted(report.pairs, key=lambda p: (p.a, p.b)):
-        archived = [x.startswith(ARCHIVE_PREFIX) for x in (p.a, p.b)]
-        if any(archived) and not all(archived):  # one side each: found through the index
-            named = SimpleNamespace(**{**vars(p), "a": p.a.removeprefix(ARCHIVE_PREFIX), "b": p.b.removeprefix(ARCHIVE_PREFIX)})
-            across.setdefault(frozenset((named.a, named.b)), named)
+    for p in sorted(report.pairs, key=lambda p: p.names()):
+        if p.a_origin != p.b_origin:  # one side each: found through the index
+            across.setdefault(frozenset((p.a, p.b)), p)
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
     through = SimpleNamespace(pairs=list(across.values()))
     result = {"documents": report.scanned, "scan_seconds": round(time.perf_counter() - started - built, 2)}

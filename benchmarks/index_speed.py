@@ -51,24 +51,23 @@ def signature_stage(texts: list[str], *, repeats: int = 3) -> dict:
     from dedup import index as index_stage
     from dedup.config import ScanConfig
     from dedup.models import Document
-    from dedup.pipeline import sign_documents
-    from dedup.sign import bag_signed, signatures, window_signatures, window_size
+    from dedup.sign import bag_signed, sign_documents, signatures, window_signatures, window_size
 
     config = ScanConfig()
     docs = [Document(path=str(i), text=t) for i, t in enumerate(texts)]
     nbytes = sum(len(t.encode("utf-8")) for t in texts)
 
     def shingle_minhash() -> None:  # as speed.py times it: what the scan computes for its document LSH
-        signatures([s.hashes for s in sign_documents(docs, config=config)], config.sign)
+        signatures([s.signed.hashes for s in sign_documents(docs, config=config)], config.sign)
 
     def all_signatures() -> None:  # and the window signatures of its passage LSH
-        signed = sign_documents(docs, config=config)
+        signed = [s.signed for s in sign_documents(docs, config=config)]
         signatures([s.hashes for s in signed], config.sign)
         for s in signed:
             window_signatures(bag_signed(s), config.sign, window=window_size(s.norm, config.candidates.window))
 
     def index_entries() -> None:
-        index_stage.entries(sign_documents(docs, config=config), config)
+        index_stage.entries([s.signed for s in sign_documents(docs, config=config)], config)
 
     out = {}
     for name, fn in (("minhash", shingle_minhash), ("all_signatures", all_signatures), ("index_entries", index_entries)):
@@ -83,7 +82,7 @@ def signature_stage(texts: list[str], *, repeats: int = 3) -> dict:
 
 
 def _child_build(folder: str, location: str, out: str) -> None:
-    from dedup.pipeline import build_index
+    from dedup import build_index
 
     import resource
 
@@ -105,7 +104,7 @@ def build(folder: Path, location: str) -> dict:
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"index build failed after {wall:.0f} s")
         result = json.loads(out.read_text())
-    from dedup.pipeline import index_info
+    from dedup import index_info
 
     nbytes = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and f.suffix == ".txt")
     return {
@@ -140,10 +139,11 @@ def query_speeches(folder: Path, truth: dict, docs: list[str], k: int, *, seed: 
 
 def queries(location: str, speeches: list[tuple[str, set[str]]]) -> dict:
     """Time ``check`` of one speech at a time, and the LSH lookup alone."""
+    from dedup import check
     from dedup import index as index_stage
+    from dedup.archive import open_index
     from dedup.config import ScanConfig
     from dedup.normalize import normalize
-    from dedup.pipeline import check, open_index
     from dedup.sign import sign
 
     config = ScanConfig(workers=1)
@@ -159,20 +159,19 @@ def queries(location: str, speeches: list[tuple[str, set[str]]]) -> dict:
         jieba.initialize()  # loaded on first use by the explanations of near-duplicates (0.7 s once per process)
         for p in paths[:WARM_UP]:  # other one-time costs: imports, compiled kernels, LSH parameters
             check([p], location, config=config)
-        store, _ = open_index(location, config=config)
-        for p, (text, sources) in zip(paths[WARM_UP:], speeches[WARM_UP:]):
-            t = time.perf_counter()
-            (doc,) = check([p], location, config=config).checked
-            checks.append(time.perf_counter() - t)
-            got = {s.b for s in doc.sources}
-            found += bool(got & sources)
-            sources_found.append(len(got))
-            signed = sign(normalize(text, config.normalize), config.sign)
-            entry = index_stage.entry(signed, config)
-            t = time.perf_counter()
-            index_stage.candidates(store, entry, config, documents=store.count())
-            lookups.append(time.perf_counter() - t)
-        store.close()
+        with open_index(location, config=config) as (store, _):
+            for p, (text, sources) in zip(paths[WARM_UP:], speeches[WARM_UP:]):
+                t = time.perf_counter()
+                (doc,) = check([p], location, config=config).checked
+                checks.append(time.perf_counter() - t)
+                got = {s.b for s in doc.sources}
+                found += bool(got & sources)
+                sources_found.append(len(got))
+                signed = sign(normalize(text, config.normalize), config.sign)
+                (entry,) = index_stage.entries([signed], config)
+                t = time.perf_counter()
+                index_stage.candidates(store, entry, config, documents=store.count())
+                lookups.append(time.perf_counter() - t)
 
     def ms(values: list[float]) -> dict:
         values = sorted(values)

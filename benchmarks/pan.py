@@ -3,7 +3,7 @@
     python benchmarks/pan.py [--data ../shared/data/en_pan13_text_alignment_sample] [--json]
 
 Per obfuscation category and overall: PAN macro precision, recall,
-granularity and plagdet (dedup.evaluate), counting only detections on the
+granularity and plagdet (benchmarks/pan_measures.py), counting only detections on the
 document pairs the category lists (as PAN does).
 """
 
@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import dedup
-from dedup.evaluate import Span, pan_scores
+from pan_measures import Span, pan_scores
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "en_pan13_text_alignment_sample"
 

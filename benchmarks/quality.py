@@ -35,7 +35,7 @@ for _p in (HERE, ROOT / "corpus"):
 import corpus_quality  # noqa: E402
 import dedup  # noqa: E402
 import pan  # noqa: E402
-from dedup.evaluate import pan_scores  # noqa: E402
+from pan_measures import pan_scores  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 BENCH = HERE / "_work" / "bench"

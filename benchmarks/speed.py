@@ -6,7 +6,7 @@ For each size N the scale corpus (``make_scale_corpus.py``) is generated, or reu
 ``benchmarks/_work/scale_N``; then, in this run:
 
 1. signature stage: dedup's shingle hashing + MinHash as the scan does it
-   (``dedup.pipeline.sign_documents``, then ``dedup.sign.signatures`` of the batch: a
+   (``dedup.sign.sign_documents``, then ``dedup.sign.signatures`` of the batch: a
    ``docs × num_perm`` matrix, no ``MinHash`` object per document) against the naive
    ``MinHash.update`` per shingle (``naive.py``), on the same documents (a sample: the naive one
    is slow), plus dedup on all N;
@@ -112,12 +112,11 @@ def _dedup_sign(texts: list[str]) -> None:
     """What ``dedup.scan`` does to sign documents: ``sign_documents``, then ``signatures`` of the batch."""
     from dedup.config import ScanConfig
     from dedup.models import Document
-    from dedup.pipeline import sign_documents
-    from dedup.sign import signatures
+    from dedup.sign import sign_documents, signatures
 
     config = ScanConfig()
     signed = sign_documents([Document(path=str(i), text=t) for i, t in enumerate(texts)], config=config)
-    signatures([s.hashes for s in signed], config.sign)
+    signatures([s.signed.hashes for s in signed], config.sign)
 
 
 def _normalize_only(texts: list[str]) -> None:

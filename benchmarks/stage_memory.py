@@ -4,7 +4,7 @@
 
 Prints one line per stage boundary: seconds since the start, the stage, the current and the
 peak RSS of this process (``VmRSS``/``VmHWM`` from /proc/self/status, Linux). Alignment and
-boilerplate are told apart by wrapping ``_Matcher.align_all`` and ``_boilerplate``. Forked
+boilerplate are told apart by wrapping ``Matcher.align_all`` and ``boilerplate.token_masks``. Forked
 alignment workers are not counted here (``speed.py`` samples their PSS).
 """
 
@@ -15,7 +15,7 @@ import os
 import time
 
 import dedup
-from dedup import pipeline
+from dedup import boilerplate, match
 from dedup.config import ScanConfig
 
 
@@ -58,8 +58,8 @@ def main() -> None:
 
         setattr(owner, name, wrapper)
 
-    around(pipeline._Matcher, "align_all", "align")
-    around(pipeline, "_boilerplate", "boilerplate")
+    around(match.Matcher, "align_all", "align")
+    around(boilerplate, "token_masks", "boilerplate")
     report = dedup.scan(args.folder, config=ScanConfig(workers=args.workers), progress=progress)
     mark("end")
     print(f"{len(report.pairs):,} pairs; 1-min load average {os.getloadavg()[0]:.2f}")

@@ -7,7 +7,7 @@
 The public names are those of ``__all__``; the command line (``dedup.cli``) uses nothing else.
 """
 
-from dedup.archive import add_to_index, archive_texts, check, index_info, remove_from_index
+from dedup.archive import add_to_index, archive_text_loader, archive_texts, check, index_info, remove_from_index
 from dedup.build import build_index
 from dedup.config import AlignConfig, CandidateConfig, NormalizeConfig, ScanConfig, SignConfig
 from dedup.errors import ConfigError, DedupError, IndexStoreError, IngestError, InputError
@@ -64,6 +64,7 @@ __all__ = [
     "Store",
     "__version__",
     "add_to_index",
+    "archive_text_loader",
     "archive_texts",
     "at_least",
     "build_index",

@@ -13,7 +13,7 @@ it was indexed) and what the documents share with unrelated archive documents.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +66,27 @@ def archive_texts(location: Location, paths: Sequence[str], *, config: ScanConfi
     """The stored texts of archive documents, by stored path (for showing passages); paths not stored are left out."""
     with open_index(location, config=config) as (store, _):
         return {s.path: s.text for s in store.load(store.ids(list(paths)).values())}
+
+
+def archive_text_loader(
+    location: Location | None, paths: Iterable[str], *, config: ScanConfig | None = None
+) -> Callable[[str], str]:
+    """Texts of archive documents by stored path, for a report's side-by-side views: all of ``paths`` (those
+    the report names) read from the index in one opening, when the first is asked for (a JSON report never
+    asks); a path not stored (any more), or no index, gives an empty text."""
+    texts: dict[str, str] = {}
+    wanted = set(paths)
+
+    def load(path: str) -> str:
+        if location is None:
+            return ""
+        if path not in texts:  # the first one shown (or one not in the report): read with the others
+            asked = sorted((wanted - texts.keys()) | {path})
+            texts.update(dict.fromkeys(asked, ""))
+            texts.update(archive_texts(location, asked, config=config))
+        return texts[path]
+
+    return load
 
 
 def _signed_archive(stored: Sequence[StoredDocument], config: ScanConfig) -> list[SignedDocument]:

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -27,7 +27,7 @@ from dedup import (
     Report,
     ScanConfig,
     add_to_index,
-    archive_texts,
+    archive_text_loader,
     at_least,
     build_index,
     check as check_archive,
@@ -177,7 +177,7 @@ def scan(
         workers=workers,
     )
     report = _run(lambda on_progress: scan_folder(folder, config=config, progress=on_progress, index=index), progress)
-    archived = _archive_loader(index, config, (p.b for p in report.pairs if p.b_origin == "archive"))
+    archived = archive_text_loader(index, (p.b for p in report.pairs if p.b_origin == "archive"), config=config)
 
     def load_text(path: str) -> str:
         return read_document(folder / path, relpath=path).text
@@ -213,24 +213,6 @@ def _exit_on(fail_on: Optional[FailOn], pairs) -> None:
         raise typer.Exit(EXIT_FOUND)
 
 
-def _archive_loader(index: Optional[str], config: ScanConfig, paths: Iterable[str]) -> Callable[[str], str]:
-    """Texts of archive documents by stored path: all of the report's ``paths`` read from the index at once,
-    when the report first shows one (a JSON report never does)."""
-    texts: dict[str, str] = {}
-    wanted = set(paths)
-
-    def load(path: str) -> str:
-        if index is None:
-            return ""
-        if path not in texts:  # the first one shown (or one not in the report): read with the others
-            asked = sorted((wanted - texts.keys()) | {path})
-            texts.update(dict.fromkeys(asked, ""))  # not stored (any more): shown without text
-            texts.update(archive_texts(index, asked, config=config))
-        return texts[path]
-
-    return load
-
-
 def _config(**options) -> ScanConfig:
     try:
         return ScanConfig(**options)
@@ -256,7 +238,7 @@ def check(
     """Check new documents against an archive index: copy ratio, sources and copied passages of each."""
     config = _config(min_passage=min_passage, threshold=threshold, workers=workers)
     report = _run(lambda on_progress: check_archive(files, index, config=config, progress=on_progress), progress)
-    archived = _archive_loader(index, config, (p.b for p in report.pairs))
+    archived = archive_text_loader(index, (p.b for p in report.pairs), config=config)
 
     def load_text(path: str) -> str:
         return read_document(Path(path)).text

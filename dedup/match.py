@@ -71,13 +71,13 @@ class Matcher:
         batch_size: int = ALIGN_BATCH,
     ) -> None:
         """Align every pair, in batches of ``batch_size`` handed to ``executor`` (the matcher is shared with
-        whatever runs them); without one, or with one batch, here."""
-        batches = [pairs[k : k + batch_size] for k in range(0, len(pairs), batch_size)]
-        if executor is None or len(batches) < 2:
+        whatever runs them); without one, here."""
+        if executor is None:
             for n, (i, j) in enumerate(pairs):
                 self.spans(i, j)
                 progress("align", n + 1, len(pairs))
             return
+        batches = [pairs[k : k + batch_size] for k in range(0, len(pairs), batch_size)]
         done = 0
         for batch, results in zip(batches, executor.map(align_batch, batches, shared=self)):
             self._spans.update(zip(batch, results))

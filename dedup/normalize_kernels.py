@@ -1,8 +1,8 @@
 """Compiled loops (numba) over the code points of a text, for ``dedup.normalize``.
 
-Each kernel gives exactly what the plain definitions in ``dedup.normalize`` give (the
-regular expressions ``_TOKEN_RE`` and ``_SENTENCE_END_RE``, ``word_code``), one pass over
-the code points instead of a regex match, a Python object or a numpy call per token.
+Each kernel gives exactly what the plain definitions in ``dedup.normalize`` give (its token and
+sentence-mark regular expressions, ``word_code``; tests check them against ``tests/reference.py``),
+one pass over the code points instead of a regex match, a Python object or a numpy call per token.
 Words of ASCII letters and digits are normalized here (NFKC leaves them as they are,
 case folding lowers A-Z); any other word is flagged for ``_word_parts``.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-OTHER, WORD, CJK, MARK = 0, 1, 2, 3  # classes of code points (``dedup.normalize._char_classes``)
+WORD, CJK, MARK = 1, 2, 3  # classes of code points (``dedup.normalize``'s table; 0: other)
 KIND_CJK, KIND_WORD, KIND_SLOW = 0, 1, 2  # a CJK token, an ASCII word, another word (done in Python)
 WORD_BASE = 0x40000
 WORD_SPAN = 0xC0000
@@ -42,7 +42,7 @@ def tokenize(cps, classes, inside, casefold):
     it has no digit; another word is marked KIND_SLOW, its code and flags left for Python.
     ``words``: the ASCII words (lowered with ``casefold``) in order, a NUL byte between two.
     ``marks`` are the sentence marks (matches of ``dedup.normalize._SENTENCE_END_RE``), ``ended`` whether one follows a token
-    before the next token (``sentence_breaks`` before long sentences are cut): a mark starts on a
+    before the next token (a sentence ends there, before long sentences are cut): a mark starts on a
     character of class MARK, which is no word or CJK character, so the marks are found between
     the tokens.
     """
@@ -134,7 +134,8 @@ def _sentence_mark_end(cps, i):
 
 @njit(cache=True)
 def breaks_of(starts, ends, marks, max_sentence):
-    """``dedup.normalize.sentence_breaks`` given the sentence marks."""
+    """For each token, whether a sentence ends after it: a sentence mark in the gap after it (``marks``), the last
+    token, and every ``max_sentence``-th token of a longer sentence."""
     n = len(starts)
     breaks = np.zeros(n, dtype=np.bool_)
     if n == 0:

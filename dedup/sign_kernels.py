@@ -36,7 +36,7 @@ def shingles(codes, cjk, cjk_ngram, word_ngram):
 
     A shingle starts at every token: ``cjk_ngram`` tokens on a CJK one, ``word_ngram`` otherwise,
     if they fit; a text shorter than one shingle is one shingle. Its hash is the polynomial
-    over the code points folded to 32 bits (``dedup.sign.shingle_hash``), taken as the
+    over the code points folded to 32 bits (see ``dedup.sign``), taken as the
     difference of two prefix polynomials (exact modulo 2**64): no loop over each shingle.
     """
     n = len(codes)
@@ -93,16 +93,9 @@ def _lower_minima(mins, xs, a, b):
 
 
 @njit(cache=True)
-def min_hashes(hashes, a, b):
-    """MinHash values of a set of shingle hashes: per permutation, the least ``a·fmix32(h) + b`` mod 2**32."""
-    mins = np.full(len(a), np.uint32(0xFFFFFFFF), dtype=np.uint32)
-    _lower_minima(mins, _premixed(hashes), a, b)
-    return mins
-
-
-@njit(cache=True)
 def many_min_hashes(hashes, offsets, a, b):
-    """``min_hashes`` of the sets ``hashes[offsets[r]:offsets[r + 1]]``, one row each."""
+    """MinHash values of the sets of shingle hashes ``hashes[offsets[r]:offsets[r + 1]]``, one row each: per
+    permutation, the least ``a·fmix32(h) + b`` mod 2**32."""
     mins = np.full((len(offsets) - 1, len(a)), np.uint32(0xFFFFFFFF), dtype=np.uint32)
     for r in range(len(offsets) - 1):
         _lower_minima(mins[r], _premixed(hashes[offsets[r] : offsets[r + 1]]), a, b)

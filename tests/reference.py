@@ -260,3 +260,265 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
         page_markers=len(markers),
         converted=converted,
     )
+
+
+# --------------------------------------------------------------------------- shingles, MinHash and LSH
+# The shingle hash, bag-of-words features and LSH pairs as the specification gives them, one shingle, token or
+# window at a time; signatures and LSH pairs from datasketch itself (``MinHash``, ``MinHashLSH``).
+
+
+def shingle_hash(shingle: str) -> int:
+    """32-bit hash of one shingle (its token code points): ``h = h * 0x100000001B3 + code`` modulo 2**64, folded."""
+    h = 0
+    for ch in shingle:
+        h = (h * 0x100000001B3 + ord(ch)) & 0xFFFFFFFFFFFFFFFF
+    return (h ^ (h >> 32)) & 0xFFFFFFFF
+
+
+def shingle_strings(tokens: str, cjk: list[bool], cjk_ngram: int = 5, word_ngram: int = 3) -> list[tuple[int, str]]:
+    """Every shingle ``(start, tokens)``: ``cjk_ngram`` tokens where it starts on a CJK token, else ``word_ngram``;
+    none that would run past the end; a text shorter than any shingle is one shingle."""
+    out = []
+    for i in range(len(tokens)):
+        n = cjk_ngram if cjk[i] else word_ngram
+        if i + n <= len(tokens):
+            out.append((i, tokens[i : i + n]))
+    return out or ([(0, tokens)] if tokens else [])
+
+
+def minhash_values(hashes, num_perm: int = 128, seed: int = 1) -> np.ndarray:
+    """datasketch's MinHash of a set of 32-bit hashes, fed as they are."""
+    from datasketch import MinHash
+
+    m = MinHash(num_perm=num_perm, seed=seed, hashfunc=int)
+    values = [int(h) for h in hashes]
+    if values:
+        m.update_batch(values)
+    return m.hashvalues
+
+
+def lsh_pairs(signatures: np.ndarray, owners, *, threshold: float, num_perm: int = 128, seed: int = 1) -> set[tuple[int, int]]:
+    """Pairs of owners whose signatures collide in datasketch's ``MinHashLSH`` (every row inserted, every row
+    queried), ``(i, j)`` with ``i < j``."""
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    made = [MinHash(num_perm=num_perm, seed=seed, scheme="affine32", hashvalues=row) for row in signatures]
+    for w, m in enumerate(made):
+        lsh.insert(w, m)
+    out = set()
+    for w, m in enumerate(made):
+        for other in lsh.query(m):
+            a, b = int(owners[w]), int(owners[other])
+            if a != b:
+                out.add((min(a, b), max(a, b)))
+    return out
+
+
+
+
+def bag_features(tokens: str, cjk: list[bool], stopword_codes: set[int]) -> list[int]:
+    """A feature per token (0: none): a Latin word not a stopword is its own code; a CJK character followed by two
+    more CJK characters gives the trigram ``c0 << 36 | c1 << 18 | c2 | 1 << 63`` (18 bits a character)."""
+    codes, out = [ord(c) for c in tokens], []
+    for i, code in enumerate(codes):
+        if not cjk[i]:
+            out.append(0 if code in stopword_codes else code)
+        elif i + 2 < len(codes) and cjk[i + 1] and cjk[i + 2]:
+            c0, c1, c2 = (x & 0x3FFFF for x in codes[i : i + 3])
+            out.append(c0 << 36 | c1 << 18 | c2 | 1 << 63)
+        else:
+            out.append(0)
+    return out
+
+
+def hash_frequencies(sets, flags, groups, min_docs: int) -> dict[int, tuple[int, int, int]]:
+    """For each hash held by at least ``min_docs`` of the sets: how many hold it, how many have it flagged, and in
+    how many distinct groups it is — one hash at a time."""
+    out = {}
+    for h in sorted({int(h) for s in sets for h in s}):
+        holders = [k for k, s in enumerate(sets) if h in s.tolist()]
+        if len(holders) >= min_docs:
+            flagged = sum(bool(flags[k][sets[k].tolist().index(h)]) for k in holders)
+            out[h] = (len(holders), flagged, len({groups[k] for k in holders}))
+    return out
+
+
+def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows) minimizing the false positive plus false negative probability, weighed equally, integrated
+    with ``scipy.integrate.quad`` (as datasketch's ``MinHashLSH`` does): the first best in the order of b, then r."""
+    from scipy.integrate import quad
+
+    best, choice = float("inf"), (0, 0)
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            fp = quad(lambda s: 1 - (1 - s ** float(r)) ** float(b), 0.0, threshold)[0]
+            fn = quad(lambda s: 1 - (1 - (1 - s ** float(r)) ** float(b)), threshold, 1.0)[0]
+            if 0.5 * fp + 0.5 * fn < best:
+                best, choice = 0.5 * fp + 0.5 * fn, (b, r)
+    return choice
+
+
+# =========================================================================== dedup.match
+#
+# Specification (dedup/match.py, dedup/models.py):
+#
+# * coverage: the share of a document's weight, its boilerplate tokens left out, that lies inside any of
+#   the token ranges ``[start, end)`` (a token inside two ranges counts once); 0 without such weight.
+# * A pair's name for a document: its path, or ``"index:" + path`` for an archive document. Of two
+#   pairs the more severe is the one whose relation comes first in (exact, near_duplicate, partial),
+#   then the one with the larger of its two coverages, then the larger similarity, then the smaller
+#   name of ``a``, then of ``b``.
+# * clusters: the connected components of a graph, each node labelled with the smallest node of its
+#   component; duplicate clusters: the components (two documents or more) of the graph of the
+#   documents' names linked by exact and near-duplicate pairs, each sorted, sorted.
+
+SEVERITY_ORDER = ("exact", "near_duplicate", "partial")
+
+
+def coverage(weights, boiler, ranges) -> float:
+    """Share of the weight of the tokens not in ``boiler`` that lies inside any of ``ranges`` (token by token)."""
+    total = inside = 0.0
+    for t, w in enumerate(weights):
+        if boiler[t]:
+            continue
+        total += float(w)
+        if any(start <= t < end for start, end in ranges):
+            inside += float(w)
+    return inside / total if total else 0.0
+
+
+def report_name(path: str, origin: str) -> str:
+    """How a report names a document: ``index:<path>`` for an archive document."""
+    return "index:" + path if origin == "archive" else path
+
+
+def more_severe(p, q) -> bool:
+    """Whether pair ``p`` comes strictly before pair ``q`` (see the specification above), by cascading comparisons."""
+    rp, rq = SEVERITY_ORDER.index(p.relation), SEVERITY_ORDER.index(q.relation)
+    if rp != rq:
+        return rp < rq
+    cp, cq = max(p.a_coverage, p.b_coverage), max(q.a_coverage, q.b_coverage)
+    if cp != cq:
+        return cp > cq
+    if p.similarity != q.similarity:
+        return p.similarity > q.similarity
+    names_p = (report_name(p.a, p.a_origin), report_name(p.b, p.b_origin))
+    names_q = (report_name(q.a, q.a_origin), report_name(q.b, q.b_origin))
+    if names_p[0] != names_q[0]:
+        return names_p[0] < names_q[0]
+    return names_p[1] < names_q[1]
+
+
+def components(nodes, edges) -> list[set]:
+    """The connected components of the graph of ``nodes`` and ``edges``, by breadth-first search."""
+    neighbours: dict = {x: set() for x in nodes}
+    for x, y in edges:
+        neighbours.setdefault(x, set()).add(y)
+        neighbours.setdefault(y, set()).add(x)
+    seen: set = set()
+    out = []
+    for start in neighbours:
+        if start in seen:
+            continue
+        found, frontier = {start}, [start]
+        while frontier:
+            frontier = [y for x in frontier for y in neighbours[x] if y not in found]
+            found.update(frontier)
+        seen |= found
+        out.append(found)
+    return out
+
+
+def component_labels(n: int, edges) -> list[int]:
+    """Each of nodes ``0..n-1`` labelled with the smallest node of its connected component."""
+    labels = list(range(n))
+    for component in components(range(n), edges):
+        for x in component:
+            labels[x] = min(component)
+    return labels
+
+
+def duplicate_clusters(pairs) -> tuple[tuple[str, ...], ...]:
+    """Sorted groups (two documents or more, each sorted) of report names linked by exact or near-duplicate pairs."""
+    edges = [
+        (report_name(p.a, p.a_origin), report_name(p.b, p.b_origin)) for p in pairs if p.relation in ("exact", "near_duplicate")
+    ]
+    nodes = {x for e in edges for x in e}
+    return tuple(sorted(tuple(sorted(c)) for c in components(nodes, edges) if len(c) > 1))
+
+
+# =========================================================================== dedup.boilerplate
+#
+# Specification (dedup/boilerplate.py):
+#
+# * A long-shingle hash is boilerplate when the documents holding it carry at least ``min_docs``
+#   distinct group labels (related documents count once), and either those labels number at least
+#   ``frequent * population`` (``population``: the number of distinct labels unless given), or it is
+#   flagged (at an edge) in at least half of the documents that hold it.
+# * Template slots: a run of unmarked tokens of at most ``slot`` tokens with marked tokens on both sides
+#   is marked too; a run that reaches the start or the end is not.
+# * Containment of two documents: the share of the smaller set of distinct shingles found in the other.
+
+
+def boilerplate_hashes(sets, flags, labels, *, min_docs: int, frequent: float, population: int | None = None) -> list[int]:
+    """The boilerplate hashes (sorted) of documents' hash sets with their edge flags, one hash at a time."""
+    population = len(set(labels)) if population is None else population
+    out = []
+    for h in sorted({int(h) for s in sets for h in s}):
+        holders = [k for k, s in enumerate(sets) if h in [int(x) for x in s]]
+        groups = len({labels[k] for k in holders})
+        at_edge = sum(bool(flags[k][[int(x) for x in sets[k]].index(h)]) for k in holders)
+        if groups >= min_docs and (groups >= frequent * population or 2 * at_edge >= len(holders)):
+            out.append(h)
+    return out
+
+
+def fill_slots(mask, slot: int) -> list[bool]:
+    """``mask`` with each unmarked run of at most ``slot`` tokens between marked tokens marked, one run at a time."""
+    out = [bool(x) for x in mask]
+    t = 0
+    while t < len(out):
+        if out[t]:
+            t += 1
+            continue
+        end = t
+        while end < len(out) and not out[end]:
+            end += 1
+        if t > 0 and end < len(out) and end - t <= slot:
+            for k in range(t, end):
+                out[k] = True
+        t = end
+    return out
+
+
+def containment(a, b) -> float:
+    """Share of the smaller of two sets of shingle hashes found in the other (exact, on the distinct hashes)."""
+    a, b = {int(x) for x in a}, {int(x) for x in b}
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+# =========================================================================== dedup.index
+#
+# Specification (dedup/index.py, ``candidates``): an archived document is a candidate of a query when it
+# is stored under one of the query's document keys; or when it holds at least ``shared_buckets`` of the
+# query's distinct window keys, counting only keys that at most ``max_window_hits`` stored documents
+# hold (more: stock text); or when its digest is the query's.
+
+
+def archive_candidates(stored, document_keys, window_keys, digest, *, max_window_hits: int, shared_buckets: int) -> set[int]:
+    """Candidates of a query among ``stored`` (``{id: (keys, digest)}``), one stored document and key at a time."""
+    out = set()
+    windows = {int(k) for k in window_keys}
+    holders = {k: {i for i, (keys, _) in stored.items() if k in {int(x) for x in keys}} for k in windows}
+    for i, (keys, stored_digest) in stored.items():
+        keys = {int(x) for x in keys}
+        if keys & {int(k) for k in document_keys} or stored_digest == digest:
+            out.add(i)
+            continue
+        shared = [k for k in windows if k in keys and len(holders[k]) <= max_window_hits]
+        if len(shared) >= shared_buckets:
+            out.add(i)
+    return out

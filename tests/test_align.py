@@ -1,6 +1,4 @@
-import numpy as np
-
-from dedup.align import align, fragments, seeds
+from dedup.align import align
 from dedup.config import AlignConfig, SignConfig
 from dedup.normalize import normalize
 from dedup.sign import sign
@@ -62,16 +60,3 @@ def test_short_matches_below_min_passage_are_not_reported():
     shared = "安全生产责任重于泰山"
     _, _, spans = _align("甲" * 0 + "我们说" + shared + "这句话很重要。", "他们也认为" + shared + "的确如此。", min_passage=50)
     assert spans == []
-
-
-def test_seeds_and_fragments():
-    sa, sb = sign(normalize("一二三四五六七八九十"), SIGN), sign(normalize("零一二三四五六七八九十"), SIGN)
-    seed_array = seeds(sa, sb)
-    assert sorted(map(tuple, seed_array.tolist())) == [(i, i + 1, 5) for i in range(6)]
-    assert fragments(seed_array).tolist() == [[0, 10, 1, 11]]
-
-
-def test_fragments_do_not_join_seeds_across_diagonals():
-    # diagonal 0: seeds at 0 and 100 (not contiguous); diagonal -50: a seed reaching token 200
-    seed_array = np.array([[0, 0, 5], [100, 100, 5], [150, 200, 60]])
-    assert fragments(seed_array).tolist() == [[0, 5, 0, 5], [100, 105, 100, 105], [150, 210, 200, 260]]

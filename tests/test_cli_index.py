@@ -163,22 +163,3 @@ def test_remove_a_folder_by_its_path_on_disk(archive):
     assert everything.exit_code == 0, everything.output
     info = json.loads(runner.invoke(app, ["index", "info", "--index", str(index), "--format", "json"]).stdout)
     assert info["documents"] == 0
-
-
-def test_a_report_reads_the_archive_texts_it_shows_from_one_opening_of_the_index(archive, monkeypatch):
-    import dedup.pipeline as pipeline
-
-    folder, index = archive
-    calls = []
-    real = pipeline.archive_texts
-
-    def counted(location, paths, **kw):
-        calls.append(list(paths))
-        return real(location, paths, **kw)
-
-    monkeypatch.setattr(pipeline, "archive_texts", counted)
-    result = runner.invoke(app, ["check", str(COPY), str(ZH[1]), "--index", str(index), "--format", "json"])
-    assert result.exit_code == 0 and calls == []  # JSON shows no texts: the index is not opened for them
-    result = runner.invoke(app, ["check", str(COPY), str(ZH[1]), "--index", str(index), "--show", "20"])
-    assert result.exit_code == 0, result.output
-    assert len(calls) == 1 and sorted(calls[0]) == sorted({ZH[0].name, ZH[1].name})

@@ -1,6 +1,5 @@
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import dedup
@@ -82,16 +81,14 @@ def test_pages_of_the_same_site_are_not_pairs(folder: Path):
 def test_passage_offsets_slice_to_matching_text(folder: Path):
     from rapidfuzz.distance import Indel
 
-    from dedup.normalize import normalize_text
-
     report = dedup.scan(folder)
     texts = {}
     for p in report.pairs:
         for side in (p.a, p.b):
-            texts.setdefault(side, dedup.ingest.read_document(folder / side).text)
+            texts.setdefault(side, dedup.read_document(folder / side).text)
         for x in p.passages:
-            a = normalize_text(texts[p.a][x.a_start : x.a_end])
-            b = normalize_text(texts[p.b][x.b_start : x.b_end])
+            a = dedup.normalize_text(texts[p.a][x.a_start : x.a_end])
+            b = dedup.normalize_text(texts[p.b][x.b_start : x.b_end])
             assert a and b
             assert Indel.normalized_similarity(a, b) >= 0.5
 
@@ -138,125 +135,38 @@ def test_real_seed_page_is_a_near_duplicate_of_its_clean_speech(shared_data: Pat
     assert any("page markers" in d for d in pair.differences)
 
 
+class _OnePairAJob:
+    """An executor that runs every pair of the pipeline's batches as a job of its own, in two forked processes:
+    several jobs even for a small folder, through the executor interface as any executor would see it."""
+
+    workers = 2
+
+    def __init__(self) -> None:
+        self.local = dedup.LocalExecutor(workers=2)
+        self.jobs = 0
+        self.group_by_key = self.local.group_by_key
+        self.beside = self.local.beside
+
+    def map(self, fn, jobs, *, shared=None):
+        for job in jobs:
+            single = [job[k : k + 1] for k in range(len(job))]
+            self.jobs += len(single)
+            yield [result for out in self.local.map(fn, single, shared=shared) for result in out]
+
+
 def test_worker_processes_give_the_same_report(folder: Path):
-    import dedup.pipeline as pipeline
-
     single = dedup.scan(folder, config=ScanConfig(workers=1))
-    chunk = pipeline._CHUNK
-    pipeline._CHUNK = 1  # several chunks even for a small folder
-    try:
-        forked = dedup.scan(folder, config=ScanConfig(workers=2))
-    finally:
-        pipeline._CHUNK = chunk
-    assert forked.pairs == single.pairs
+    executor = _OnePairAJob()
+    forked = dedup.scan(folder, executor=executor)
+    assert executor.jobs > 2 and forked.pairs == single.pairs and forked.clusters == single.clusters
 
 
-def test_long_shingle_sets_are_the_distinct_hashes_flagged_when_any_is_at_an_edge():
-    """The compiled flagging and de-duplication against their definition on the shingles."""
-    from dedup.models import Document
-    from dedup.pipeline import EDGE, _Doc, _long_shingle_sets, _long_shingles, sign_documents
-
-    config = ScanConfig()
-    for text in (ZH_SPEECH, EN_SPEECH, ZH_SPEECH[:40] * 3 + EN_SPEECH[:200], "短"):
-        doc = Document(path="x", text=text)
-        d = _Doc(doc, sign_documents([doc], config=config)[0])
-        x = _long_shingles(d, config)
-        n = len(x.norm)
-        at_edge = (x.positions < EDGE * n) | (x.positions + x.lengths > (1 - EDGE) * n)
-        expected = {}
-        for h, e in zip(x.hashes.tolist(), at_edge.tolist()):
-            expected[h] = expected.get(h, False) or e
-        hashes, flags = _long_shingle_sets(d, config)
-        assert hashes.tolist() == sorted(expected) and flags.tolist() == [expected[h] for h in sorted(expected)]
-
-
-def test_hash_sets_of_shingles_are_those_of_the_long_shingle_sets():
-    """The build's one-call ``HashSets.of_shingles`` holds what ``HashSets.of`` the sorted sets holds (each
-    document's values of a part in another order)."""
-    from dedup.candidates import HashSets
-    from dedup.models import Document
-    from dedup.pipeline import BOILERPLATE_NGRAM, EDGE, _Doc, _long_shingle_sets, sign_documents
-
-    config = ScanConfig()
-    texts = [ZH_SPEECH, EN_SPEECH, ZH_SPEECH[:40] * 3 + EN_SPEECH[:200], "短", " ", ZH_SPEECH[::-1]]
-    docs = [Document(path=str(k), text=t) for k, t in enumerate(texts)]
-    ds = [_Doc(doc, s) for doc, s in zip(docs, sign_documents(docs, config=config))]
-    sets = [_long_shingle_sets(d, config) for d in ds]
-    expected = HashSets.of([h for h, _ in sets], [f for _, f in sets])
-    got = HashSets.of_shingles([d.norm for d in ds], **BOILERPLATE_NGRAM, edge=EDGE)
-    assert np.array_equal(got.counts, expected.counts)
-    bounds = np.concatenate([[0], np.cumsum(expected.counts.T.ravel())])  # part by part, document by document
-    for a, b in zip(bounds, bounds[1:]):
-        assert sorted(got.values[a:b].tolist()) == sorted(expected.values[a:b].tolist())
-
-
-def test_the_warm_up_texts_take_a_build_through_both_kinds_of_text():
-    """The texts a build indexes while it lists the folder (to load the compiled kernels before forking) are
-    one CJK and one Latin-word speech, each with bucket keys of windows and long shingles."""
-    from dedup.models import Document
-    from dedup.pipeline import _WARM_UP_TEXTS, _indexed_chunk, sign_documents
-
-    config = ScanConfig()
-    docs = [Document(path=str(k), text=t) for k, t in enumerate(_WARM_UP_TEXTS)]
-    assert [s.norm.mostly_cjk for s in sign_documents(docs, config=config)] == [True, False]
-    chunk = _indexed_chunk(docs, config)
-    assert (chunk.key_parts.sum(axis=1) > 32).all()  # more than the document's own bands: windows too
-    assert (chunk.long_shingles.counts.sum(axis=1) > 0).all()
-
-
-def _fields(record) -> tuple:
-    """What the store writes of a prepared record."""
-    return (record.path, record.format, record.encoding, record.digest, record.length, bytes(record.stored_text))
-
-
-def test_an_indexed_chunk_goes_between_processes_through_shared_memory(tmp_path: Path):
-    """Pickled, its arrays and its records' texts travel in shared-memory segments, removed when unpickled; the
-    chunk comes back whole."""
-    import pickle
-
-    import numpy as np
-
-    from dedup import ingest
-    from dedup.pipeline import _index_files
-
-    for k, text in enumerate((ZH_SPEECH, EN_SPEECH)):
-        (tmp_path / f"{k}.txt").write_text(text, encoding="utf-8")
-    found, _ = ingest.find_files(tmp_path)
-    chunk, _ = _index_files(ScanConfig(), found)
-    data = pickle.dumps(chunk)
-    assert len(data) < len(pickle.dumps(chunk.records)) + 1000 < chunk.keys.nbytes  # the arrays are not in it
-    back = pickle.loads(data)
-    with pytest.raises(FileNotFoundError):  # the segment is gone
-        pickle.loads(data)
-    assert [_fields(r) for r in back.records] == [_fields(r) for r in chunk.records]
-    for a, b in (
-        (back.keys, chunk.keys), (back.key_parts, chunk.key_parts),
-        (back.long_shingles.values, chunk.long_shingles.values), (back.long_shingles.counts, chunk.long_shingles.counts),
-        (back.resemblance.hashvalues, chunk.resemblance.hashvalues), (back.resemblance.shingles, chunk.resemblance.shingles),
-        (back.resemblance.document_keys, chunk.resemblance.document_keys),
-    ):
-        assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
-
-
-def test_without_room_in_shared_memory_a_chunk_goes_in_the_pickle(tmp_path: Path, monkeypatch):
-    """No /dev/shm, or too little room there (a small tmpfs, as in a Docker container): pickled in band."""
-    import pickle
-
-    import numpy as np
-
-    import dedup.pipeline as pipeline
-    from dedup import ingest
-
-    (tmp_path / "a.txt").write_text(ZH_SPEECH, encoding="utf-8")
-    found, _ = ingest.find_files(tmp_path)
-    chunk, _ = pipeline._index_files(ScanConfig(), found)
-    for name, value in (("_SHM", tmp_path / "no-shm"), ("_SHM_SPARE", 1 << 60)):
-        with monkeypatch.context() as m:
-            m.setattr(pipeline, name, value)
-            data = pickle.dumps(chunk)
-            assert len(data) > chunk.keys.nbytes  # the arrays are in it
-            back = pickle.loads(data)
-            assert np.array_equal(back.keys, chunk.keys) and np.array_equal(back.long_shingles.values, chunk.long_shingles.values)
-            assert [_fields(r) for r in back.records] == [_fields(r) for r in chunk.records]
-            arrays = pickle.loads(pickle.dumps(pipeline._Arrays((chunk.keys,)))).arrays
-            assert np.array_equal(arrays[0], chunk.keys)
+def test_a_scan_with_an_index_in_memory_names_archive_documents(folder: Path):
+    archive = dedup.MemoryStore()
+    dedup.build_index(folder / "zh", archive)
+    report = dedup.scan(folder / "site", index=archive)
+    archived = [p for p in report.pairs if p.b_origin == "archive"]
+    assert archived and all(p.a_origin == "scanned" for p in archived)
+    names = {p.names()[1] for p in archived}
+    assert all(n.startswith("index:") for n in names) and "index:safety.txt" in names
+    assert report.index == archive.location and report.archive == 3

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 import dedup
-from dedup import ingest
 from dedup.report.html import render_html
 
 from conftest import CORPUS
@@ -25,7 +24,7 @@ def page(tmp_path_factory) -> Path:
     if not CHROMIUM.exists():
         pytest.skip(f"headless Chromium ({CHROMIUM}) is not installed")
     report = dedup.scan(CORPUS)
-    html = render_html(report, load_text=lambda path: ingest.read_document(CORPUS / path, relpath=path).text)
+    html = render_html(report, load_text=lambda path: dedup.read_document(CORPUS / path, relpath=path).text)
     out = tmp_path_factory.mktemp("browser") / "report.html"
     out.write_text(html, encoding="utf-8")
     return out

@@ -111,37 +111,49 @@ class _Pool:
         self.orders: list[Connection] = []
         self.results: list[Connection] = []
         self.procs = []
-        for _ in range(processes):
-            order_reader, order_writer = ctx.Pipe(duplex=False)
-            result_reader, result_writer = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_work, args=(fn, shared, jobs, order_reader, result_writer, shm), daemon=True)
-            proc.start()
-            order_reader.close()
-            result_writer.close()
-            self.orders.append(order_writer)
-            self.results.append(result_reader)
-            self.procs.append(proc)
         self._sent = 0
-        self._busy: list[list[int]] = [[] for _ in range(processes)]  # jobs handed to each process, in order
-        for _ in range(_AHEAD):  # each process has its next job waiting while it works
-            for w in range(processes):
-                self._send(w)
+        self._busy: list[list[int]] = []  # jobs handed to each process, in order
+        self._done: dict[int, tuple[bool, object]] = {}  # results received, not yet yielded
+        self._stop = mmap.mmap(-1, 1)  # (shared with the processes) set: take no more jobs
+        try:
+            for _ in range(processes):
+                order_reader, order_writer = ctx.Pipe(duplex=False)
+                result_reader, result_writer = ctx.Pipe(duplex=False)
+                # the process closes its copies of this process's ends, so that it sees the end of its orders
+                # (and cannot block on a full pipe no one reads) when this process dies
+                ends = (*self.orders, *self.results, order_writer, result_reader)
+                args = (fn, shared, jobs, order_reader, result_writer, shm, self._stop, ends)
+                proc = ctx.Process(target=_work, args=args, daemon=True)
+                proc.start()
+                order_reader.close()
+                result_writer.close()
+                self.orders.append(order_writer)
+                self.results.append(result_reader)
+                self.procs.append(proc)
+                self._busy.append([])
+            self._top_up(0)
+        except BaseException:
+            self.close()
+            raise
 
-    def _send(self, w: int) -> None:
-        if self._sent < len(self.jobs):
-            self.orders[w].send(self._sent)
-            self._busy[w].append(self._sent)
-            self._sent += 1
+    def _top_up(self, k: int) -> None:
+        """Hand out the next jobs until each process has ``_AHEAD`` (its next job waits while it works), or the
+        results kept waiting for job ``k`` would be too many."""
+        for _ in range(_AHEAD):
+            for w in range(len(self.procs)):
+                if len(self._busy[w]) < _AHEAD and self._sent < len(self.jobs) and self._sent - k < 4 * _AHEAD * len(self.procs):
+                    self.orders[w].send(self._sent)
+                    self._busy[w].append(self._sent)
+                    self._sent += 1
 
     def results_in_order(self) -> Iterator:
         """The results of the jobs, in order."""
-        done: dict[int, tuple[bool, object]] = {}
+        done = self._done
         for k in range(len(self.jobs)):
             while k not in done:
+                self._top_up(k)  # (every process: one that is left without a job would never get another)
                 w, index, ok, payload = self._receive()
                 done[index] = (ok, payload)
-                if self._sent - k < 4 * _AHEAD * len(self.procs):  # (results kept waiting stay few)
-                    self._send(w)
             ok, payload = done.pop(k)
             if not ok:
                 raise payload  # type: ignore[misc]
@@ -174,29 +186,50 @@ class _Pool:
         return f"a worker process ended (exit code {self.procs[w].exitcode}) before its job was done"
 
     def close(self) -> None:
+        """Stop the processes: they take no more jobs, and the results that were not yielded are read (so that no
+        process stays blocked writing one) and dropped, their shared-memory segments removed, until each process
+        has ended (after the job it is running, if any)."""
+        self._stop[0] = 1
         for c in self.orders:
             try:
                 c.send(None)
-                c.close()
-            except OSError:
+            except OSError:  # (the process has ended)
                 pass
-        for proc in self.procs:
-            proc.join(timeout=5)
-            if proc.is_alive():
-                proc.terminate()
-                proc.join()
-        for c in self.results:
             c.close()
+        for proc, c in zip(self.procs, self.results):
+            while True:
+                try:
+                    _, ok, payload = c.recv()
+                except EOFError:  # the process has ended
+                    break
+                except Exception:  # (a message cut short by an interruption: the rest cannot be read)
+                    proc.terminate()
+                    break
+                if ok:
+                    _discard(payload, self.shm)
+            c.close()
+        for ok, payload in self._done.values():
+            if ok:
+                _discard(payload, self.shm)
+        self._done.clear()
+        for proc in self.procs:
+            proc.join()
 
 
-def _work(fn: Callable, shared: object, jobs: Sequence, orders: Connection, results: Connection, shm: Path | None) -> None:
-    """A worker process: ``fn(shared, jobs[k])`` for each job number ``k`` received, until told to stop."""
+def _work(
+    fn: Callable, shared: object, jobs: Sequence, orders: Connection, results: Connection, shm: Path | None,
+    stop: mmap.mmap, parent_ends: Sequence[Connection],
+) -> None:
+    """A worker process: ``fn(shared, jobs[k])`` for each job number ``k`` received, until told to stop (``None``,
+    ``stop`` set, or the end of its orders)."""
+    for c in parent_ends:
+        c.close()
     while True:
         try:
             index = orders.recv()
         except EOFError:
             return
-        if index is None:
+        if index is None or stop[0]:
             return
         try:
             out: tuple = (index, True, _sendable(fn(shared, jobs[index]), shm))
@@ -204,7 +237,13 @@ def _work(fn: Callable, shared: object, jobs: Sequence, orders: Connection, resu
             out = (index, False, _picklable(exc))
         try:
             results.send(out)
+        except BrokenPipeError:  # the parent has ended
+            if out[1]:
+                _discard(out[2], shm)
+            return
         except Exception as exc:  # the result does not pickle
+            if out[1]:
+                _discard(out[2], shm)
             results.send((index, False, _picklable(exc)))
 
 
@@ -232,13 +271,16 @@ def _sendable(result: object, shm: Path | None) -> object:
         return result
     groups, rest = result.pack()  # type: ignore[attr-defined]
     segments: list[tuple[str, Layout]] = []
-    for arrays in groups:
-        segment = share(arrays, shm)
-        if segment is None:  # no room: all in the pickle
-            for name, layout in segments:
-                unshare(name, layout, shm)
-            return result
-        segments.append(segment)
+    try:
+        for arrays in groups:
+            segment = share(arrays, shm)
+            if segment is None:  # no room: all in the pickle
+                _discard(_Packed(type(result), tuple(segments), rest), shm)
+                return result
+            segments.append(segment)
+    except BaseException:
+        _discard(_Packed(type(result), tuple(segments), rest), shm)
+        raise
     return _Packed(type(result), tuple(segments), rest)
 
 
@@ -247,6 +289,13 @@ def _received(payload: object, shm: Path | None) -> object:
         groups = [tuple(unshare(name, layout, shm)) for name, layout in payload.segments]
         return payload.kind.unpack(groups, payload.rest)
     return payload
+
+
+def _discard(payload: object, shm: Path | None) -> None:
+    """Remove the shared-memory segments of a result that will not be unpacked."""
+    if isinstance(payload, _Packed) and shm is not None:
+        for name, _ in payload.segments:
+            _remove(name, shm)
 
 
 def share(arrays: Sequence[np.ndarray], shm: Path = SHM) -> tuple[str, Layout] | None:
@@ -265,6 +314,10 @@ def share(arrays: Sequence[np.ndarray], shm: Path = SHM) -> tuple[str, Layout] |
     if room < 4 * size + SHM_SPARE:
         return None
     segment = shared_memory.SharedMemory(create=True, size=max(1, size))
+    if not (shm / segment.name.lstrip("/")).is_file():  # segments are not files of ``shm``: its room says nothing
+        segment.close()
+        segment.unlink()
+        return None
     try:
         layout, at = [], 0
         for a in arrays:
@@ -279,12 +332,16 @@ def share(arrays: Sequence[np.ndarray], shm: Path = SHM) -> tuple[str, Layout] |
 def unshare(name: str, layout: Layout, shm: Path = SHM) -> list[np.ndarray]:
     """The arrays ``share`` put in segment ``name``, as views of its memory (a private mapping of its file,
     freed with the last of them); the segment's name removed, so that it is read once."""
-    path = shm / name.lstrip("/")
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(shm / name.lstrip("/"), os.O_RDONLY)
     try:
         mapped = mmap.mmap(fd, os.fstat(fd).st_size, access=mmap.ACCESS_COPY)
     finally:
         os.close(fd)
-        os.unlink(path)
-        resource_tracker.unregister(f"/{name.lstrip('/')}", "shared_memory")  # as ``SharedMemory.unlink`` does
+        _remove(name, shm)
     return [np.frombuffer(mapped, dtype=dtype, count=math.prod(shape), offset=at).reshape(shape) for dtype, shape, at in layout]
+
+
+def _remove(name: str, shm: Path) -> None:
+    """Remove segment ``name`` (made by ``share``), as ``SharedMemory.unlink`` does."""
+    os.unlink(shm / name.lstrip("/"))
+    resource_tracker.unregister(f"/{name.lstrip('/')}", "shared_memory")

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from dedup.errors import ConfigError
 from dedup.models import CheckReport, Report
-from dedup.report import LoadText, document_text, flat, html, terminal
+from dedup.report import LoadText, flat, html, terminal
 from dedup.report.json import check_to_json, report_to_json
 
 Format = Literal["terminal", "json", "html", "csv", "jsonl"]
@@ -30,13 +30,12 @@ def write(
     archive document's (for the side-by-side views of the terminal and HTML reports); ``show`` is how many
     pairs the terminal report shows in detail.
     """
-    text = document_text(load_text, load_archived)
     if fmt == "terminal":
-        terminal.render(report, Console(file=out), text=text, show=show)
+        terminal.render(report, Console(file=out), load_text=load_text, load_archived=load_archived, show=show)
     elif fmt == "json":
         out.write((check_to_json(report) if isinstance(report, CheckReport) else report_to_json(report)) + "\n")
     elif fmt == "html":
-        out.write(html.render_html(report, text=text))
+        out.write(html.render_html(report, load_text=load_text, load_archived=load_archived))
     elif fmt == "csv":
         flat.write_csv(report, out)
     elif fmt == "jsonl":

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from html import escape
 
 from dedup.models import RELATIONS, CheckReport, Pair, Passage, Report
-from dedup.report import DocumentText
+from dedup.report import DocumentText, LoadText, document_text
 from dedup.report.flat import copied_passages
 from dedup.report.html_assets import CSS, JS, PALETTE
 from dedup.report.sidebyside import Segment, passage_segments
@@ -297,20 +297,22 @@ def _skipped(report: Report | CheckReport) -> str:
 def render_html(
     report: Report | CheckReport,
     *,
-    text: DocumentText,
+    load_text: LoadText,
+    load_archived: LoadText | None = None,
     max_pairs: int = 100,
     max_chars: int = 1_000_000,
     max_doc_chars: int = 60_000,
 ) -> str:
     """The report as one self-contained HTML page.
 
-    ``text(path, origin)`` gives a document's text (the one passage offsets index
-    into; see ``dedup.report.document_text``). Side-by-side views are made for the first ``max_pairs`` pairs, most
+    ``load_text(path)`` gives a scanned or checked document's text and ``load_archived(stored path)`` an
+    archive document's (the texts passage offsets index into). Side-by-side views are made for the first ``max_pairs`` pairs, most
     severe first, while their texts fit in ``max_chars`` characters; each text
     is cut after ``max_doc_chars`` characters.
     """
     pairs = list(report.pairs)  # most severe first (for a check: by checked document, largest source first)
     names = [report.names(p) for p in pairs]
+    text = document_text(load_text, load_archived)
     views, views_note = _views(pairs, names, text, max_pairs=max_pairs, max_chars=max_chars, max_doc_chars=max_doc_chars)
     if isinstance(report, CheckReport):
         title = f"dedup check against {report.index}"

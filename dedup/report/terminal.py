@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dedup.models import CheckReport, Pair, Report
-from dedup.report import DocumentText
+from dedup.report import DocumentText, LoadText, document_text
 from dedup.report.flat import copied_passages
 from dedup.report.sidebyside import hunks
 
@@ -108,9 +108,19 @@ def _pair_detail(n: int, pair: Pair, names: tuple[str, str], text: DocumentText,
 
 
 def render(
-    report: Report | CheckReport, console: Console, *, text: DocumentText, show: int = 5, max_passages: int = 2
+    report: Report | CheckReport,
+    console: Console,
+    *,
+    load_text: LoadText,
+    load_archived: LoadText | None = None,
+    show: int = 5,
+    max_passages: int = 2,
 ) -> None:
-    """Print the report: summary, skipped files, pairs table, clusters, then the top pairs in detail."""
+    """Print the report: summary, skipped files, pairs table, clusters, then the top pairs in detail.
+
+    ``load_text(path)`` gives a scanned or checked document's text, ``load_archived(stored path)`` an archive
+    document's."""
+    text = document_text(load_text, load_archived)
     if isinstance(report, CheckReport):
         render_check(report, console, text=text, show=show, max_passages=max_passages)
         return

@@ -160,7 +160,7 @@ class SqliteStore(StoreBase):
         except sqlite3.DatabaseError:
             return None
         try:
-            return {k: json.loads(v) for k, v in rows}
+            return {k: json.loads(v) for k, v in rows} or None  # (no meta recorded: None, as the other stores)
         except (TypeError, ValueError):
             return None
 

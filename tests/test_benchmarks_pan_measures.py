@@ -1,8 +1,15 @@
+"""The PAN text-alignment measures of benchmarks/pan_measures.py."""
+
 import math
+import sys
 
 import pytest
 
-from dedup.evaluate import Span, pan_scores
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from pan_measures import Span, pan_scores  # noqa: E402
 
 
 def S(a0, a1, b0, b1, a="s", b="r"):

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup import kernels
+from dedup import set_kernels as kernels
 
 
 @settings(max_examples=40, deadline=None)
