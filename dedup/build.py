@@ -157,6 +157,7 @@ def build_index(
         chunks: list[IndexedChunk] = []  # what boilerplate needs of each document (no records, no keys)
         parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(KEY_PARTS)]  # bucket entries
         pending: list[IndexedChunk] = []
+        read = 0  # files of ``found`` read or skipped (not the folders and files skipped while listing)
 
         def flush() -> None:
             ids = np.array(store.add([r for c in pending for r in c.records], boilerplate=NO_HASHES, replace=False), np.uint32)
@@ -173,9 +174,10 @@ def build_index(
             added.extend(r.path for r in chunk.records)
             pending.append(chunk)
             skipped.extend(chunk.skipped)
+            read += len(chunk.records) + len(chunk.skipped)
             if sum(len(c.records) for c in pending) >= WRITE_BATCH:
                 flush()
-            progress("index", len(added) + len(skipped), len(found))
+            progress("index", read, len(found))
         flush()
         progress("write", 0, KEY_PARTS + 1)
         # boilerplate over the whole folder (related documents count once), in another process meanwhile

@@ -38,7 +38,7 @@ ENTRY_BATCH = 64
 
 
 @lru_cache(maxsize=None)
-def _salt(level: int, bands: int) -> np.ndarray:
+def salt(level: int, bands: int) -> np.ndarray:
     """Per band (for up to ``bands`` bands), what keys of one level are xored with: distinct from every
     other level and band."""
     x = np.arange(bands, dtype=np.uint64) + np.uint64(level << 16)
@@ -68,7 +68,7 @@ def entries(signed: Sequence[Signed], config: ScanConfig) -> list[Entry]:
     has = np.array([len(s.hashes) > 0 for s in signed], dtype=bool)
     doc_keys = np.zeros((len(signed), 0), dtype=np.uint64)
     if has.any():
-        keys = band_keys(hv[has], threshold=config.candidates.doc_threshold, salt=_salt(LEVEL_DOCUMENT, config.sign.num_perm))
+        keys = band_keys(hv[has], threshold=config.candidates.doc_threshold, salt=salt(LEVEL_DOCUMENT, config.sign.num_perm))
         doc_keys = np.zeros((len(signed), keys.shape[1]), dtype=np.uint64)
         doc_keys[has] = keys
     windows = _window_keys(signed, config)
@@ -115,7 +115,7 @@ def _window_keys(signed: Sequence[Signed], config: ScanConfig) -> list[np.ndarra
             continue
         values = [candidates_stage.window_values(signed[k], config) for k in docs]
         threshold = candidates_stage.window_threshold(signed[docs[0]], c)
-        keys = band_keys(np.concatenate(values), threshold=threshold, salt=_salt(level, config.sign.num_perm))
+        keys = band_keys(np.concatenate(values), threshold=threshold, salt=salt(level, config.sign.num_perm))
         for k, part in zip(docs, np.split(keys, np.cumsum([len(v) for v in values])[:-1])):
             out[k] = part
     return out

@@ -181,9 +181,19 @@ def test_add_with_replace_replaces_the_document_stored_under_its_path(store):
     assert live_entries(store, u8(1, 2, 3)) == {(3, newer), (2, other), (3, c)}
 
 
+def test_a_path_given_twice_to_an_add_with_replace_is_stored_once_the_later_document(store):
+    """(``dedup index add folder folder/a.txt``.)"""
+    (old,) = store.add([doc("a", [1], text="stored")], boilerplate=NONE, replace=False)
+    first, second, b = store.add([doc("a", [2], text="first"), doc("a", [3], text="second"), doc("b")], boilerplate=NONE, replace=True)
+    assert len({old, first, second, b}) == 4
+    assert store.ids(["a", "b"]) == {"a": second, "b": b} and store.paths() == ["a", "b"] and store.count() == 2
+    assert [(d.id, d.text) for d in store.load([old, first, second])] == [(second, "second")]
+    assert store.with_digest(digest_of("a")) == [second] and live_entries(store, u8(1, 2, 3)) == {(3, second)}
+
+
 def test_add_without_replace_refuses_a_stored_path_and_adds_nothing(store):
     (a,) = store.add([doc("a", [1], text="first")], boilerplate=np.array([1], np.uint32), replace=False)
-    with pytest.raises(IndexStoreError, match="already stored: a"):
+    with pytest.raises(IndexStoreError, match="already stored: a$"):  # (only what was stored before)
         store.add([doc("x", [5]), doc("a", [6], text="second")], boilerplate=np.array([2], np.uint32), replace=False)
     assert store.paths() == ["a"] and store.count() == 1 and store.ids(["a", "x"]) == {"a": a}
     assert [d.text for d in store.load(range(1, a + 10))] == ["first"]

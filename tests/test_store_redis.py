@@ -58,8 +58,8 @@ class PausedWriter(RedisStore):
     """A writer that stops in the middle of an add until ``resume`` is set: its ids taken and pending, its
     documents written but not yet visible (``add`` writes their bucket entries next, by ``add_buckets``)."""
 
-    def __init__(self, url: str, paused, resume, *, create: bool = False) -> None:
-        super().__init__(url, create=create)
+    def __init__(self, url: str, paused, resume) -> None:
+        super().__init__(url)
         self.paused, self.resume = paused, resume
 
     def add_buckets(self, keys: np.ndarray, ids: np.ndarray) -> None:
@@ -159,8 +159,10 @@ def test_a_writer_whose_pending_documents_were_cleaned_up_adds_nothing(redis_url
     its add fails as a whole: nothing of it becomes visible."""
     client = _client(redis_url)
     paused, resume = threading.Event(), threading.Event()
-    with PausedWriter(redis_url, paused, resume, create=True) as a:
-        a.add([_doc("a", [1])], boilerplate=NONE, replace=False)
+    with RedisStore(redis_url, create=True) as first:
+        first.write_meta({"magic": "test"})
+        first.add([_doc("a", [1])], boilerplate=NONE, replace=False)
+    with PausedWriter(redis_url, paused, resume) as a:
         failed: list = []
 
         def write() -> None:

@@ -142,7 +142,10 @@ class _Pool:
         for _ in range(_AHEAD):
             for w in range(len(self.procs)):
                 if len(self._busy[w]) < _AHEAD and self._sent < len(self.jobs) and self._sent - k < 4 * _AHEAD * len(self.procs):
-                    self.orders[w].send(self._sent)
+                    try:
+                        self.orders[w].send(self._sent)
+                    except OSError:  # it ended while it had no job (e.g. killed for memory)
+                        raise WorkerError(self._ended(w)) from None
                     self._busy[w].append(self._sent)
                     self._sent += 1
 

@@ -60,6 +60,8 @@ class MemoryStore(StoreBase):
                 stored = [d.path for d in documents if d.path in self._paths]
                 if stored:
                     raise IndexStoreError(f"{self.location}: already stored: {', '.join(stored[:5])}")
+                if len({d.path for d in documents}) < len(documents):
+                    raise IndexStoreError(f"{self.location}: a path given twice")
             ids = list(range(self._next + 1, self._next + 1 + len(documents)))
             self._next += len(documents)
             for d, i in zip(documents, ids):

@@ -146,6 +146,8 @@ class RedisStore(StoreBase):
             raise IndexStoreError(f"{url}: the database must be a number, as in redis://host:6379/0")
         self.location = f"redis://{parts.hostname or 'localhost'}:{parts.port or 6379}/{db}?prefix={self.prefix}"
         params = {"host": parts.hostname or "localhost", "port": parts.port or 6379, "db": db}
+        if parts.username:
+            params["username"] = parts.username
         if parts.password:
             params["password"] = parts.password
         self.writer = uuid.uuid4().hex  # this store's name as a writer: its connections carry it
@@ -209,6 +211,8 @@ class RedisStore(StoreBase):
     def add(self, documents: Sequence[NewDocument], *, boilerplate: np.ndarray, replace: bool) -> list[int]:
         """Archive documents (see ``Store.add``): written invisible, then made visible by one script."""
         self._purge_unfinished()
+        if not replace and len({d.path for d in documents}) < len(documents):
+            raise IndexStoreError(f"{self.location}: a path given twice")
         if not documents:
             ids: list[int] = []
         else:
@@ -334,8 +338,9 @@ class RedisStore(StoreBase):
 
     def clear(self) -> None:
         """Delete everything under the prefix (a new build)."""
-        for key in self.r.scan_iter(match=self._k("*"), count=1000):
-            self.r.delete(key)
+        keys = list(self.r.scan_iter(match=self._k("*"), count=1000))
+        for k in range(0, len(keys), 1000):
+            self.r.unlink(*keys[k : k + 1000])
 
     def close(self) -> None:
         self.r.close()

@@ -179,14 +179,16 @@ class SqliteStore(StoreBase):
             if replace:
                 db.executemany("DELETE FROM documents WHERE path = ?", [(d.path,) for d in documents])
             first = db.execute("SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'documents'").fetchone()[0]
-            try:
+            try:  # (with replace, a path given twice: the later document replaces the earlier, as in the other stores)
                 db.executemany(
-                    "INSERT INTO documents(path, format, encoding, chars, digest, text, added) VALUES(?,?,?,?,?,?,?)",
+                    f"INSERT {'OR REPLACE ' if replace else ''}INTO documents(path, format, encoding, chars, digest, text, added) "
+                    "VALUES(?,?,?,?,?,?,?)",
                     ((d.path, d.format, d.encoding, d.length, d.digest, d.packed_text, now) for d in documents),
                 )
-            except sqlite3.IntegrityError:
-                stored = sorted(self.ids([d.path for d in documents]))
-                raise IndexStoreError(f"{self.location}: already stored: {', '.join(stored[:5])}") from None
+            except sqlite3.IntegrityError:  # (this add's own rows are seen here too: those stored before have ids up to first)
+                stored = sorted(p for p, i in self.ids([d.path for d in documents]).items() if i <= first)
+                what = f"already stored: {', '.join(stored[:5])}" if stored else "a path given twice"
+                raise IndexStoreError(f"{self.location}: {what}") from None
             ids = list(range(first + 1, first + 1 + len(documents)))  # AUTOINCREMENT: consecutive in one transaction
             if documents:
                 last = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'documents'").fetchone()[0]
