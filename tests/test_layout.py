@@ -76,3 +76,17 @@ def test_nothing_private_of_another_package_is_imported():
             if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] not in ("dedup", "__future__"):
                 assert not any(part.startswith("_") for part in node.module.split(".")), (path, node.module)
                 assert not any(a.name.startswith("_") for a in node.names), (path, node.module)
+
+
+def test_the_tests_use_public_names_only():
+    """Where a test needs to reach in, the code is missing a parameter: no test imports or touches a private name
+    of dedup, or patches a module."""
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "dedup":
+                assert not any(a.name.startswith("_") and a.name != "__version__" for a in node.names), (path, node.module)
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+                raise AssertionError(f"{path.name}: {ast.unparse(node)}")
+            if isinstance(node, ast.Name):
+                assert node.id != "monkeypatch", f"{path.name} patches a module"
