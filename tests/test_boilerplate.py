@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 from hypothesis import given, settings
@@ -37,9 +36,9 @@ from dedup.normalize import normalize
 from dedup.sign import sign_documents
 
 import reference
+from conftest import CORPUS
 from texts import EN_SPEECH, ZH_SPEECH
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 CONFIG = ScanConfig()
 MIN_DOCS = CONFIG.min_docs_boilerplate
 #: Many more groups than hold any text here: only text at the edges can be boilerplate.

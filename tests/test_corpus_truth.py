@@ -19,7 +19,8 @@ fuzz = pytest.importorskip("rapidfuzz.fuzz")
 from dedup.errors import IngestError  # noqa: E402
 from dedup.ingest import read_document  # noqa: E402
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+from conftest import CORPUS  # noqa: E402
+
 TRUTH = json.loads((CORPUS / "truth.json").read_text(encoding="utf-8"))
 CASES = TRUTH["cases"]
 GENERATED = ("planted", "site", "broken")

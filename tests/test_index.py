@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,9 +22,9 @@ from dedup.sign import sign_documents, signatures
 from dedup.store import NewDocument
 
 import reference
+from conftest import CORPUS
 from texts import EN_SPEECH, ZH_SPEECH
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 CONFIG = ScanConfig()
 NO_BOILERPLATE = np.zeros(0, np.uint32)
 PASSAGE = ZH_SPEECH[ZH_SPEECH.index("要围绕道路交通") :][:300]

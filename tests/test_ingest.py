@@ -16,15 +16,7 @@ from dedup.errors import IngestError, InputError
 from dedup.ingest import find_files, ingest, ingest_paths, read_document, read_files, shown_path
 from dedup.models import Skipped
 
-from texts import EN_SPEECH, ZH_SPEECH
-
-
-def write(path: Path, data: bytes | str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    path.write_bytes(data)
-    return path
+from texts import EN_SPEECH, ZH_SPEECH, write
 
 
 # --------------------------------------------------------------------------- read_document

@@ -9,6 +9,8 @@ import pytest
 from dedup.errors import IngestError
 from dedup.ingest import decode_bytes, read_document
 
+from texts import write
+
 SIMPLIFIED = """同志们，朋友们：
 今天，我们在这里隆重集会，回顾过去一年的工作，部署新一年的任务。过去的一年，是极不平凡的一年。\
 面对复杂多变的外部环境和艰巨繁重的改革发展任务，全市上下团结一心，攻坚克难，经济保持平稳增长，\
@@ -37,14 +39,6 @@ TRADITIONAL = """各位鄉親、各位貴賓，大家好：
 
 SHORT_SIMPLIFIED = "同志们，今天我们在这里召开全体会议，总结过去一年的工作。"
 SHORT_TRADITIONAL = "各位鄉親，今天我們在這裡齊聚一堂，共同慶祝這個重要的日子。"
-
-
-def write(path: Path, data: bytes | str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    path.write_bytes(data)
-    return path
 
 
 # --------------------------------------------------------------------------- text files

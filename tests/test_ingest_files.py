@@ -11,13 +11,7 @@ from dedup.errors import InputError
 from dedup.ingest import SUPPORTED_SUFFIXES, find_files
 from dedup.models import Skipped
 
-
-def write(path: Path, data: bytes | str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    path.write_bytes(data)
-    return path
+from texts import write
 
 
 def names(root: Path, **options: object) -> list[str]:

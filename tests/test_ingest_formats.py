@@ -12,13 +12,7 @@ from dedup.errors import IngestError
 from dedup.ingest import read_document
 from dedup.models import Document
 
-
-def write(path: Path, data: bytes | str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    path.write_bytes(data)
-    return path
+from texts import write
 
 
 def test_docx_paragraphs_and_tables(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,22 +31,13 @@ from dedup.normalize import normalize
 from dedup.sign import sign_documents
 
 import reference
-from texts import EN_SPEECH, ZH_SPEECH
+from conftest import CORPUS
+from texts import EN_SPEECH, SITE_HEAD, ZH_SPEECH
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 CONFIG = ScanConfig()
 
 #: 300 characters of ZH_SPEECH (its second point), to copy into other speeches.
 PASSAGE = ZH_SPEECH[ZH_SPEECH.index("要围绕道路交通") :][:300]
-#: Page furniture of a download site, as it tops every page it serves.
-SITE_HEAD = """分享
-{name}.docx
-下载文档
-温馨提示:
-1. 部分包含数学公式或PPT动画的文件,查看预览时可能会显示错乱或异常,文件下载后无此问题,请放心下载。
-2. 本文档由用户上传,版权归属用户,本站负责整理代发布。如果您对本文档版权有争议请及时联系客服。
-网站客服:400123456
-"""
 
 
 @lru_cache(maxsize=None)

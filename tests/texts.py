@@ -1,4 +1,6 @@
-"""Small original texts for tests (written for this project)."""
+"""Small original texts for tests (written for this project), and how tests write them to files."""
+
+from pathlib import Path
 
 ZH_SPEECH = """在全市秋季安全生产工作会议上的讲话
 张明远
@@ -26,3 +28,25 @@ This library has forty computers, a maker space, a room for quiet study and a ro
 We paid for it with a bond that voters approved by a wide margin, and we kept it on budget by building it with local contractors and local apprentices. Twelve young people learned a trade on this site, and four of them are here today.
 A library is the one public place where nobody asks what you are buying. You can come in with nothing and leave with the whole world. Let us fill it, use it, and argue in it. Thank you.
 """
+
+#: Page furniture of a download site, as it tops and ends every page it serves.
+SITE_HEAD = """分享
+{name}.docx
+下载文档
+温馨提示:
+1. 部分包含数学公式或PPT动画的文件,查看预览时可能会显示错乱或异常,文件下载后无此问题,请放心下载。
+2. 本文档由用户上传,版权归属用户,本站负责整理代发布。如果您对本文档版权有争议请及时联系客服。
+3. 下载前请仔细阅读文档内容,确认文档内容符合您的需求后进行下载,若出现内容与标题不符可向本站投诉处理。
+4. 下载文档时可能由于网络波动等原因无法下载或下载错误,付费完成后未能成功下载的用户请联系客服处理。
+网站客服:400123456
+"""
+SITE_FOOT = "\n此文档下载收益归作者所有\n下载文档\n你可能关注的文档\n收起\n展开\n"
+
+
+def write(path: Path, data: bytes | str) -> Path:
+    """Write a test file (text as UTF-8), making its folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    path.write_bytes(data)
+    return path
