@@ -522,3 +522,30 @@ def archive_candidates(stored, document_keys, window_keys, digest, *, max_window
         if len(shared) >= shared_buckets:
             out.add(i)
     return out
+
+
+# --------------------------------------------------------------------------- grouping (the compiled set kernels)
+
+
+def group_by_prefix(keys: np.ndarray, ids: np.ndarray, shift: int) -> tuple[np.ndarray, np.ndarray, list[int], list[int]]:
+    """Entries stably sorted by key prefix (``key >> shift``): the keys' low 32 bits, the ids, the distinct
+    prefixes, and where each prefix's entries start (one bound more, at the end)."""
+    prefix = keys >> np.uint64(shift)
+    order = np.argsort(prefix, kind="stable")
+    distinct = np.unique(prefix)
+    bounds = [*np.searchsorted(prefix[order], distinct).tolist(), len(keys)]
+    return (keys[order] & np.uint64(0xFFFFFFFF)).astype(np.uint32), ids[order], distinct.astype(np.int64).tolist(), bounds
+
+
+def group_parts(values: np.ndarray, part_of: np.ndarray, sizes: np.ndarray, parts: int) -> tuple[np.ndarray, np.ndarray]:
+    """Values grouped by part, in their order within a part; and per document (``sizes`` values each, in order)
+    how many values it has in each part."""
+    order = np.lexsort((np.arange(len(values)), part_of))
+    owner = np.repeat(np.arange(len(sizes)), sizes)
+    counts = np.array([[np.sum((owner == d) & (part_of == p)) for p in range(parts)] for d in range(len(sizes))])
+    return values[order], counts.reshape(len(sizes), parts)
+
+
+def distinct_segments(values: np.ndarray, offsets: np.ndarray) -> list[list[int]]:
+    """Each segment's distinct values, in order of first occurrence."""
+    return [list(dict.fromkeys(values[offsets[s] : offsets[s + 1]].tolist())) for s in range(len(offsets) - 1)]
