@@ -9,10 +9,10 @@ The public names are those of ``__all__``; the command line (``dedup.cli``) uses
 
 from dedup.archive import add_to_index, archive_text_loader, archive_texts, check, index_info, remove_from_index
 from dedup.build import build_index
-from dedup.config import AlignConfig, CandidateConfig, NormalizeConfig, ScanConfig, SignConfig
+from dedup.config import AlignConfig, CandidateConfig, IngestConfig, NormalizeConfig, ScanConfig, SignConfig
 from dedup.errors import ConfigError, DedupError, IndexStoreError, IngestError, InputError
 from dedup.executors import Executor, LocalExecutor
-from dedup.ingest import read_document
+from dedup.ingest import display_name, read_document, real_name
 from dedup.models import (
     RELATIONS,
     CheckedDocument,
@@ -26,11 +26,14 @@ from dedup.models import (
     Report,
     Skipped,
     at_least,
+    skipped_lines,
 )
 from dedup.normalize import normalize_text
-from dedup.pipeline import compare, scan
+from dedup.pipeline import compare, no_documents_message, scan
+from dedup.report.escape import csv_cell, printable, printable_text
 from dedup.report.formats import FORMATS, write as write_report
-from dedup.report.json import check_to_dict, check_to_json, report_to_dict, report_to_json
+from dedup.report.json import check_to_dict, check_to_json, report_to_dict, report_to_json, to_json
+from dedup.report.output import check_output, open_output
 from dedup.store import Store, open_store
 from dedup.store.memory import MemoryStore
 from dedup.version import __version__
@@ -49,6 +52,7 @@ __all__ = [
     "IndexInfo",
     "IndexStoreError",
     "IndexUpdate",
+    "IngestConfig",
     "IngestError",
     "InputError",
     "LocalExecutor",
@@ -69,16 +73,26 @@ __all__ = [
     "at_least",
     "build_index",
     "check",
+    "check_output",
     "check_to_dict",
     "check_to_json",
     "compare",
+    "csv_cell",
     "index_info",
+    "no_documents_message",
     "normalize_text",
+    "open_output",
     "open_store",
+    "printable",
+    "printable_text",
+    "display_name",
     "read_document",
+    "real_name",
     "remove_from_index",
     "report_to_dict",
     "report_to_json",
     "scan",
+    "skipped_lines",
+    "to_json",
     "write_report",
 ]

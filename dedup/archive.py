@@ -13,6 +13,7 @@ it was indexed) and what the documents share with unrelated archive documents.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from dedup import boilerplate, index, ingest
 from dedup.config import ScanConfig
+from dedup.errors import IndexStoreError
 from dedup.executors import Executor, LocalExecutor
 from dedup.match import Matcher, clusters, coverage
 from dedup.models import (
@@ -42,13 +44,17 @@ Location = str | Path | Store
 
 
 @contextmanager
-def open_index(location: Location, *, config: ScanConfig | None = None) -> Iterator[tuple[Store, dict]]:
+def open_index(
+    location: Location, *, config: ScanConfig | None = None, read_only: bool = True
+) -> Iterator[tuple[Store, dict]]:
     """An existing index and its recorded meta; ``IndexStoreError`` if it cannot be used with ``config``.
-    A store opened here is closed at the end of the block; a store object given is left open."""
+    A store opened here is closed at the end of the block; a store object given is left open. Opened to read only
+    (an index in a read-only file or folder can be checked against), unless ``read_only`` is False (to change it:
+    an index that cannot be written is refused at once)."""
     if isinstance(location, Store):
         yield location, check_meta(location.read_meta(), config or ScanConfig(), location.location)
         return
-    with open_store(location) as store:
+    with open_store(location, read_only=read_only) as store:
         yield store, check_meta(store.read_meta(), config or ScanConfig(), store.location)
 
 
@@ -105,10 +111,10 @@ def add_to_index(
     """
     config = config or ScanConfig()
     progress = progress or no_progress
-    with open_index(location, config=config) as (store, meta):
+    with open_index(location, config=config, read_only=False) as (store, meta):
         documents, skipped = ingest.ingest_paths(
             [Path(p) for p in paths], base=Path(meta["root"]) if meta.get("root") else None,
-            include=config.include, exclude=config.exclude, include_hidden=config.include_hidden,
+            include=config.include, exclude=config.exclude, include_hidden=config.include_hidden, limits=config.ingest,
         )
         docs = sign_documents(documents, config=config, progress=progress)
         entries = index.document_entries(docs, config, progress)
@@ -129,18 +135,33 @@ def add_to_index(
 
 
 def remove_from_index(paths: Sequence[str], location: Location, *, config: ScanConfig | None = None) -> IndexUpdate:
-    """Remove documents by stored path, or every document under a stored folder path ("speeches/2010/")."""
-    with open_index(location, config=config) as (store, meta):
-        stored = store.paths()
+    """Remove documents by stored path, or every document under a stored folder path ("speeches/2010/"), or under a
+    folder on disk (its documents' stored paths; the folder the index was built from: all of them).
+
+    A path that names nothing (empty, blank or only slashes: an unset shell variable, ``"$DIR/"``) is refused
+    (``IndexStoreError``) before anything is removed: it once matched every stored path. ``.`` is the folder it
+    names on disk, like any other folder path, not "every stored path" wherever the command runs.
+    """
+    with open_index(location, config=config, read_only=False) as (store, meta):
         base = Path(meta["root"]) if meta.get("root") else None
-        chosen: list[str] = []
+        everything, wanted = False, set()
         for p in paths:
-            names = {str(p).replace("\\", "/").rstrip("/")}
+            name = str(p).replace(os.sep, "/")
+            if not name.replace("/", "").replace("\\", "").strip():
+                raise IndexStoreError(
+                    f"{store.location}: {str(p)!r} names no document; name stored paths or folders "
+                    "(as 'dedup index info --list' shows them) or folders on disk"
+                )
+            # a stored path as shown (a backslash may be an escape, \udcbd), or typed with Windows separators
+            wanted |= {name.rstrip("/"), name.replace("\\", "/").rstrip("/")}
             if Path(p).exists():
-                names.add(ingest.shown_path(Path(p), base))
-            for name in names:
-                chosen += [s for s in stored if name == "." or s == name or s.startswith(name + "/")]
-        removed = store.remove(sorted(set(chosen)))
+                if base is not None and Path(p).resolve() == base.resolve():
+                    everything = True  # (the folder the index was built from, named on disk)
+                else:
+                    wanted.add(ingest.shown_path(Path(p), base))
+        stored = store.paths()
+        chosen = {s for s in stored if everything or any(s == n or s.startswith(n + "/") for n in wanted)}
+        removed = store.remove(sorted(chosen))
         return IndexUpdate(store.location, removed=tuple(removed), documents=store.count())
 
 
@@ -218,7 +239,7 @@ def check(
     with open_index(location, config=config) as (store, _):
         documents, skipped = ingest.ingest_paths(
             [Path(p) for p in paths], include=config.include, exclude=config.exclude, include_hidden=config.include_hidden,
-            progress=lambda done, total: progress("read", done, total),
+            progress=lambda done, total: progress("read", done, total), limits=config.ingest,
         )
         docs = sign_documents(documents, config=config, progress=progress)
         match = match_archive(docs, store, config, executor=executor, progress=progress)

@@ -81,7 +81,7 @@ class IndexedChunk:
 def index_files(config: ScanConfig, found: Sequence[tuple[str, str]]) -> IndexedChunk:
     """Read, normalize and sign a batch of files ``(relative path, path)`` for the index (a stage function:
     ``executor.map`` runs it with the config shared)."""
-    documents, skipped = ingest.read_files(found)
+    documents, skipped = ingest.read_files(found, limits=config.ingest)
     return indexed_chunk(documents, config, skipped)
 
 

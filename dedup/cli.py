@@ -1,12 +1,17 @@
-"""The ``dedup`` command: a thin typer wrapper around the library."""
+"""The ``dedup`` command: a thin typer wrapper around the library.
+
+Exit codes: 0 done, 1 ``--fail-on`` matched, 2 usage error or unusable input or output (a ``dedup``
+error: one message on stderr), 3 internal error (a bug: one line on stderr, the traceback with
+``DEDUP_DEBUG=1``), 130 interrupted (Ctrl-C), 141 (128 + SIGPIPE) the reader of the report went away
+(``dedup scan … | head``): nothing more is written, nothing is said.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+import traceback
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -17,6 +22,8 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+from typer.core import TyperGroup
 
 from dedup import (
     FORMATS,
@@ -26,28 +33,80 @@ from dedup import (
     IngestError,
     Report,
     ScanConfig,
+    __version__,
     add_to_index,
     archive_text_loader,
     at_least,
     build_index,
     check as check_archive,
+    check_output,
     index_info as read_index_info,
+    no_documents_message,
     normalize_text,
+    open_output,
+    printable,
     read_document,
     remove_from_index,
     scan as scan_folder,
+    skipped_lines,
+    to_json,
     write_report,
 )
 
+EXIT_FOUND = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+EXIT_BROKEN_PIPE = 128 + 13  # as if killed by SIGPIPE, like other tools in a pipeline
+#: Set (to anything but "" or "0") to get the traceback of an internal error.
+DEBUG_ENV = "DEDUP_DEBUG"
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:  # the reader went away: for _writing to say (141), not for rich (exit 1)
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """Say what went wrong on stderr (names escaped, never markup); the exit to raise."""
+    lines = [printable(line) for line in str(message).split("\n")]
+    _stderr().print(Text.assemble(("Error:", "bold red"), " ", "\n".join(lines)))
+    return typer.Exit(code)
+
+
+class DedupGroup(TyperGroup):
+    """The ``dedup`` command group: whatever a command lets escape becomes an exit code and a line on stderr
+    (a ``dedup`` error: 2; anything else is an internal error: 3, with the traceback when $DEDUP_DEBUG is set)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except DedupError as err:
+            raise _fail(str(err)) from None
+        except Exception as err:
+            if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+                traceback.print_exception(err, file=sys.stderr)
+            _stderr().print(
+                Text.assemble(
+                    ("internal error:", "bold red"), " ", printable(f"{type(err).__name__}: {err}"),
+                    f" (dedup {__version__}; please report it with the command that failed; {DEBUG_ENV}=1 shows the traceback)",
+                )
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+
 app = typer.Typer(
+    cls=DedupGroup,
     help="Find near-duplicate speeches and copied passages in a folder of documents.",
     no_args_is_help=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-EXIT_FOUND = 1
-EXIT_USAGE = 2
 
 
 Format = Enum("Format", {f: f for f in FORMATS}, type=str)
@@ -100,47 +159,46 @@ IndexOption = Annotated[
 ]
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    Console(stderr=True).print(f"[bold red]Error:[/] {message}", highlight=False)
-    return typer.Exit(code)
+def _quiet_stdout() -> None:
+    """After a broken pipe: what is still buffered for stdout goes nowhere (no second error at exit)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (e.g. captured)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 @contextmanager
-def _output(path: Path | None) -> Iterator[TextIO]:
-    """stdout, or a temporary file beside ``path`` that replaces ``path`` only once it is complete."""
-    if path is None:
-        yield sys.stdout
-        return
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _writing(output: Path | None, inputs: Iterable[str | Path] = ()) -> Iterator[TextIO]:
+    """stdout, or ``output`` (``open_output``: never one of ``inputs``, a device or FIFO written directly). A reader
+    that went away ends the command quietly (exit 141); a file that cannot be written is an error (exit 2)."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            yield out
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        if output is None:
+            yield sys.stdout
+            sys.stdout.flush()
+        else:
+            with open_output(output, inputs=inputs) as out:
+                yield out
+    except BrokenPipeError:
+        _quiet_stdout()
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None
+    except OSError as err:
+        raise _fail(f"cannot write {output or 'to stdout'}: {err.strerror or err}") from None
 
 
 def _write_report(
-    report: Report | CheckReport,
-    fmt: Format,
-    output: Path | None,
-    *,
-    load_text: Callable[[str], str],
-    load_archived: Callable[[str], str],
-    show: int = 5,
+    report: Report | CheckReport, fmt: Format, output: Path | None, *, inputs: list[str | Path], load_archived, show: int
 ) -> None:
-    """Write the report to ``output`` or stdout; a failure is an error message and exit code 2."""
-    try:
-        with _output(output) as out:
-            write_report(report, fmt.value, out, load_text=load_text, load_archived=load_archived, show=show)
-    except DedupError as err:
-        raise _fail(str(err)) from None
-    except OSError as err:
-        raise _fail(f"cannot write {output or 'to stdout'}: {err.strerror or err}") from None
+    """Write the report (the texts as they were read) to ``output`` or stdout, then list the skipped files on stderr."""
+    with _writing(output, inputs) as out:
+        write_report(report, fmt.value, out, load_archived=load_archived, show=show)
+    if report.skipped:
+        console = _stderr()
+        console.print(Text(f"{report.skipped} skipped (not read):", style="yellow"))
+        for line in skipped_lines(report.documents):
+            console.print(Text("  " + printable(line)))
 
 
 @app.command()
@@ -168,7 +226,7 @@ def scan(
     ] = None,
 ) -> None:
     """Scan a folder for near-duplicate documents and copied passages."""
-    config = _config(
+    config = ScanConfig(
         min_passage=min_passage,
         threshold=threshold,
         include=tuple(include or ()),
@@ -176,48 +234,38 @@ def scan(
         include_hidden=hidden,
         workers=workers,
     )
+    index_file = [index] if index else []
+    if output is not None:  # before the work: an --output that is one of the inputs is refused
+        check_output(output, index_file)
     report = _run(lambda on_progress: scan_folder(folder, config=config, progress=on_progress, index=index), progress)
     archived = archive_text_loader(index, (p.b for p in report.pairs if p.b_origin == "archive"), config=config)
-
-    def load_text(path: str) -> str:
-        return read_document(folder / path, relpath=path).text
-
-    _write_report(report, format, output, load_text=load_text, load_archived=archived, show=show)
+    inputs = [folder / d.path for d in report.documents if d.status == "ok"] + index_file  # (the files read)
+    _write_report(report, format, output, inputs=inputs, load_archived=archived, show=show)
     _exit_on(fail_on, report.pairs)
 
 
 def _run(job, progress: bool):
-    """Run a library call with a progress bar on stderr (when it is a terminal); errors become exit code 2."""
+    """Run a library call with a progress bar on stderr (when it is a terminal); its errors are the group's to map."""
     err_console = Console(stderr=True)
-    try:
-        if progress and err_console.is_terminal:
-            with Progress(
-                TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=err_console, transient=True,
-            ) as bar:
-                tasks: dict[str, int] = {}
+    if progress and err_console.is_terminal:
+        with Progress(
+            TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err_console, transient=True,
+        ) as bar:
+            tasks: dict[str, int] = {}
 
-                def on_progress(stage: str, done: int, total: int) -> None:
-                    if stage not in tasks:
-                        tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
-                    bar.update(tasks[stage], completed=done, total=total)
+            def on_progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
+                bar.update(tasks[stage], completed=done, total=total)
 
-                return job(on_progress)
-        return job(None)
-    except DedupError as err:
-        raise _fail(str(err)) from None
+            return job(on_progress)
+    return job(None)
 
 
 def _exit_on(fail_on: Optional[FailOn], pairs) -> None:
     if fail_on is not None and any(at_least(p.relation, fail_on.value) for p in pairs):
         raise typer.Exit(EXIT_FOUND)
-
-
-def _config(**options) -> ScanConfig:
-    try:
-        return ScanConfig(**options)
-    except DedupError as err:
-        raise _fail(str(err)) from None
 
 
 @app.command()
@@ -236,14 +284,15 @@ def check(
     progress: ProgressOption = True,
 ) -> None:
     """Check new documents against an archive index: copy ratio, sources and copied passages of each."""
-    config = _config(min_passage=min_passage, threshold=threshold, workers=workers)
+    config = ScanConfig(min_passage=min_passage, threshold=threshold, workers=workers)
+    if output is not None:
+        check_output(output, [*files, index])
     report = _run(lambda on_progress: check_archive(files, index, config=config, progress=on_progress), progress)
+    if not report.scanned:  # as a scan of nothing readable: said, never an empty report
+        raise _fail(no_documents_message("the files given", report.documents))
     archived = archive_text_loader(index, (p.b for p in report.pairs), config=config)
-
-    def load_text(path: str) -> str:
-        return read_document(Path(path)).text
-
-    _write_report(report, format, output, load_text=load_text, load_archived=archived, show=show)
+    inputs = [Path(d.path) for d in report.documents] + [*files, index]
+    _write_report(report, format, output, inputs=inputs, load_archived=archived, show=show)
     _exit_on(fail_on, report.pairs)
 
 
@@ -255,9 +304,9 @@ app.add_typer(index_app, name="index")
 
 
 def _print_update(update: IndexUpdate, verb: str) -> None:
-    console = Console(stderr=True)
+    console = _stderr()
     for s in update.skipped:
-        console.print(f"[yellow]skipped[/] {s.path}: {s.reason}", highlight=False)
+        console.print(Text.assemble(("skipped", "yellow"), " ", printable(f"{s.path}: {s.reason}")))
     parts = [f"{len(update.added)} added"] if verb != "remove" else []
     if update.replaced:
         parts.append(f"{len(update.replaced)} replaced")
@@ -265,7 +314,7 @@ def _print_update(update: IndexUpdate, verb: str) -> None:
         parts.append(f"{len(update.removed)} removed")
     if update.skipped:
         parts.append(f"{len(update.skipped)} skipped")
-    console.print(f"{update.location}: {', '.join(parts)}; {update.documents} documents in the index", highlight=False)
+    console.print(Text(printable(f"{update.location}: {', '.join(parts)}; {update.documents} documents in the index")))
 
 
 @index_app.command("build")
@@ -278,7 +327,7 @@ def index_build(
     progress: ProgressOption = True,
 ) -> None:
     """Build a new index of a folder (an existing index at that place is replaced once the new one is complete)."""
-    config = _config(include=tuple(include or ()), exclude=tuple(exclude or ()), include_hidden=hidden)
+    config = ScanConfig(include=tuple(include or ()), exclude=tuple(exclude or ()), include_hidden=hidden)
     _print_update(_run(lambda p: build_index(folder, index, config=config, progress=p), progress), "build")
 
 
@@ -300,7 +349,7 @@ def index_remove(
     """Remove documents from an index."""
     update = _run(lambda p: remove_from_index(paths, index), False)
     if not update.removed:
-        raise _fail(f"{update.location}: none of {', '.join(paths)} is in the index")
+        raise _fail(f"{update.location}: none of {', '.join(map(str, paths))} is in the index")
     _print_update(update, "remove")
 
 
@@ -311,36 +360,22 @@ def index_info(
     list_: Annotated[bool, typer.Option("--list", help="Also list the stored paths.")] = False,
 ) -> None:
     """Show what an index holds: documents, size, and the parameters it was built with."""
-    info = _run(lambda p: read_index_info(index, paths=list_), False)
-    paths = list(info.paths) if info.paths is not None else None
-    meta = info.meta
-    data = {
-        "index": info.location,
-        "documents": info.documents,
-        "size_bytes": info.size_bytes,
-        "root": meta.get("root"),
-        "created": meta.get("created"),
-        "dedup": meta.get("dedup"),
-        "datasketch": meta.get("datasketch"),
-        "format": meta.get("format"),
-        **meta.get("matching", {}),
-        "bands": meta.get("bands"),
-    }
-    if paths is not None:
-        data["paths"] = paths
+    data = _run(lambda p: read_index_info(index, paths=list_), False).to_dict()
     if format is InfoFormat.json:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        with _writing(None) as out:
+            out.write(to_json(data) + "\n")
         return
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
     for key, value in data.items():
         if key != "paths":
-            grid.add_row(key, value if isinstance(value, str) else json.dumps(value))
-    console = Console()
-    console.print(Panel(grid, title="dedup index", title_align="left", border_style="blue"))
-    for p in paths or ():
-        console.print(p, highlight=False)
+            grid.add_row(key, Text(printable(value if isinstance(value, str) else to_json(value, indent=None))))
+    with _writing(None) as out:
+        console = _Console(file=out)
+        console.print(Panel(grid, title="dedup index", title_align="left", border_style="blue"))
+        for p in data.get("paths", ()):
+            console.print(Text(printable(p)))
 
 
 @app.command()
@@ -352,11 +387,9 @@ def text(
     try:
         doc = read_document(file)
     except IngestError as err:
-        raise _fail(f"cannot read {file}: {err.reason}") from None
-    out = normalize_text(doc.text) if normalized else doc.text
-    sys.stdout.write(out)
-    if normalized:
-        sys.stdout.write("\n")
+        raise _fail(f"cannot read {err.path}: {err.reason}") from None
+    with _writing(None) as out:
+        out.write(normalize_text(doc.text) + "\n" if normalized else doc.text)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -93,6 +93,46 @@ class AlignConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class IngestConfig:
+    """Limits on reading one file; a file beyond one is skipped with a reason naming the limit.
+
+    They keep one hostile or absurd file (a zip bomb renamed .docx, a PDF whose pages all repeat
+    one content stream, a data dump saved as .txt) from taking the machine's memory or the run's
+    time; speeches are far below every default.
+    """
+
+    #: Largest file read, in bytes. 50 MB leaves room for PDFs and Word files full of photos (the text
+    #: of a long speech is 10 to 100 KB); a text file that large is a data dump or the wrong file, not a
+    #: speech. Reading a text file takes 2 to 4 times its size in memory, so one file never takes more
+    #: than about 200 MB to read.
+    max_file_bytes: int = 50_000_000
+    #: Most characters taken from one file, in every format (a PDF's text is counted as it is
+    #: extracted): 10 million characters are some 1,000 long speeches, or ten long books, in one
+    #: document; comparing a document takes about 60 bytes of memory a character (600 MB at the limit).
+    max_text_chars: int = 10_000_000
+    #: Time one file may take to read, in seconds, checked while a PDF is extracted (the one format
+    #: whose reading time its size does not bound: pages can share one content stream, or draw one form
+    #: many times); a 1,000-page PDF of dense text takes about 20 s.
+    max_seconds: float = 60.0
+    #: Largest total uncompressed size of a .docx's parts, in bytes (a .docx is a zip file): Word's XML
+    #: takes 4 (plain Chinese paragraphs) to 20 (formatted runs) bytes a character of text, so this is
+    #: about the text limit's worth; photos do not expand; a zip bomb expands 1,000 times (3 MB to 3 GB).
+    max_docx_unzipped_bytes: int = 200_000_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_file_bytes", "max_text_chars", "max_docx_unzipped_bytes"):
+            value = getattr(self, name)
+            _check(
+                isinstance(value, int) and not isinstance(value, bool) and value >= 1,
+                f"{name} must be a whole number of at least 1, got {value!r}",
+            )
+        _check(
+            isinstance(self.max_seconds, (int, float)) and not isinstance(self.max_seconds, bool) and self.max_seconds > 0,
+            f"max_seconds must be a number of seconds above 0, got {self.max_seconds!r}",
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class ScanConfig:
     """Everything ``dedup.scan`` needs besides the folder."""
 
@@ -107,6 +147,7 @@ class ScanConfig:
     sign: SignConfig = field(default_factory=SignConfig)
     candidates: CandidateConfig = field(default_factory=CandidateConfig)
     align: AlignConfig = field(default_factory=AlignConfig)
+    ingest: IngestConfig = field(default_factory=IngestConfig)  # limits on reading one file
 
     def __post_init__(self) -> None:
         _check(self.min_passage >= 5, f"min_passage must be at least 5, got {self.min_passage}")

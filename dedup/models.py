@@ -6,8 +6,9 @@ All records are frozen dataclasses. Offsets are code-point offsets into
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from collections.abc import Callable, Sequence
 from typing import Literal
 
 Relation = Literal["exact", "near_duplicate", "partial"]
@@ -102,13 +103,38 @@ class DocumentEntry:
     reason: str | None = None
     format: str | None = None
     encoding: str | None = None
+    #: The text as it was read, for the reports that show it (kept for the documents a report can show; never
+    #: in JSON, never compared).
+    text: str | None = field(default=None, compare=False, repr=False)
 
 
-def document_list(documents: Sequence[Document], skipped: Sequence[Skipped]) -> tuple[DocumentEntry, ...]:
-    """A report's document list: every document read and every file skipped (with its reason), by path."""
-    entries = [DocumentEntry(path=d.path, status="ok", chars=len(d.text), format=d.format, encoding=d.encoding) for d in documents]
+def document_list(
+    documents: Sequence[Document], skipped: Sequence[Skipped], *, keep_text: Collection[str] | None = None
+) -> tuple[DocumentEntry, ...]:
+    """A report's document list: every document read and every file skipped (with its reason), by path.
+
+    Entries keep the text of the documents whose path is in ``keep_text`` (by default of every document), so
+    that a report shows the text that was read, never the file as it is later."""
+    entries = [
+        DocumentEntry(
+            path=d.path, status="ok", chars=len(d.text), format=d.format, encoding=d.encoding,
+            text=d.text if keep_text is None or d.path in keep_text else None,
+        )
+        for d in documents
+    ]
     entries += [DocumentEntry(path=s.path, status="skipped", reason=s.reason) for s in skipped]
     return tuple(sorted(entries, key=lambda e: e.path))
+
+
+def skipped_lines(skipped: Iterable[Skipped | DocumentEntry], *, limit: int = 10) -> list[str]:
+    """Files skipped, as lines ``path: reason`` (the first ``limit``), then one line with how many more and their
+    reasons counted (the part of a reason before its first ": ", e.g. ``corrupt .pdf ×12``)."""
+    rows = [(s.path, s.reason or "") for s in skipped if not isinstance(s, DocumentEntry) or s.status == "skipped"]
+    lines = [f"{path}: {reason}" for path, reason in rows[:limit]]
+    if len(rows) > limit:
+        counts = Counter(reason.split(": ", 1)[0] for _, reason in rows[limit:])
+        lines.append(f"… and {len(rows) - limit} more: " + ", ".join(f"{r} ×{n}" for r, n in counts.most_common()))
+    return lines
 
 
 class _DocumentCounts:
@@ -123,6 +149,11 @@ class _DocumentCounts:
     @property
     def skipped(self) -> int:
         return sum(1 for d in self.documents if d.status == "skipped")
+
+    def texts(self) -> dict[str, str]:
+        """The texts the report's documents had when they were read, by path (those kept: the documents a
+        report can show side by side)."""
+        return {d.path: d.text for d in self.documents if d.text is not None}
 
 
 @dataclass(frozen=True)
@@ -208,3 +239,18 @@ class IndexInfo:
     size_bytes: int
     meta: dict
     paths: tuple[str, ...] | None = None  # every stored path, sorted (when asked for)
+
+    def to_dict(self) -> dict:
+        """What ``dedup index info --format json`` prints: location, size, the recorded parameters (and paths)."""
+        meta = self.meta
+        data = {
+            "index": self.location,
+            "documents": self.documents,
+            "size_bytes": self.size_bytes,
+            **{key: meta.get(key) for key in ("root", "created", "dedup", "datasketch", "format")},
+            **meta.get("matching", {}),
+            "bands": meta.get("bands"),
+        }
+        if self.paths is not None:
+            data["paths"] = list(self.paths)
+        return data

@@ -10,7 +10,8 @@ case folding lowers A-Z); any other word is flagged for ``_word_parts``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from dedup.compiled import njit
 
 WORD, CJK, MARK = 1, 2, 3  # classes of code points (``dedup.normalize``'s table; 0: other)
 KIND_CJK, KIND_WORD, KIND_SLOW = 0, 1, 2  # a CJK token, an ASCII word, another word (done in Python)

@@ -16,9 +16,10 @@ from dedup import boilerplate, ingest
 from dedup.archive import match_archive, open_index
 from dedup.candidates import candidate_pairs
 from dedup.config import ScanConfig
+from dedup.errors import InputError
 from dedup.executors import Executor, LocalExecutor
 from dedup.match import Matcher, clusters, duplicate_clusters
-from dedup.models import Document, Progress, Report, Skipped, document_list, no_progress
+from dedup.models import Document, DocumentEntry, Progress, Report, Skipped, document_list, no_progress, skipped_lines
 from dedup.sign import sign_documents
 from dedup.store import Store
 
@@ -37,8 +38,9 @@ def scan(
     with the archive; pairs with archive documents have ``b_origin == "archive"`` (the report names those
     documents ``index:<stored path>``).
 
-    Raises ``InputError`` if the folder cannot be read; files that cannot be read are listed in the
-    report as skipped.
+    Raises ``InputError`` if the folder cannot be read or holds no readable document (the message says what
+    was found: the files skipped, with their reasons); files that cannot be read are listed in the report as
+    skipped.
     """
     config = config or ScanConfig()
     progress = progress or no_progress
@@ -49,8 +51,26 @@ def scan(
         exclude=config.exclude,
         include_hidden=config.include_hidden,
         progress=lambda done, total: progress("read", done, total),
+        limits=config.ingest,
     )
+    if not documents:
+        raise InputError(no_documents_message(str(root), skipped))
     return compare(documents, skipped, config=config, progress=progress, root=str(root), index=index, executor=executor)
+
+
+def no_documents_message(place: str, skipped: Sequence[Skipped | DocumentEntry]) -> str:
+    """What a scan (or a check) that read no document found in ``place`` (a folder, "the files given"), and how to
+    fix it: the files skipped with their reasons (``skipped``: ``Skipped`` records or a report's documents)."""
+    kinds = ", ".join(s for s in ingest.SUPPORTED_SUFFIXES if s != ".htm")
+    lines = skipped_lines(skipped)
+    if not lines:
+        return f"no documents found in {place} (dedup reads {kinds})"
+    count = sum(1 for s in skipped if not isinstance(s, DocumentEntry) or s.status == "skipped")
+    found = "\n".join(f"  {line}" for line in lines)
+    return (
+        f"no readable documents in {place}: {count} file{'s' if count > 1 else ''} found, none could be read:\n"
+        f"{found}\nfix or convert them (dedup reads {kinds} files with text), or give other files"
+    )
 
 
 def compare(
@@ -100,9 +120,10 @@ def _compare(
         pairs += [p for found in match.pairs for p in found]
         archive = match.archive
     pairs.sort(key=lambda p: p.severity())
+    shown = {p.a for p in pairs if p.a_origin == "scanned"} | {p.b for p in pairs if p.b_origin == "scanned"}
     return Report(
         root=root,
-        documents=document_list(documents, skipped),
+        documents=document_list(documents, skipped, keep_text=shown),  # the texts a report shows, as they were read
         pairs=tuple(pairs),
         clusters=duplicate_clusters(pairs),
         config=config.to_dict(),

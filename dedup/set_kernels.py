@@ -8,8 +8,8 @@ Tests compare each with its plain definition (numpy sorts, Python sets).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from dedup.compiled import njit
 from dedup.sign_kernels import shingles
 
 

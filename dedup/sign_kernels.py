@@ -11,7 +11,8 @@ uint64 and masked or cut to 32 bits where datasketch's affine32 scheme works mod
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from dedup.compiled import njit
 
 _P = np.uint64(0x100000001B3)  # polynomial base (FNV-64 prime), the shingle hash
 _M32 = np.uint64(0xFFFFFFFF)

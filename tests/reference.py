@@ -549,3 +549,66 @@ def group_parts(values: np.ndarray, part_of: np.ndarray, sizes: np.ndarray, part
 def distinct_segments(values: np.ndarray, offsets: np.ndarray) -> list[list[int]]:
     """Each segment's distinct values, in order of first occurrence."""
     return [list(dict.fromkeys(values[offsets[s] : offsets[s + 1]].tolist())) for s in range(len(offsets) - 1)]
+
+
+# =========================================================================== dedup.ingest
+#
+# Specification (dedup/ingest/files.py, dedup/ingest/formats.py):
+#
+# * display_name: a backslash, a lone surrogate (category Cs), a control character (Cc: C0, DEL,
+#   C1), U+2028/U+2029 and the bidirectional controls U+061C, U+200E, U+200F, U+202A-202E,
+#   U+2066-2069 are written as ``repr`` writes that one character; every other character stays.
+# * html_text: the text BeautifulSoup's ``get_text`` gives of the page parsed by "html.parser"
+#   once script/style/noscript/template/title elements are removed, comments, declarations,
+#   doctypes and processing instructions removed, every other string outside <pre>/<textarea>
+#   has its line breaks between two CJK characters removed and its whitespace runs made one
+#   space, <br> is replaced by a line break, and a line break is put before and after every
+#   block element; then each line is stripped, runs of 3 or more line breaks become 2, and line
+#   breaks at both ends are removed. (This is dedup's walker before issue 14, which did just
+#   that, mutating the tree, in time quadratic in the nesting depth.)
+
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def display_name(name: str) -> str:
+    """Each character that cannot be shown as it is, as ``repr`` writes it."""
+    return "".join(
+        repr(ch)[1:-1]
+        if ch == "\\" or unicodedata.category(ch) in ("Cc", "Cs") or ch in "\u2028\u2029" or ch in BIDI_CONTROLS
+        else ch
+        for ch in name
+    )
+
+
+HTML_DROPPED_TAGS = ("script", "style", "noscript", "template", "title")
+HTML_BLOCK_TAGS = (
+    "address", "article", "aside", "blockquote", "dd", "details", "dialog", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
+    "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table",
+    "td", "th", "tr", "ul", "caption", "body", "html",
+)  # fmt: skip
+_WIDE = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK_LINE_BREAK = re.compile(f"(?<=[{_WIDE}])[ \t\r\f]*\n[ \t\r\n\f]*(?=[{_WIDE}])")
+
+
+def html_text(markup: str) -> str:
+    """Visible text of an HTML page, by editing the parsed tree and calling ``get_text``."""
+    from bs4 import BeautifulSoup, NavigableString
+    from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
+
+    soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup.find_all(HTML_DROPPED_TAGS):
+        tag.decompose()
+    for node in soup.find_all(string=True):
+        if isinstance(node, (Comment, Declaration, Doctype, ProcessingInstruction)):
+            node.extract()
+        elif not node.find_parent(("pre", "textarea")):
+            text = _CJK_LINE_BREAK.sub("", str(node))
+            node.replace_with(NavigableString(re.sub(r"[ \t\r\n\f]+", " ", text)))
+    for br in soup.find_all("br"):
+        br.replace_with(NavigableString("\n"))
+    for tag in soup.find_all(HTML_BLOCK_TAGS):
+        tag.insert_before(NavigableString("\n"))
+        tag.insert_after(NavigableString("\n"))
+    lines = [line.strip() for line in soup.get_text().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")

@@ -95,9 +95,8 @@ def test_csv_and_jsonl_go_to_stdout_one_record_per_pair(folder: Path):
     assert pair["relation"] == "near_duplicate" and len(pair["passages"]) == 1
 
 
-def test_output_writes_the_file_and_leaves_stdout_empty(folder: Path, tmp_path: Path):
-    out_dir = tmp_path / "out"
-    out_dir.mkdir()
+def test_output_writes_the_file_and_leaves_stdout_empty(folder: Path, tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("out")  # outside the scanned folder: an older report there would be an input
     target = out_dir / "report.html"
     target.write_text("an older report", encoding="utf-8")
     result = runner.invoke(app, ["scan", str(folder), "--format", "html", "--output", str(target)])

@@ -21,6 +21,7 @@ import pytest
 
 from dedup import LocalExecutor
 from dedup.executors.local import SHM, WorkerError, share, unshare
+from dedup.executors.segments import SEGMENT_PREFIX, in_memory
 
 pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork here")
 
@@ -369,6 +370,8 @@ def test_without_room_in_shared_memory_results_travel_pickled(tmp_path: Path, sh
     """No shared memory (``shm=None``), a folder that does not exist, or a folder whose room says nothing of where
     segments are made (an ordinary folder): the results come back pickled, equal."""
     where = None if shm is None else tmp_path / "missing" if shm == "missing" else tmp_path
+    if shm == "not-shared-memory" and in_memory(tmp_path):
+        pytest.skip("the temporary folder is in memory here")
     expected = [arrays(200 * k, k) for k in range(6)]
     with deadline(30):
         got = list(LocalExecutor(2, shm=where).map(lambda _, k: arrays(200 * k, k), range(6)))
@@ -393,6 +396,142 @@ def test_share_and_unshare_read_a_segment_once():
     with pytest.raises(FileNotFoundError):
         unshare(name, layout)
     assert share(values, Path("/nonexistent/shm")) is None
+
+
+def test_segments_are_made_only_in_a_folder_kept_in_memory(tmp_path: Path):
+    if not SHM.is_dir() or not in_memory(SHM):
+        pytest.skip("no /dev/shm in memory here")
+    assert in_memory(SHM / "below") and not in_memory(Path("/nonexistent/shm"))
+    if not in_memory(tmp_path):
+        assert share([np.arange(3)], tmp_path) is None and list(tmp_path.iterdir()) == []
+    segment = share([np.zeros(0, np.uint8)], prefix=f"{SEGMENT_PREFIX}test-")  # empty: still a segment to map
+    assert segment is not None and segment[0].startswith(f"{SEGMENT_PREFIX}test-")
+    assert unshare(*segment)[0].shape == (0,)
+
+
+@dataclass(eq=False)
+class DiesWhilePacking(Arrays):
+    """A result whose worker is killed (as for memory) once the first of its segments is made."""
+
+    def pack(self):
+        def groups():
+            yield (self.matrix, self.ids)
+            os.kill(os.getpid(), signal.SIGKILL)
+            yield (self.texts,)
+
+        return groups(), self.label
+
+
+def test_the_segments_of_a_worker_killed_while_it_packs_are_removed():
+    if not SHM.is_dir():
+        pytest.skip("no /dev/shm")
+
+    def job(_: object, k: int) -> Arrays:
+        if k == 3:
+            a = arrays(1000, k)
+            return DiesWhilePacking(a.matrix, a.ids, a.texts, a.label)
+        return arrays(1000, k)
+
+    before = segments()
+    with deadline(20), pytest.raises(WorkerError, match="exit code -9"):
+        list(LocalExecutor(2).map(job, range(8)))
+    assert segments() - before == set()  # (at once: the pool removed them as it closed)
+
+
+KILLED_WITH_RESULTS_SCRIPT = """
+import os, time
+import numpy as np
+from dedup import LocalExecutor
+
+class Result:
+    def __init__(self, ids):
+        self.ids = ids
+    def pack(self):
+        return ((self.ids,),), None
+    @classmethod
+    def unpack(cls, groups, rest):
+        return cls(groups[0][0])
+
+def job(_, k):
+    return Result(np.full(1000, os.getpid(), np.int64))
+
+for k, result in enumerate(LocalExecutor(2).map(job, range(100))):
+    print(int(result.ids[0]), flush=True)
+    time.sleep(60)  # the workers' next results wait, in segments
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="no /proc")
+def test_the_segments_of_a_killed_process_are_removed_by_its_workers():
+    """The process that runs a map killed while its workers' results wait for it in segments: the workers, as they
+    end, remove the segments of that pool."""
+    import subprocess
+    import sys
+
+    import dedup
+
+    if not SHM.is_dir():
+        pytest.skip("no /dev/shm")
+    env = {**os.environ, "PYTHONPATH": str(Path(dedup.__file__).parent.parent)}
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WITH_RESULTS_SCRIPT], stdout=subprocess.PIPE, text=True, env=env)
+    ours = f"{SEGMENT_PREFIX}{proc.pid}-"
+    try:
+        with deadline(30):
+            worker = int(proc.stdout.readline())
+            while not [n for n in segments() if n.startswith(ours)]:  # results waiting
+                time.sleep(0.01)
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+    for _ in range(100):
+        if not running(worker) and not [n for n in segments() if n.startswith(ours)]:
+            break
+        time.sleep(0.05)
+    assert [n for n in segments() if n.startswith(ours)] == []
+
+
+CHILDREN_SCRIPT = """
+import os
+from pathlib import Path
+import numpy as np
+from dedup import LocalExecutor
+
+class Result:
+    def __init__(self, ids):
+        self.ids = ids
+    def pack(self):
+        return ((self.ids,),), None
+    @classmethod
+    def unpack(cls, groups, rest):
+        return cls(groups[0][0])
+
+got = list(LocalExecutor(2).map(lambda _, k: Result(np.arange(k + 100)), range(20)))
+assert [len(r.ids) for r in got] == [k + 100 for k in range(20)]
+children = []
+for entry in Path("/proc").iterdir():
+    try:
+        if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid():
+            children.append((entry / "cmdline").read_bytes().replace(bytes(1), b" ").decode())
+    except OSError:
+        pass
+print(children)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="no /proc")
+def test_a_map_leaves_no_process_behind_it_not_even_a_resource_tracker():
+    """Results in shared memory once started multiprocessing's resource tracker, a process that outlived the
+    command; a fresh process that ran a map has no child left."""
+    import subprocess
+    import sys
+
+    import dedup
+
+    env = {**os.environ, "PYTHONPATH": str(Path(dedup.__file__).parent.parent)}
+    out = subprocess.run([sys.executable, "-c", CHILDREN_SCRIPT], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
 
 
 # --- beside ---

@@ -9,7 +9,7 @@ import pytest
 from dedup.errors import IngestError
 from dedup.ingest import decode_bytes, read_document
 
-from texts import write
+from texts import EN_SPEECH, write
 
 SIMPLIFIED = """同志们，朋友们：
 今天，我们在这里隆重集会，回顾过去一年的工作，部署新一年的任务。过去的一年，是极不平凡的一年。\
@@ -121,3 +121,91 @@ def test_html_without_charset_is_detected(tmp_path: Path) -> None:
     doc = read_document(tmp_path / "t.html")
     assert doc.encoding == "big5"
     assert "各位鄉親" in doc.text and "謝謝大家！" in doc.text
+
+
+# --------------------------------------------------------------------------- issue 14: binary by proportion
+
+
+def test_a_few_stray_nuls_do_not_make_a_text_binary(tmp_path: Path) -> None:
+    """Issue 14 item 7: 3 NUL bytes made a whole text file "binary"; they are read (and kept: offsets stay)."""
+    for codec in ("utf-8", "gb18030", "big5"):
+        base = TRADITIONAL if codec == "big5" else SIMPLIFIED
+        text = base[:100] + "\x00" + base[100:200] + "\x00\x00" + base[200:]
+        assert decode_bytes(text.encode(codec)) == (text, codec)
+    write(tmp_path / "nuls.txt", "Fellow citizens,\x00 we gather today to open the library.\x00\n" * 3 + EN_SPEECH)
+    assert read_document(tmp_path / "nuls.txt").text.count("\x00") == 6
+
+
+def test_binary_by_share_and_signature() -> None:
+    text = SIMPLIFIED.encode("utf-8")
+    assert decode_bytes(text + b"\x00" * (len(text) // 200))[1] == "utf-8"  # NULs: 0.5% of the bytes...
+    with pytest.raises(ValueError, match="^binary file, not text$"):
+        decode_bytes(text + b"\x00" * (len(text) // 20))  # ...5%: binary
+    with pytest.raises(ValueError, match="^binary file, not text$"):
+        decode_bytes(b"abc\x01\x02\x03\x04defgh\x05\x06\x07")  # control bytes, no NUL
+    for data, kind in (
+        (b"PK\x03\x04\x14\x00" + text, "a zip file, e.g. .docx"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + text, "an old Office file, e.g. .doc or .wps"),
+        (b"%PDF-1.7\n" + text, "a PDF file"),
+        (b"\xff\xd8\xff\xe0" + text, "a JPEG image"),
+    ):
+        with pytest.raises(ValueError) as info:
+            decode_bytes(data)
+        assert str(info.value) == f"binary file, not text ({kind})"
+
+
+@pytest.mark.parametrize(
+    "label", ["hex", "base64", "rot13", "zlib", "x-user-defined", "no-such-charset", "undefined", "unicode_escape",
+              "raw_unicode_escape", "idna", "utf-7", "cp037", "utf-32", "hz"],
+)  # fmt: skip
+def test_unknown_or_bogus_charset_labels_fall_back_to_detection(tmp_path: Path, label: str) -> None:
+    """Issue 14 item 2: <meta charset="hex"> raised LookupError and aborted the run: a label that is not a text
+    encoding a page can be written in (unknown, a bytes codec, EBCDIC, escapes) is ignored and the encoding detected."""
+    body = f"<p>{SIMPLIFIED}</p>".encode("gb18030")
+    for name, head in (
+        ("meta.html", f'<html><head><meta charset="{label}"></head><body>'.encode()),
+        ("content.htm", f'<meta http-equiv="Content-Type" content="text/html; charset={label}">'.encode()),
+        ("xml.html", f'<?xml version="1.0" encoding="{label}"?><html><body>'.encode()),
+    ):
+        write(tmp_path / name, head + body)
+        doc = read_document(tmp_path / name)
+        assert doc.encoding == "gb18030" and "同志们，朋友们：" in doc.text, (label, name)
+
+
+def test_a_label_that_is_a_text_encoding_is_still_honoured(tmp_path: Path) -> None:
+    write(tmp_path / "koi8.html", '<meta charset="koi8-r"><p>Уважаемые коллеги</p>'.encode("koi8-r"))
+    assert read_document(tmp_path / "koi8.html").text == "Уважаемые коллеги"
+    write(tmp_path / "sjis.html", '<meta charset="Shift_JIS"><p>皆さん、こんにちは</p>'.encode("shift_jis"))
+    assert read_document(tmp_path / "sjis.html").encoding == "shift_jis"
+
+
+# --------------------------------------------------------------------------- issue 14: what benchmarks/encoding_detection.py found
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("text", [SHORT_SIMPLIFIED, SHORT_TRADITIONAL, SIMPLIFIED, TRADITIONAL])
+def test_chinese_utf16_without_bom(codec: str, text: str) -> None:
+    """Chinese in UTF-16 without BOM has NUL bytes only in its ASCII characters (often none): it was "binary"."""
+    assert decode_bytes(text.encode(codec)) == (text, codec)
+
+
+@pytest.mark.parametrize(
+    ("label", "codec", "text"),
+    [
+        ("gb2312", "utf-8", SIMPLIFIED),  # a template's label on a page saved as UTF-8
+        ("gb2312", "big5", TRADITIONAL),
+        ("big5", "gb18030", SIMPLIFIED),
+        ("gbk", "utf-8", SHORT_SIMPLIFIED),
+    ],
+)
+def test_mislabelled_chinese_pages(tmp_path: Path, label: str, codec: str, text: str) -> None:
+    """A GB or Big5 label does not win over bytes that say otherwise (both decoders accept most CJK bytes)."""
+    write(tmp_path / "page.html", f'<meta charset="{label}"><p>{text}</p>'.encode(codec))
+    doc = read_document(tmp_path / "page.html")
+    assert (doc.encoding, doc.text) == (codec, read_document(write(tmp_path / "right.html", f"<p>{text}</p>")).text)
+
+
+@pytest.mark.parametrize(("label", "codec", "text"), [("gb2312", "gb18030", SHORT_SIMPLIFIED), ("big5", "big5", SHORT_TRADITIONAL)])
+def test_right_chinese_labels_are_kept(tmp_path: Path, label: str, codec: str, text: str) -> None:
+    write(tmp_path / "page.html", f'<meta charset="{label}"><p>{text}</p>'.encode(codec))
+    assert read_document(tmp_path / "page.html").encoding == codec

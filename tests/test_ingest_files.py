@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dedup.errors import InputError
-from dedup.ingest import SUPPORTED_SUFFIXES, find_files
+from dedup.ingest import SUPPORTED_SUFFIXES, find_files, ingest, ingest_paths
 from dedup.models import Skipped
 
 from texts import write
@@ -26,7 +26,12 @@ def test_finds_supported_files_sorted(tmp_path: Path) -> None:
         write(tmp_path / rel, "x")
     found, skipped = find_files(tmp_path)
     assert [rel for rel, _ in found] == ["a.MD", "b.txt", "e.html", "f.HTM", "sub/c.docx", "sub/deep/d.pdf"]
-    assert skipped == []
+    readable = "dedup reads .txt, .md, .docx, .pdf, .html, .htm"
+    assert sorted(skipped, key=lambda s: s.path) == [  # every file is accounted for
+        Skipped("g.py", f"unsupported file type .py; {readable}"),
+        Skipped("h.doc", f"unsupported file type .doc; {readable}"),
+        Skipped("noext", f"unsupported file type (no suffix); {readable}"),
+    ]
     for rel, path in found:  # the path as a string, usable to open the file
         assert isinstance(path, str)
         assert path == os.path.join(tmp_path, *rel.split("/"))
@@ -104,3 +109,75 @@ def test_unreadable_folders(tmp_path: Path) -> None:
         assert skipped == [Skipped("closed/", "cannot list folder: Permission denied")]
     finally:
         folder.chmod(0o755)
+
+
+# --------------------------------------------------------------------------- issue 14: every file accounted for
+
+READABLE = "dedup reads .txt, .md, .docx, .pdf, .html, .htm"
+
+
+def test_unsupported_files_are_listed_hidden_and_excluded_ones_are_not(tmp_path: Path) -> None:
+    """Issue 14 item 10: .doc, .wps, .rtf, .jsonl… found in a folder were silently ignored; now each is skipped
+    with the reason, so every file is accounted for; hidden and excluded files stay out, as before."""
+    for rel in ("a.txt", "old.doc", "wps/b.WPS", "c.rtf", "d.jsonl", ".hidden.doc", ".git/x.pack", "drafts/e.doc"):
+        write(tmp_path / rel, "x")
+    found, skipped = find_files(tmp_path, exclude=["drafts/"])
+    assert [rel for rel, _ in found] == ["a.txt"]
+    assert sorted(skipped, key=lambda s: s.path) == [
+        Skipped("c.rtf", f"unsupported file type .rtf; {READABLE}"),
+        Skipped("d.jsonl", f"unsupported file type .jsonl; {READABLE}"),
+        Skipped("old.doc", f"unsupported file type .doc; {READABLE}"),
+        Skipped("wps/b.WPS", f"unsupported file type .wps; {READABLE}"),
+    ]
+    found, skipped = find_files(tmp_path, include=["*.txt"])  # not selected: not listed
+    assert [rel for rel, _ in found] == ["a.txt"] and skipped == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_special_files_in_a_folder_are_listed_not_opened(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "x")
+    os.mkfifo(tmp_path / "pipe.txt")
+    os.mkfifo(tmp_path / "pipe.doc")
+    found, skipped = find_files(tmp_path)
+    assert [rel for rel, _ in found] == ["a.txt"]
+    assert sorted(skipped, key=lambda s: s.path) == [
+        Skipped("pipe.doc", f"unsupported file type .doc; {READABLE}"),
+        Skipped("pipe.txt", "not a regular file: a named pipe (FIFO)"),
+    ]
+
+
+def test_patterns_that_leave_no_file(tmp_path: Path) -> None:
+    """Issue 14 item 11: --include/--exclude that match nothing say what was found and how patterns match."""
+    for k in range(10):
+        write(tmp_path / f"speech{k}.txt", "x")
+    write(tmp_path / "sub" / "a.pdf", "x")
+    write(tmp_path / "sub" / "b.PDF", "x")
+    write(tmp_path / ".hidden.docx", "x")  # hidden: not counted
+    found = "found 12 files: 10 .txt, 2 .pdf"
+    with pytest.raises(InputError) as info:
+        find_files(tmp_path, include=["*.docx"])
+    assert str(info.value) == (
+        f"no file matches --include '*.docx' ({found}); a pattern without '/' matches file names at any depth "
+        "('*.txt'), one with '/' the path below the folder ('2019/*.txt'; 'drafts/' is everything below drafts)"
+    )
+    with pytest.raises(InputError) as info:
+        find_files(tmp_path, include=["*.DOCX", "*.Pdf"])
+    assert str(info.value) == (
+        f"no file matches --include '*.DOCX' --include '*.Pdf' ({found}); "
+        "patterns are case-sensitive: 2 files would match ignoring case"
+    )
+    with pytest.raises(InputError, match=r"^--exclude '\*' leaves no file \(" + found + r"\); "):
+        find_files(tmp_path, exclude=["*"])
+    with pytest.raises(InputError, match=r"^--include 'sub/' selects 2 files but --exclude '\*.pdf' --exclude "):
+        find_files(tmp_path, include=["sub/"], exclude=["*.pdf", "*.PDF"])
+    with pytest.raises(InputError, match="^no file matches --include"):
+        ingest(tmp_path, include=["*.docx"])
+    write(tmp_path / "other" / "c.md", "x")
+    with pytest.raises(InputError, match=r"^no file matches --include '\*.docx' \(found 3 files: 2 .pdf, 1 .md\)"):
+        ingest_paths([tmp_path / "sub", tmp_path / "other"], include=["*.docx"])  # (all the folders together)
+    docs, skipped = ingest_paths([tmp_path / "sub", tmp_path / "other"], include=["*.md"])  # one folder matches: fine
+    assert [d.path for d in docs] == [(tmp_path / "other" / "c.md").as_posix()]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert find_files(empty, include=["*.docx"]) == ([], [])  # nothing to match: not the pattern's fault
+    assert len(find_files(tmp_path, include=["*.txt"], exclude=["nothing-like-this"])[0]) == 10  # a no-op exclude is fine

@@ -14,8 +14,8 @@ PACKAGE = ROOT / "dedup"
 #: The modules (or packages) of ``dedup/`` in the order data flows through them; a module imports only the
 #: shared ones and those before it.
 FLOW = [
-    "ingest", "normalize_kernels", "t2s", "normalize", "sign_kernels", "sign", "set_kernels", "candidates", "seed",
-    "align", "explain", "match", "boilerplate", "store", "index", "executors", "archive", "build", "pipeline",
+    "ingest", "compiled", "normalize_kernels", "t2s", "normalize", "sign_kernels", "sign", "set_kernels", "candidates",
+    "seed", "align", "explain", "match", "boilerplate", "store", "index", "executors", "archive", "build", "pipeline",
     "report", "cli",
 ]
 SHARED = {"version", "errors", "config", "models", "arrays"}

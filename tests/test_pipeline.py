@@ -159,3 +159,58 @@ def test_a_scan_with_an_index_in_memory_names_archive_documents(folder: Path):
     names = {p.names()[1] for p in archived}
     assert all(n.startswith("index:") for n in names) and "index:safety.txt" in names
     assert report.index == archive.location and report.archive == 3
+
+
+def test_reports_show_the_texts_the_scan_read_not_the_files_as_they_are_later(folder: Path):
+    """Issue 14: a file deleted or rewritten after it was read changes nothing in any report of the scan."""
+    import io
+
+    rewritten = "同志们，这是读完以后才写进文件的新内容，报告里不该出现。\n" * 20
+
+    def meanwhile(stage: str, done: int, total: int) -> None:
+        if stage == "candidates" and done == 0:  # every file has been read
+            (folder / "zh/safety_redated.txt").unlink()
+            (folder / "zh/safety.txt").write_text(rewritten, encoding="utf-8")
+
+    report = dedup.scan(folder, progress=meanwhile)
+    texts = report.texts()
+    assert texts["zh/safety.txt"] == ZH_SPEECH and "zh/safety_redated.txt" in texts
+    # only the documents a report can show keep their text
+    assert set(texts) == {p.a for p in report.pairs} | {p.b for p in report.pairs}
+    assert "site/page2.txt" not in texts
+    for fmt in ("html", "terminal"):
+        out = io.StringIO()
+        dedup.write_report(report, fmt, out, show=20)
+        assert "刘建国" in out.getvalue() and "读完以后" not in out.getvalue(), fmt
+    redated = _pair(report, "zh/safety.txt", "zh/safety_redated.txt")
+    a_text, b_text = texts[redated.a], texts[redated.b]
+    for x in redated.passages:  # the offsets are into the texts kept
+        assert a_text[x.a_start : x.a_end][-10:] == b_text[x.b_start : x.b_end][-10:]
+    assert "同志们" not in dedup.report_to_json(report)  # the JSON never holds texts
+
+
+def test_a_check_report_keeps_the_checked_texts(folder: Path, tmp_path: Path):
+    import io
+
+    archive = dedup.MemoryStore()
+    dedup.build_index(folder / "zh", archive)
+    draft = tmp_path / "draft.txt"
+    draft.write_text(ZH_SPEECH.replace("张明远", "赵一鸣"), encoding="utf-8")
+    report = dedup.check([draft], archive)
+    draft.unlink()  # gone before the report is written
+    assert report.texts() == {str(draft): ZH_SPEECH.replace("张明远", "赵一鸣")}
+    out = io.StringIO()
+    dedup.write_report(report, "html", out, load_archived=dedup.archive_text_loader(archive, [p.b for p in report.pairs]))
+    assert "赵一鸣" in out.getvalue() and 'id="v1a1"' in out.getvalue()
+
+
+def test_a_folder_with_nothing_readable_raises_an_input_error_that_lists_what_was_skipped(tmp_path: Path):
+    _write(tmp_path, "broken/empty.txt", "")
+    (tmp_path / "broken" / "bad.docx").write_bytes(b"not a zip")
+    with pytest.raises(InputError, match="no readable documents") as err:
+        dedup.scan(tmp_path / "broken")
+    message = str(err.value)
+    assert "2 files found" in message and "empty.txt: empty file" in message and "bad.docx: corrupt .docx" in message
+    (tmp_path / "nothing").mkdir()
+    with pytest.raises(InputError, match=r"no documents found in .*nothing \(dedup reads .txt, .md, .docx, .pdf, .html\)"):
+        dedup.scan(tmp_path / "nothing")

@@ -33,7 +33,7 @@ from dedup import (
 )
 from dedup.archive import open_index
 from dedup.store import NewDocument, building
-from dedup.store.format import FORMAT, meta_for
+from dedup.store.format import FORMAT, MAGIC, meta_for
 
 from conftest import CORPUS
 
@@ -243,7 +243,7 @@ def test_bucket_entries_written_apart_from_the_documents(store):
 
 def test_building_gives_a_store_holding_only_what_was_written_in_it(backend):
     with backend.open(create=True) as s:
-        s.write_meta({"magic": "old", "old": 1})
+        s.write_meta({"magic": MAGIC, "old": 1})  # (a build replaces only an index)
         s.add([doc("old", [1])], boilerplate=np.array([1], np.uint32), replace=False)
     with building(backend.location) as s:
         assert isinstance(s, Store)

@@ -32,7 +32,7 @@ from dedup.archive import open_index
 from dedup.index import document_entries
 from dedup.sign import sign_documents
 from dedup.store import NewDocument, building
-from dedup.store.format import FORMAT, cut, row_arrays, unpack_text
+from dedup.store.format import FORMAT, MAGIC, cut, row_arrays, unpack_text
 from dedup.store.sqlite import MAX_ROWS_PER_PREFIX, SqliteStore
 
 from conftest import CORPUS
@@ -134,8 +134,8 @@ def _rewrite_as_format(where: Path, fmt: int) -> None:
             (p, keys[at].astype("<u8").tobytes(), owners[at].astype("<u4").tobytes()),
         )
     if fmt == 1:
-        for i, blob in db.execute("SELECT id, text FROM documents").fetchall():
-            db.execute("UPDATE documents SET text = ? WHERE id = ?", (zlib.compress(unpack_text(blob, "test").encode()), i))
+        for i, blob, chars in db.execute("SELECT id, text, chars FROM documents").fetchall():
+            db.execute("UPDATE documents SET text = ? WHERE id = ?", (zlib.compress(unpack_text(blob, "test", chars).encode()), i))
         db.execute("DELETE FROM blobs WHERE name IN ('documents', 'bucket_seq')")  # kept since format 2
     db.execute("UPDATE meta SET value = ? WHERE key = 'format'", (str(fmt),))
     db.commit()
@@ -235,7 +235,7 @@ def test_building_replaces_the_file_only_once_complete(tmp_path):
     """Readers see the old index while a new one is written; a build that fails leaves the old one."""
     where = tmp_path / "a.dedup"
     with building(where) as s:
-        s.write_meta({"magic": "old"})
+        s.write_meta({"magic": MAGIC, "old": True})  # (a build replaces only an index)
         s.add([_doc("old", [1])], boilerplate=NONE, replace=False)
     with pytest.raises(RuntimeError):
         with building(where) as s:
@@ -245,7 +245,7 @@ def test_building_replaces_the_file_only_once_complete(tmp_path):
             raise RuntimeError("the build fails")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.dedup"]  # nothing left beside it
     with open_store(where) as s:
-        assert s.paths() == ["old"] and s.read_meta() == {"magic": "old"}
+        assert s.paths() == ["old"] and s.read_meta() == {"magic": MAGIC, "old": True}
     with building(where) as s:
         s.add([_doc("new", [1])], boilerplate=NONE, replace=False)
     with open_store(where) as s:

@@ -7,22 +7,26 @@ results travel, through a pipe per process. A result that can be packed into arr
 the receiving process, where ``/dev/shm`` has room for it: ~15 KB of arrays a document cost more
 through a pipe than computing them does.
 
+Nothing outlives the work: the processes are joined when a map ends (or is dropped), and the segments
+are the pool's own files (no ``multiprocessing`` resource tracker, a process that would outlive the
+command): named after the pool, so that the pool removes what a killed worker left and the workers
+remove what a killed parent left.
+
 With one worker, or where there is no fork, everything runs in this process.
 """
 
 from __future__ import annotations
 
-import math
 import mmap
 import multiprocessing as mp
 import os
 import pickle
-import shutil
+import secrets
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from multiprocessing import resource_tracker, shared_memory
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
@@ -30,16 +34,10 @@ from typing import Any
 import numpy as np
 
 from dedup.arrays import sorted_groups
+from dedup.executors.segments import SEGMENT_PREFIX, SHM, Layout, in_memory, remove, share, sweep, unshare
 
-#: Where shared-memory segments are files (Linux).
-SHM = Path("/dev/shm")
-#: Room always left free in shared memory.
-SHM_SPARE = 32 << 20
 #: Jobs handed to a process before its first result is back.
 _AHEAD = 2
-
-#: An array's dtype, shape and offset in its segment.
-Layout = tuple[tuple[str, tuple[int, ...], int], ...]
 
 
 class WorkerError(RuntimeError):
@@ -49,8 +47,8 @@ class WorkerError(RuntimeError):
 class LocalExecutor:
     """Runs stages on this machine: ``workers`` forked processes (0: one per CPU core), or this process alone.
 
-    ``shm``: where shared-memory segments are files, for results that pack into arrays (None: such results go
-    through the pipe too).
+    ``shm``: the folder kept in memory where shared-memory segments are made, for results that pack into arrays
+    (None, or a folder not in memory: such results go through the pipe too).
     """
 
     def __init__(self, workers: int = 0, *, shm: Path | None = SHM) -> None:
@@ -105,9 +103,9 @@ class _Pool:
 
     def __init__(self, fn: Callable, shared: object, jobs: Sequence, processes: int, shm: Path | None) -> None:
         ctx = mp.get_context("fork")
-        resource_tracker.ensure_running()  # one tracker for all: the segments the processes make are tracked here
         self.jobs = jobs
-        self.shm = shm
+        self.shm = shm if shm is not None and in_memory(shm) else None
+        self.prefix = f"{SEGMENT_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-"  # the segments of this pool
         self.orders: list[Connection] = []
         self.results: list[Connection] = []
         self.procs = []
@@ -122,7 +120,7 @@ class _Pool:
                 # the process closes its copies of this process's ends, so that it sees the end of its orders
                 # (and cannot block on a full pipe no one reads) when this process dies
                 ends = (*self.orders, *self.results, order_writer, result_reader)
-                args = (fn, shared, jobs, order_reader, result_writer, shm, self._stop, ends)
+                args = (fn, shared, jobs, order_reader, result_writer, (self.shm, self.prefix), self._stop, ends)
                 proc = ctx.Process(target=_work, args=args, daemon=True)
                 proc.start()
                 order_reader.close()
@@ -217,25 +215,30 @@ class _Pool:
         self._done.clear()
         for proc in self.procs:
             proc.join()
+        sweep(self.shm, self.prefix)  # what a killed worker left: segments no message names
 
 
 def _work(
-    fn: Callable, shared: object, jobs: Sequence, orders: Connection, results: Connection, shm: Path | None,
-    stop: mmap.mmap, parent_ends: Sequence[Connection],
+    fn: Callable, shared: object, jobs: Sequence, orders: Connection, results: Connection,
+    segments: tuple[Path | None, str], stop: mmap.mmap, parent_ends: Sequence[Connection],
 ) -> None:
     """A worker process: ``fn(shared, jobs[k])`` for each job number ``k`` received, until told to stop (``None``,
-    ``stop`` set, or the end of its orders)."""
+    ``stop`` set, or the end of its orders). ``segments``: where its results' segments are made, and their prefix
+    (the pool's); when the parent has ended, the segments of its results that no one will read are removed."""
     for c in parent_ends:
         c.close()
+    shm, prefix = segments
+    parent = os.getppid()
     while True:
         try:
             index = orders.recv()
-        except EOFError:
+        except EOFError:  # the parent has ended (it says ``None`` before it closes its end)
+            _orphaned(parent, shm, prefix)
             return
         if index is None or stop[0]:
             return
         try:
-            out: tuple = (index, True, _sendable(fn(shared, jobs[index]), shm))
+            out: tuple = (index, True, _sendable(fn(shared, jobs[index]), shm, prefix))
         except BaseException as exc:  # noqa: BLE001 - the caller re-raises it
             out = (index, False, _picklable(exc))
         try:
@@ -243,11 +246,22 @@ def _work(
         except BrokenPipeError:  # the parent has ended
             if out[1]:
                 _discard(out[2], shm)
+            _orphaned(parent, shm, prefix)
             return
         except Exception as exc:  # the result does not pickle
             if out[1]:
                 _discard(out[2], shm)
             results.send((index, False, _picklable(exc)))
+
+
+def _orphaned(parent: int, shm: Path | None, prefix: str) -> None:
+    """Remove the pool's segments once its process has ended (the results it was sent will never be read): the
+    end of a pipe comes as the process ends, a moment before its children are handed to another parent."""
+    for _ in range(200):
+        if os.getppid() != parent:
+            sweep(shm, prefix)
+            return
+        time.sleep(0.01)
 
 
 def _picklable(exc: BaseException) -> BaseException:
@@ -268,7 +282,7 @@ class _Packed:
     rest: object
 
 
-def _sendable(result: object, shm: Path | None) -> object:
+def _sendable(result: object, shm: Path | None, prefix: str) -> object:
     """The result as it goes back: packed into shared memory where it packs and there is room, else itself."""
     if shm is None or not hasattr(result, "pack") or not hasattr(type(result), "unpack"):
         return result
@@ -276,7 +290,7 @@ def _sendable(result: object, shm: Path | None) -> object:
     segments: list[tuple[str, Layout]] = []
     try:
         for arrays in groups:
-            segment = share(arrays, shm)
+            segment = share(arrays, shm, prefix=prefix)
             if segment is None:  # no room: all in the pickle
                 _discard(_Packed(type(result), tuple(segments), rest), shm)
                 return result
@@ -298,53 +312,7 @@ def _discard(payload: object, shm: Path | None) -> None:
     """Remove the shared-memory segments of a result that will not be unpacked."""
     if isinstance(payload, _Packed) and shm is not None:
         for name, _ in payload.segments:
-            _remove(name, shm)
+            remove(name, shm, missing_ok=True)  # (a sweep may have removed it)
 
 
-def share(arrays: Sequence[np.ndarray], shm: Path = SHM) -> tuple[str, Layout] | None:
-    """Copy arrays into a new shared-memory segment: its name, and the dtype, shape and offset of each.
-
-    ``None`` where segments are not files of ``shm`` or it has little room left: its size is limited
-    (64 MB in a default Docker container), and writing beyond the limit would kill the process, while the
-    receiving process keeps what it received mapped until it drops the arrays.
-    """
-    arrays = [np.ascontiguousarray(a) for a in arrays]
-    size = sum(a.nbytes for a in arrays)
-    try:
-        room = shutil.disk_usage(shm).free
-    except OSError:
-        return None
-    if room < 4 * size + SHM_SPARE:
-        return None
-    segment = shared_memory.SharedMemory(create=True, size=max(1, size))
-    if not (shm / segment.name.lstrip("/")).is_file():  # segments are not files of ``shm``: its room says nothing
-        segment.close()
-        segment.unlink()
-        return None
-    try:
-        layout, at = [], 0
-        for a in arrays:
-            segment.buf[at : at + a.nbytes] = a.reshape(-1).view(np.uint8)
-            layout.append((a.dtype.str, a.shape, at))
-            at += a.nbytes
-    finally:
-        segment.close()
-    return segment.name, tuple(layout)
-
-
-def unshare(name: str, layout: Layout, shm: Path = SHM) -> list[np.ndarray]:
-    """The arrays ``share`` put in segment ``name``, as views of its memory (a private mapping of its file,
-    freed with the last of them); the segment's name removed, so that it is read once."""
-    fd = os.open(shm / name.lstrip("/"), os.O_RDONLY)
-    try:
-        mapped = mmap.mmap(fd, os.fstat(fd).st_size, access=mmap.ACCESS_COPY)
-    finally:
-        os.close(fd)
-        _remove(name, shm)
-    return [np.frombuffer(mapped, dtype=dtype, count=math.prod(shape), offset=at).reshape(shape) for dtype, shape, at in layout]
-
-
-def _remove(name: str, shm: Path) -> None:
-    """Remove segment ``name`` (made by ``share``), as ``SharedMemory.unlink`` does."""
-    os.unlink(shm / name.lstrip("/"))
-    resource_tracker.unregister(f"/{name.lstrip('/')}", "shared_memory")
+__all__ = ["SHM", "LocalExecutor", "WorkerError", "share", "unshare"]

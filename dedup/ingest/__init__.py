@@ -5,12 +5,19 @@ byte-exactly (BOM removed, line endings kept) so that offsets into
 ``Document.text`` are code-point offsets into what the file says.
 
 Supported formats: plain text (``.txt``, ``.md``), Word (``.docx``, via
-python-docx), PDF (``.pdf``, via pypdf) and HTML (``.html``/``.htm``, via
-BeautifulSoup with the standard-library parser).
+python-docx), PDF (``.pdf``, via pypdf, AES-encrypted ones too) and HTML
+(``.html``/``.htm``, via BeautifulSoup with the standard-library parser).
+
+Every file found is accounted for: read, or skipped with its reason (an
+unsupported type, not a regular file, unreadable, beyond a limit of
+:class:`~dedup.config.IngestConfig`), or left out on purpose (hidden,
+excluded). Files are named as :func:`display_name` shows them: valid,
+printable UTF-8, whatever bytes the file system holds.
 
 One job per module; import from ``dedup.ingest`` itself:
 
-- :mod:`dedup.ingest.files` finds the files under a folder (:func:`find_files`);
+- :mod:`dedup.ingest.files` finds the files under a folder (:func:`find_files`)
+  and names them (:func:`display_name`, :func:`real_name`);
 - :mod:`dedup.ingest.decode` turns text-file and HTML bytes into text (:func:`decode_bytes`);
 - :mod:`dedup.ingest.formats` lists the supported suffixes and extracts the
   text of Word, PDF and HTML files;
@@ -19,17 +26,19 @@ One job per module; import from ``dedup.ingest`` itself:
 """
 
 from dedup.ingest.decode import decode_bytes
-from dedup.ingest.files import find_files
+from dedup.ingest.files import display_name, find_files, real_name
 from dedup.ingest.formats import SUPPORTED_SUFFIXES
 from dedup.ingest.read import ingest, ingest_paths, read_document, read_files, shown_path
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "decode_bytes",
+    "display_name",
     "find_files",
     "ingest",
     "ingest_paths",
     "read_document",
     "read_files",
+    "real_name",
     "shown_path",
 ]

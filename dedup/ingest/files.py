@@ -1,9 +1,16 @@
-"""Finding the files to read: a folder walk with hidden-name and glob filters."""
+"""Finding the files to read, and the names they are shown by.
+
+A folder walk with hidden-name and glob filters that accounts for every file it
+sees: a file is read, or skipped with a reason (unsupported type, not a regular
+file, broken link), or left out on purpose (hidden, excluded).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import stat
+from collections import Counter
 from collections.abc import Sequence
 from fnmatch import fnmatch
 from pathlib import Path
@@ -12,7 +19,73 @@ from dedup.errors import InputError
 from dedup.ingest.formats import SUPPORTED_SUFFIXES
 from dedup.models import Skipped
 
-__all__ = ["find_files"]
+__all__ = ["display_name", "find_files", "real_name", "special_file_reason", "unsupported_reason"]
+
+# --------------------------------------------------------------------------- names
+
+#: What a name cannot show as it is: a backslash (the escape character itself), lone surrogates (the
+#: bytes of a name that is not valid UTF-8, as ``os.fsdecode`` gives them), C0 and C1 control
+#: characters, line and paragraph separators, and the bidirectional controls that reorder what a
+#: terminal or a page shows (U+061C, U+200E/F, U+202A-202E, U+2066-2069).
+_UNSHOWABLE = re.compile("[\\\\\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SHORT_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_ESCAPE = re.compile(r"\\(?:(\\)|([tnr])|x([0-9a-f]{2})|u([0-9a-f]{4}))")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[ch]
+    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+
+
+def _unescaped(match: re.Match[str]) -> str:
+    backslash, short, byte, unit = match.groups()
+    if backslash:
+        return "\\"
+    if short:
+        return {"t": "\t", "n": "\n", "r": "\r"}[short]
+    return chr(int(byte or unit, 16))
+
+
+def display_name(name: str) -> str:
+    """The name a file is shown by in documents, reports and indexes: valid, printable UTF-8.
+
+    Characters that cannot be shown as they are get Python's escapes (as ``repr`` shows them): a
+    byte of a name that is not UTF-8 (GBK from an old Windows zip, which ``os.fsdecode`` gives as a
+    lone surrogate) becomes ``\\udcc4``, a control character ``\\x07`` (``\\t``, ``\\n``, ``\\r``), a
+    bidirectional control ``\\u202e``, a backslash ``\\\\``. Every other name is returned unchanged;
+    :func:`real_name` undoes it.
+    """
+    return _UNSHOWABLE.sub(_escaped, name)
+
+
+def real_name(shown: str) -> str:
+    """The name :func:`display_name` was given (what ``open`` takes): ``real_name(display_name(n)) == n``."""
+    return _ESCAPE.sub(_unescaped, shown) if "\\" in shown else shown
+
+
+def special_file_reason(mode: int) -> str:
+    """Why a file of this ``st_mode`` is not read (it is not a regular file; reading could block forever)."""
+    kinds = (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+    )
+    kind = next((name for test, name in kinds if test(mode)), "a special file")
+    return f"not a regular file: {kind}"
+
+
+def unsupported_reason(suffix: str) -> str:
+    """Why a file with this suffix is not read, and what is."""
+    shown = display_name(suffix) if suffix else "(no suffix)"
+    readable = ", ".join(s for s in SUPPORTED_SUFFIXES)
+    return f"unsupported file type {shown}; dedup reads {readable}"
+
+
+# --------------------------------------------------------------------------- the walk
 
 
 def _matches(relpath: str, pattern: str) -> bool:
@@ -27,46 +100,45 @@ def _matches(relpath: str, pattern: str) -> bool:
     return pattern.startswith("**/") and _matches(relpath, pattern[3:])
 
 
-def find_files(
-    root: Path, *, include: Sequence[str] = (), exclude: Sequence[str] = (), include_hidden: bool = False
-) -> tuple[list[tuple[str, str]], list[Skipped]]:
-    """``(relative path, path as a string)`` of every file to read, and the folders that could not be listed.
+def _selected(rel: str, shown: str, patterns: Sequence[str]) -> bool:
+    """True if a pattern matches the file's real relative path or the name it is shown by."""
+    return any(_matches(rel, p) or (shown != rel and _matches(shown, p)) for p in patterns)
 
-    Files are those under ``root`` with a supported suffix, sorted by relative
-    path (POSIX, relative to ``root``); only regular files are kept. Symbolic
-    links are followed, but every folder is walked once (folders are
-    identified by device and inode), so link loops cannot hang the scan.
-    Names starting with "." are skipped unless ``include_hidden``.
-    ``include``/``exclude`` are glob patterns matched against the POSIX path
-    relative to ``root``; a pattern without "/" also matches the file name at
-    any depth, a leading "**/" also matches at the top level and a trailing
-    "/" selects everything below a folder. With ``include`` a file must match
-    one pattern; a file matching any ``exclude`` pattern is dropped.
 
-    Folders below ``root`` that cannot be listed are returned as skipped
-    entries whose path ends with "/", and selected files that cannot be
-    examined (e.g. broken symbolic links) as skipped entries with the reason.
-    Raises :class:`InputError` if ``root`` is missing, not a folder or unreadable.
-    """
-    root = Path(root)
+class _Walk:
+    """What walking one folder found: files to read, files skipped, and counts for :func:`_check_patterns`."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[str, str]] = []  # (name shown, path to open)
+        self.skipped: list[tuple[str, Skipped]] = []  # (real relative path, entry)
+        self.suffixes: Counter[str] = Counter()  # visible files by suffix, before include/exclude
+        self.included: int = 0  # visible files matching include (all of them without include)
+        self.selected: int = 0  # files kept by include and exclude (read or skipped with a reason)
+        self.case_only: int = 0  # files an include pattern matches only when case is ignored
+
+
+def _walk(root: Path, include: Sequence[str], exclude: Sequence[str], include_hidden: bool) -> _Walk:
+    """Walk ``root`` (see :func:`find_files`); raises InputError if ``root`` cannot be listed."""
+    where = display_name(str(root))
     if not root.exists():
-        raise InputError(f"folder not found: {root}")
+        raise InputError(f"folder not found: {where}")
     if not root.is_dir():
-        raise InputError(f"not a folder: {root} (give the folder that holds the documents)")
+        raise InputError(f"not a folder: {where} (give the folder that holds the documents)")
     try:
         with os.scandir(root):
             pass
     except OSError as exc:
-        raise InputError(f"cannot list folder {root}: {exc.strerror or exc}") from exc
+        raise InputError(f"cannot list folder {where}: {exc.strerror or exc}") from exc
 
     root_stat = root.stat()
     visited = {(root_stat.st_dev, root_stat.st_ino)}
-    found: list[tuple[str, str]] = []  # paths as strings: a Path a file cost 4 µs (0.4 s for 100,000 files)
-    problems: list[Skipped] = []
+    walk = _Walk()  # paths as strings: a Path a file cost 4 µs (0.4 s for 100,000 files)
+    folded = [p.lower() for p in include]
 
     def on_error(exc: OSError) -> None:
         rel = os.path.relpath(exc.filename, root).replace(os.sep, "/") if exc.filename else "."
-        problems.append(Skipped(path=rel + "/", reason=f"cannot list folder: {exc.strerror or exc}"))
+        reason = f"cannot list folder: {exc.strerror or exc}"
+        walk.skipped.append((rel + "/", Skipped(path=display_name(rel) + "/", reason=reason)))
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
         base = Path(dirpath)
@@ -89,21 +161,88 @@ def find_files(
         for name in filenames:
             if name.startswith(".") and not include_hidden:
                 continue
-            if os.path.splitext(name)[1].lower() not in SUPPORTED_SUFFIXES:
-                continue
             rel = folder + name
-            if include and not any(_matches(rel, p) for p in include):
+            shown = display_name(rel)
+            suffix = os.path.splitext(name)[1].lower()
+            walk.suffixes[suffix] += 1
+            if include and not _selected(rel, shown, include):
+                if any(_matches(rel.lower(), p) for p in folded):
+                    walk.case_only += 1
                 continue
-            if any(_matches(rel, p) for p in exclude):
+            walk.included += 1
+            if exclude and _selected(rel, shown, exclude):
+                continue
+            walk.selected += 1
+            if suffix not in SUPPORTED_SUFFIXES:
+                walk.skipped.append((rel, Skipped(path=shown, reason=unsupported_reason(suffix))))
                 continue
             full = os.path.join(dirpath, name)
             try:
-                regular = stat.S_ISREG(os.stat(full).st_mode)
+                mode = os.stat(full).st_mode
             except OSError as exc:
                 reason = "broken symbolic link" if os.path.islink(full) else (exc.strerror or str(exc))
-                problems.append(Skipped(path=rel, reason=reason))
+                walk.skipped.append((rel, Skipped(path=shown, reason=reason)))
                 continue
-            if regular:  # never open FIFOs, sockets or devices that happen to be named *.txt
-                found.append((rel, full))
-    found.sort(key=lambda item: item[0])
-    return found, problems
+            if stat.S_ISREG(mode):
+                walk.found.append((shown, full))
+            else:  # never open FIFOs, sockets or devices that happen to be named *.txt
+                walk.skipped.append((rel, Skipped(path=shown, reason=special_file_reason(mode))))
+    walk.found.sort(key=lambda item: item[0])
+    return walk
+
+
+def _quoted(option: str, patterns: Sequence[str]) -> str:
+    return " ".join(f"{option} {display_name(repr(p))}" for p in patterns)
+
+
+def _check_patterns(walks: Sequence[_Walk], include: Sequence[str], exclude: Sequence[str]) -> None:
+    """InputError if ``include``/``exclude`` leave no file of the folders' files, saying what there was."""
+    suffixes = sum((w.suffixes for w in walks), Counter())
+    seen = sum(suffixes.values())
+    if not (include or exclude) or not seen or any(w.selected for w in walks):
+        return
+    kinds = sorted(suffixes.items(), key=lambda item: (-item[1], item[0]))
+    listed = ", ".join(f"{n} {display_name(s) or 'without suffix'}" for s, n in kinds[:6]) + (", …" if len(kinds) > 6 else "")
+    found = f"found {seen} file{'s' if seen != 1 else ''}: {listed}"
+    included = sum(w.included for w in walks)
+    hint = (
+        "a pattern without '/' matches file names at any depth ('*.txt'), one with '/' the path below the folder "
+        "('2019/*.txt'; 'drafts/' is everything below drafts)"
+    )
+    if include and not included:
+        case_only = sum(w.case_only for w in walks)
+        if case_only:
+            hint = f"patterns are case-sensitive: {case_only} file{'s' if case_only != 1 else ''} would match ignoring case"
+        raise InputError(f"no file matches {_quoted('--include', include)} ({found}); {hint}")
+    chosen = f"{_quoted('--include', include)} selects {included} files but " if include else ""
+    raise InputError(f"{chosen}{_quoted('--exclude', exclude)} leaves no file ({found}); {hint}")
+
+
+def find_files(
+    root: Path, *, include: Sequence[str] = (), exclude: Sequence[str] = (), include_hidden: bool = False
+) -> tuple[list[tuple[str, str]], list[Skipped]]:
+    """``(name, path as a string)`` of every file to read, and the files and folders skipped with a reason.
+
+    Files are those under ``root`` with a supported suffix, sorted by name: the
+    POSIX path relative to ``root`` as :func:`display_name` shows it (the path
+    is what ``open`` takes); only regular files are kept. Symbolic links are
+    followed, but every folder is walked once (folders are identified by device
+    and inode), so link loops cannot hang the scan. Names starting with "." are
+    left out unless ``include_hidden``. ``include``/``exclude`` are glob
+    patterns matched against the POSIX path relative to ``root`` (or the name it
+    is shown by); a pattern without "/" also matches the file name at any depth,
+    a leading "**/" also matches at the top level and a trailing "/" selects
+    everything below a folder. With ``include`` a file must match one pattern; a
+    file matching any ``exclude`` pattern is left out.
+
+    Every other file is accounted for as a skipped entry with its reason: files
+    of an unsupported type, files that are not regular (FIFOs, devices,
+    sockets: never opened), broken symbolic links, and folders below ``root``
+    that cannot be listed (their path ends with "/").
+    Raises :class:`InputError` if ``root`` is missing, not a folder or
+    unreadable, or if ``include``/``exclude`` leave none of its files (the
+    message says what was found and how patterns match).
+    """
+    walk = _walk(Path(root), include, exclude, include_hidden)
+    _check_patterns([walk], include, exclude)
+    return walk.found, [s for _, s in walk.skipped]

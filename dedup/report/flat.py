@@ -3,6 +3,10 @@
 Both stream: rows are written as they are made. For a ``CheckReport`` a pair is
 (checked document, source), and each record also carries the checked
 document's ``copy_ratio`` and ``largest_source_ratio``.
+
+Names (and, in CSV, the differences) are written through ``dedup.report.escape.printable``; a CSV text
+cell that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return) gets a leading ``'``.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from dedup.models import CheckReport, Pair, Report
+from dedup.report.escape import csv_cell, json_text, printable
 from dedup.report.json import pair_to_dict
 
 #: CSV columns of every report; a check report adds CHECK_COLUMNS after them.
@@ -38,25 +43,29 @@ def _records(report: Report | CheckReport) -> Iterator[tuple[Pair, dict]]:
 
 
 def write_csv(report: Report | CheckReport, out: TextIO) -> None:
-    """One row per pair; ``passages`` counts copied passages, ``differences`` are joined with "; "."""
+    """One row per pair; ``passages`` counts copied passages, ``differences`` are joined with "; "; text cells
+    are escaped (``printable``) and neutralised (``csv_cell``)."""
     columns = PAIR_COLUMNS + (CHECK_COLUMNS if isinstance(report, CheckReport) else ())
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for pair, extra in _records(report):
         row = {
-            **dict(zip("ab", report.names(pair))),
+            **dict(zip("ab", map(printable, report.names(pair)))),
             "relation": pair.relation,
             "similarity": pair.similarity,
             "a_coverage": pair.a_coverage,
             "b_coverage": pair.b_coverage,
             "passages": copied_passages(pair),
-            "differences": "; ".join(pair.differences),
+            "differences": "; ".join(map(printable, pair.differences)),
             **extra,
         }
-        writer.writerow([row[c] for c in columns])
+        writer.writerow([csv_cell(row[c]) for c in columns])
 
 
 def write_jsonl(report: Report | CheckReport, out: TextIO) -> None:
-    """One JSON object per line and pair, with the fields of a pair in the JSON report."""
+    """One JSON object per line and pair, with the fields of a pair in the JSON report (names escaped with
+    ``printable``, and never a character a line splitter would cut a line at)."""
     for pair, extra in _records(report):
-        out.write(json.dumps({**pair_to_dict(pair, names=report.names(pair)), **extra}, ensure_ascii=False) + "\n")
+        names = tuple(map(printable, report.names(pair)))
+        record = json.dumps({**pair_to_dict(pair, names=names), **extra}, ensure_ascii=False)
+        out.write(json_text(record) + "\n")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Literal, TextIO
 
-from rich.console import Console
-
 from dedup.errors import ConfigError
 from dedup.models import CheckReport, Report
 from dedup.report import LoadText, flat, html, terminal
@@ -20,18 +18,19 @@ def write(
     fmt: Format,
     out: TextIO,
     *,
-    load_text: LoadText,
+    load_text: LoadText | None = None,
     load_archived: LoadText | None = None,
     show: int = 5,
 ) -> None:
     """Write ``report`` to ``out`` in format ``fmt``.
 
-    ``load_text(path)`` gives a scanned or checked document's text and ``load_archived(stored path)`` an
-    archive document's (for the side-by-side views of the terminal and HTML reports); ``show`` is how many
-    pairs the terminal report shows in detail.
+    The side-by-side views of the terminal and HTML reports show the texts the report kept as they were
+    read (``Report.texts``), or ``load_text(path)`` of a scanned or checked document if given, and
+    ``load_archived(stored path)`` of an archive document; ``show`` is how many pairs the terminal report
+    shows in detail.
     """
     if fmt == "terminal":
-        terminal.render(report, Console(file=out), load_text=load_text, load_archived=load_archived, show=show)
+        terminal.render(report, terminal.ReportConsole(file=out), load_text=load_text, load_archived=load_archived, show=show)
     elif fmt == "json":
         out.write((check_to_json(report) if isinstance(report, CheckReport) else report_to_json(report)) + "\n")
     elif fmt == "html":

@@ -7,7 +7,8 @@ same color on both sides, changed words inside a passage are marked, text only
 one side has is hatched (exact and near-duplicate pairs), boilerplate is muted,
 and each passage links to its counterpart and to the next passage.
 
-All document text and every path is escaped. What is embedded is capped
+All document text and every path is escaped (HTML, and ``dedup.report.escape``: control and
+bidirectional characters in names show as ``\u202e``). What is embedded is capped
 (``max_pairs`` views, ``max_chars`` characters of text, ``max_doc_chars`` per
 document) and the report says what it left out.
 """
@@ -22,6 +23,7 @@ from html import escape
 from dedup.models import RELATIONS, CheckReport, Pair, Passage, Report
 from dedup.report import DocumentText, LoadText, document_text
 from dedup.report.flat import copied_passages
+from dedup.report.escape import printable, printable_text
 from dedup.report.html_assets import CSS, JS, PALETTE
 from dedup.report.sidebyside import Segment, passage_segments
 
@@ -34,8 +36,14 @@ MAX_PICTURES = 60
 MAX_PICTURE_NODES = 16
 
 
-def _e(text: str) -> str:
-    return escape(text, quote=True)
+def _e(name: str) -> str:
+    """A name, a reason or a note, escaped."""
+    return escape(printable(name), quote=True)
+
+
+def _t(text: str) -> str:
+    """Document text, escaped."""
+    return escape(printable_text(text), quote=True)
 
 
 def _pct(x: float) -> str:
@@ -74,7 +82,7 @@ def _clip(segments: Iterable[Segment], origin: int, lo: int, hi: int) -> Iterabl
 
 def _plain(text: str, only: bool) -> str:
     """Text outside passages; with ``only``, hatched where it has words (not mere punctuation)."""
-    return f'<span class="only">{_e(text)}</span>' if only and any(ch.isalnum() for ch in text) else _e(text)
+    return f'<span class="only">{_t(text)}</span>' if only and any(ch.isalnum() for ch in text) else _t(text)
 
 
 def _side(text: str, marks: list[_Mark], *, vid: str, side: str, other: str, linked: set[int], only: bool) -> str:
@@ -93,7 +101,7 @@ def _side(text: str, marks: list[_Mark], *, vid: str, side: str, other: str, lin
             out.append(f'<a class="k" href="#{vid}{other}{m.k}" title="the other side">{m.k}</a>')
         out.append(f'<span class="m {color}" id="{vid}{side}{m.k}"{to} title="{title}">')
         for chunk, kind in _clip(m.segments, m.start, start, len(text)):
-            out.append(f"<mark>{_e(chunk)}</mark>" if kind == "changed" else _e(chunk))
+            out.append(f"<mark>{_t(chunk)}</mark>" if kind == "changed" else _t(chunk))
         out.append("</span>")
         nxt = next((n for n in marks[i + 1 :] if n.start < len(text)), None)
         if nxt is not None:
@@ -262,7 +270,7 @@ def _picture(pairs: list[Pair], names: list[tuple[str, str]], indices: list[int]
         anchor, dx, dy = ("start", 10, 4) if c > 0.3 else ("end", -10, 4) if c < -0.3 else ("middle", 0, -12 if math.sin(t) < 0 else 20)
         parts.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6"{cls}><title>{_e(d)}</title></circle>'
-            f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}">{_e(_label(d))}<title>{_e(d)}</title></text>'
+            f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}">{_e(_label(printable(d)))}<title>{_e(d)}</title></text>'
         )
     return f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">{"".join(parts)}</svg>'
 
@@ -297,7 +305,7 @@ def _skipped(report: Report | CheckReport) -> str:
 def render_html(
     report: Report | CheckReport,
     *,
-    load_text: LoadText,
+    load_text: LoadText | None = None,
     load_archived: LoadText | None = None,
     max_pairs: int = 100,
     max_chars: int = 1_000_000,
@@ -305,14 +313,15 @@ def render_html(
 ) -> str:
     """The report as one self-contained HTML page.
 
-    ``load_text(path)`` gives a scanned or checked document's text and ``load_archived(stored path)`` an
-    archive document's (the texts passage offsets index into). Side-by-side views are made for the first ``max_pairs`` pairs, most
+    Texts shown are those the report kept as they were read (the texts passage offsets index into), or
+    ``load_text(path)`` of a scanned or checked document if given; ``load_archived(stored path)`` gives an
+    archive document's. Side-by-side views are made for the first ``max_pairs`` pairs, most
     severe first, while their texts fit in ``max_chars`` characters; each text
     is cut after ``max_doc_chars`` characters.
     """
     pairs = list(report.pairs)  # most severe first (for a check: by checked document, largest source first)
     names = [report.names(p) for p in pairs]
-    text = document_text(load_text, load_archived)
+    text = document_text(load_text, load_archived, report=report)
     views, views_note = _views(pairs, names, text, max_pairs=max_pairs, max_chars=max_chars, max_doc_chars=max_doc_chars)
     if isinstance(report, CheckReport):
         title = f"dedup check against {report.index}"

@@ -5,6 +5,10 @@ Version 1 fields (see README "JSON report"): ``version``, ``documents``,
 ``a_start``/``a_end``/``b_start``/``b_end``/``similarity``/``boilerplate``),
 ``clusters``. Extra fields: ``summary``, per pair ``a_coverage``,
 ``b_coverage``, ``differences``; per document ``format``, ``encoding``.
+
+Strings are written as they are (UTF-8, not ASCII-escaped; C1, bidirectional controls and line separators
+as JSON escapes, the same values once parsed), except a lone surrogate, which valid UTF-8 cannot hold: it is
+written as the text ``\udcc4``, the way file names with such bytes are shown.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import json
 from dataclasses import asdict
 
 from dedup.models import CheckReport, DocumentEntry, Pair, Report
+from dedup.report.escape import json_text
 
 JSON_VERSION = 1
 
@@ -83,9 +88,14 @@ def check_to_dict(report: CheckReport) -> dict:
     }
 
 
+def to_json(data: object, *, indent: int | None = 2) -> str:
+    """``json.dumps`` as the reports write JSON: UTF-8 text (not ASCII-escaped) that always encodes to UTF-8."""
+    return json_text(json.dumps(data, ensure_ascii=False, indent=indent))
+
+
 def check_to_json(report: CheckReport, *, indent: int | None = 2) -> str:
-    return json.dumps(check_to_dict(report), ensure_ascii=False, indent=indent)
+    return to_json(check_to_dict(report), indent=indent)
 
 
 def report_to_json(report: Report, *, indent: int | None = 2) -> str:
-    return json.dumps(report_to_dict(report), ensure_ascii=False, indent=indent)
+    return to_json(report_to_dict(report), indent=indent)

@@ -1,6 +1,12 @@
-"""The colored terminal report (rich)."""
+"""The colored terminal report (rich).
+
+Every name and every piece of document text is given to rich as ``Text`` (never parsed as markup, so a
+file named ``[final].txt`` or ``[/]`` shows as it is) after ``dedup.report.escape``."""
 
 from __future__ import annotations
+
+import errno
+import os
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -9,6 +15,7 @@ from rich.text import Text
 
 from dedup.models import CheckReport, Pair, Report
 from dedup.report import DocumentText, LoadText, document_text
+from dedup.report.escape import printable, printable_text
 from dedup.report.flat import copied_passages
 from dedup.report.sidebyside import hunks
 
@@ -17,8 +24,22 @@ SEGMENT_STYLE = {"same": "", "changed": "bold black on yellow", "gap": "dim"}
 _FLAT = str.maketrans({"\n": " ", "\r": "", "\t": " "})
 
 
+class ReportConsole(Console):
+    """A rich console writing a report to a stream: a broken pipe (the reader went away) is a ``BrokenPipeError``
+    for the caller, never rich's own exit."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True  # what is still buffered is dropped
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
 def _pct(x: float) -> str:
     return f"{x:.0%}"
+
+
+def _name(name: str) -> Text:
+    """A name (or a reason, a note) as rich shows it: escaped, never markup."""
+    return Text(printable(name))
 
 
 def _summary(report: Report) -> Panel:
@@ -31,7 +52,7 @@ def _summary(report: Report) -> Panel:
     grid.add_row("near-duplicate clusters", str(len(report.clusters)))
     for rel, n in counts.items():
         grid.add_row(f"pairs: {rel.replace('_', '-')}", Text(str(n), style=RELATION_STYLE[rel] if n else ""))
-    return Panel(grid, title=f"dedup scan of {report.root or '.'}", title_align="left", border_style="blue")
+    return Panel(grid, title=_name(f"dedup scan of {report.root or '.'}"), title_align="left", border_style="blue")
 
 
 def _skipped(report: Report | CheckReport) -> Table | None:
@@ -42,7 +63,7 @@ def _skipped(report: Report | CheckReport) -> Table | None:
     table.add_column("file", style="yellow")
     table.add_column("reason")
     for d in rows:
-        table.add_row(d.path, d.reason or "")
+        table.add_row(_name(d.path), _name(d.reason or ""))
     return table
 
 
@@ -62,9 +83,9 @@ def _pairs_table(report: Report) -> Table:
             str(n),
             Text(p.relation.replace("_", "-"), style=RELATION_STYLE[p.relation]),
             f"{p.similarity:.2f}",
-            a,
+            _name(a),
             _pct(p.a_coverage),
-            b,
+            _name(b),
             _pct(p.b_coverage),
             str(copied_passages(p)),
         )
@@ -74,7 +95,7 @@ def _pairs_table(report: Report) -> Table:
 def _segments_text(segments) -> Text:
     text = Text()
     for chunk, kind in segments:
-        text.append(chunk.translate(_FLAT), style=SEGMENT_STYLE[kind])
+        text.append(printable_text(chunk.translate(_FLAT)), style=SEGMENT_STYLE[kind])
     return text
 
 
@@ -84,18 +105,18 @@ def _pair_detail(n: int, pair: Pair, names: tuple[str, str], text: DocumentText,
         notes = Text()
         for d in pair.differences:
             notes.append("• ", style="dim")
-            notes.append(d + "\n")
+            notes.append(printable(d) + "\n")
         parts.append(notes)
     shown = sorted((x for x in pair.passages if not x.boilerplate), key=lambda x: -(x.a_end - x.a_start))
     if pair.relation == "exact":
         shown = []  # the same text: nothing to compare side by side
     a_text = text(pair.a, pair.a_origin) if shown else ""
     b_text = text(pair.b, pair.b_origin) if shown else ""
-    a_name, b_name = names
+    a_name, b_name = map(printable, names)
     for k, passage in enumerate(shown[:max_passages], 1):
         table = Table(show_header=True, expand=True, box=None, padding=(0, 1))
-        table.add_column(f"{a_name}  [{passage.a_start}:{passage.a_end}]", ratio=1, overflow="fold")
-        table.add_column(f"{b_name}  [{passage.b_start}:{passage.b_end}]", ratio=1, overflow="fold")
+        table.add_column(Text(f"{a_name}  [{passage.a_start}:{passage.a_end}]"), ratio=1, overflow="fold")
+        table.add_column(Text(f"{b_name}  [{passage.b_start}:{passage.b_end}]"), ratio=1, overflow="fold")
         for hunk in hunks(a_text, b_text, passage, max_hunks=4):
             table.add_row(_segments_text(hunk.a), _segments_text(hunk.b))
             table.add_row("", "")
@@ -111,16 +132,16 @@ def render(
     report: Report | CheckReport,
     console: Console,
     *,
-    load_text: LoadText,
+    load_text: LoadText | None = None,
     load_archived: LoadText | None = None,
     show: int = 5,
     max_passages: int = 2,
 ) -> None:
     """Print the report: summary, skipped files, pairs table, clusters, then the top pairs in detail.
 
-    ``load_text(path)`` gives a scanned or checked document's text, ``load_archived(stored path)`` an archive
-    document's."""
-    text = document_text(load_text, load_archived)
+    Texts shown are those the report kept as they were read, or ``load_text(path)`` of a scanned or checked
+    document if given; ``load_archived(stored path)`` gives an archive document's."""
+    text = document_text(load_text, load_archived, report=report)
     if isinstance(report, CheckReport):
         render_check(report, console, text=text, show=show, max_passages=max_passages)
         return
@@ -136,7 +157,7 @@ def render(
     if report.clusters:
         console.print(Text("Near-duplicate clusters", style="bold italic"))
         for k, cluster in enumerate(report.clusters, 1):
-            console.print(Text(f"  {k}. ", style="dim") + Text("  ≈  ".join(cluster)))
+            console.print(Text(f"  {k}. ", style="dim") + Text("  ≈  ".join(map(printable, cluster))))
     for n, pair in enumerate(pairs[:show], 1):
         console.print(_pair_detail(n, pair, report.names(pair), text, max_passages))
     if len(pairs) > show:
@@ -151,7 +172,7 @@ def _check_summary(report: CheckReport) -> Panel:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
-    grid.add_row("archive", f"{report.index} ({report.archive} documents)")
+    grid.add_row("archive", _name(f"{report.index} ({report.archive} documents)"))
     grid.add_row("documents checked", str(report.scanned))
     grid.add_row("skipped", Text(str(report.skipped), style="yellow" if report.skipped else ""))
     grid.add_row("with sources in the archive", str(sum(1 for c in report.checked if c.sources)))
@@ -169,11 +190,11 @@ def _checked_table(report: CheckReport) -> Table:
         for k, p in enumerate(c.sources[:5]):
             sources.append(("\n" if k else "") + f"{_pct(p.a_coverage):>4}  ")
             sources.append(p.relation.replace("_", "-"), style=RELATION_STYLE[p.relation])
-            sources.append(f"  {report.names(p)[1]}")
+            sources.append(f"  {printable(report.names(p)[1])}")
         if len(c.sources) > 5:
             sources.append(f"\n… {len(c.sources) - 5} more", style="dim")
         table.add_row(
-            c.path,
+            _name(c.path),
             Text(_pct(c.copy_ratio), style=_ratio_style(c.copy_ratio)),
             Text(_pct(c.largest_source_ratio), style=_ratio_style(c.largest_source_ratio)),
             sources if c.sources else Text("none found", style="green"),

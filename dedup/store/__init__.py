@@ -25,6 +25,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from dedup.errors import IndexStoreError
 from dedup.store.format import pack_text
 
 
@@ -139,15 +140,19 @@ def is_redis(location: object) -> bool:
     return isinstance(location, str) and location.startswith(("redis://", "rediss://"))
 
 
-def open_store(location: str | Path, *, create: bool = False) -> Store:
-    """The store at ``location``: a ``redis://`` address or a file path (``create``: a new one if there is none)."""
+def open_store(location: str | Path, *, create: bool = False, read_only: bool = False) -> Store:
+    """The store at ``location``: a ``redis://`` address or a file path (``create``: a new one if there is none).
+
+    ``read_only``: only to read (a file index that cannot be written, e.g. a read-only file or folder, is read all
+    the same; a write is an ``IndexStoreError``). Without it, a file index that cannot be written is refused at
+    once. A Redis server decides for itself what a client may do."""
     if is_redis(location):
         from dedup.store.redis import RedisStore
 
         return RedisStore(str(location), create=create)
     from dedup.store.sqlite import SqliteStore
 
-    return SqliteStore(Path(location), create=create)
+    return SqliteStore(Path(location), create=create, read_only=read_only)
 
 
 @contextmanager
@@ -155,8 +160,9 @@ def building(location: str | Path | Store) -> Iterator[Store]:
     """A store to fill with a new index at ``location``, that replaces what is there only once complete.
 
     A file: a new file written next to it and moved into place when the block ends without an error
-    (``dedup.store.sqlite.building``). Redis and a store given as it is: emptied first (on Redis, build under a
-    new ``?prefix=`` and switch to it to keep serving the old index meanwhile).
+    (``dedup.store.sqlite_files.building``). Redis and a store given as it is: emptied first (on Redis, build under a
+    new ``?prefix=`` and switch to it to keep serving the old index meanwhile). A file or Redis prefix that holds
+    something else than a dedup index is refused (``IndexStoreError``), never replaced.
     """
     if isinstance(location, Store):
         location.clear()
@@ -164,12 +170,17 @@ def building(location: str | Path | Store) -> Iterator[Store]:
         return
     if is_redis(location):
         with open_store(location, create=True) as store:
+            if store.holds_other_data():  # type: ignore[attr-defined]
+                raise IndexStoreError(
+                    f"{store.location}: holds keys under its prefix but no dedup index, and 'dedup index build' "
+                    "replaces only an index; give another ?prefix="
+                )
             store.clear()
             yield store
         return
-    from dedup.store import sqlite
+    from dedup.store import sqlite_files
 
-    with sqlite.building(Path(location)) as store:
+    with sqlite_files.building(Path(location)) as store:
         yield store
 
 

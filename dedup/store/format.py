@@ -49,6 +49,9 @@ _LZ4_MAGIC = b"\x04\x22\x4d\x18"  # an LZ4 frame starts with it; a zlib stream n
 #: Buckets are grouped by the top bits of their key: one row per group and write. An index built
 #: at once uses fewer bits when it is small (``prefix_bits_for``, recorded as meta ``prefix_bits``).
 PREFIX_BITS = 24
+#: The key-prefix bits an index may record (``prefix_bits_for`` gives 8 to ``PREFIX_BITS``; rows keep the low 32
+#: bits of each key, so a prefix of more than 32 bits would lose bits of it).
+MIN_PREFIX_BITS, MAX_PREFIX_BITS = 8, 32
 
 
 # --------------------------------------------------------------------------- meta
@@ -56,7 +59,6 @@ PREFIX_BITS = 24
 
 def meta_for(config: ScanConfig) -> dict:
     """What an index records about how it was built; ``check_meta`` compares it on every open."""
-    c = config.candidates
     return {
         "magic": MAGIC,
         "format": FORMAT,
@@ -64,11 +66,7 @@ def meta_for(config: ScanConfig) -> dict:
         "datasketch": datasketch.__version__,
         "dedup": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "bands": {
-            "document": lsh_params(c.doc_threshold, config.sign.num_perm),
-            "cjk_window": lsh_params(c.passage_threshold, config.sign.num_perm),
-            "word_window": lsh_params(c.word_passage_threshold, config.sign.num_perm),
-        },
+        "bands": bands_for(config),
     }
 
 
@@ -89,12 +87,14 @@ def matching(config: ScanConfig) -> dict:
 
 def check_meta(meta: dict | None, config: ScanConfig, location: str) -> dict:
     """An index's recorded meta; raises ``IndexStoreError`` if it is no dedup index, of a format this dedup
-    does not read, or built with other parameters than ``config``."""
-    if not meta or meta.get("magic") != MAGIC:
+    does not read, built with other parameters than ``config``, or if its recorded values are not what dedup
+    writes (``prefix_bits`` 8 to 32, the LSH bands of the parameters, the folder it was built from)."""
+    if not isinstance(meta, dict) or meta.get("magic") != MAGIC:
         raise IndexStoreError(f"{location}: not a dedup index")
-    if meta.get("format") not in READABLE_FORMATS:
+    fmt = meta.get("format")
+    if type(fmt) is not int or fmt not in READABLE_FORMATS:
         raise IndexStoreError(
-            f"{location}: index format {meta.get('format')!r}, this dedup reads formats "
+            f"{location}: index format {fmt!r}, this dedup reads formats "
             f"{', '.join(map(str, READABLE_FORMATS))}; rebuild it"
         )
     want, have = matching(config), meta.get("matching")
@@ -104,7 +104,34 @@ def check_meta(meta: dict | None, config: ScanConfig, location: str) -> dict:
             f"{location}: built with other MinHash/LSH parameters ({'; '.join(diffs)}); "
             "rebuild it with 'dedup index build' or use the parameters it was built with"
         )
+    bits = meta.get("prefix_bits", PREFIX_BITS)
+    if type(bits) is not int or not MIN_PREFIX_BITS <= bits <= MAX_PREFIX_BITS:
+        raise damaged(location, f"prefix_bits {bits!r}, where dedup writes {MIN_PREFIX_BITS} to {MAX_PREFIX_BITS}")
+    if "bands" in meta:
+        bands, expected = meta["bands"], bands_for(config)
+        if not isinstance(bands, dict) or set(bands) != set(expected) or not all(
+            isinstance(b, list) and len(b) == 2 and all(type(x) is int and x > 0 for x in b) for b in bands.values()
+        ):
+            raise damaged(location, f"LSH bands {bands!r}, where dedup writes {expected!r}")
+        if bands != expected:
+            diffs = [f"{k}: index {bands[k]}, now {expected[k]}" for k in sorted(expected) if bands[k] != expected[k]]
+            raise IndexStoreError(
+                f"{location}: built with other LSH bands and rows ({'; '.join(diffs)}): its bucket keys are not this "
+                "dedup's; rebuild it with 'dedup index build'"
+            )
+    if not isinstance(meta.get("root"), (str, type(None))):
+        raise damaged(location, f"root {meta['root']!r} is not a folder")
     return meta
+
+
+def bands_for(config: ScanConfig) -> dict[str, list[int]]:
+    """The LSH (bands, rows) of each level, as an index records them (meta ``bands``)."""
+    c = config.candidates
+    return {
+        "document": list(lsh_params(c.doc_threshold, config.sign.num_perm)),
+        "cjk_window": list(lsh_params(c.passage_threshold, config.sign.num_perm)),
+        "word_window": list(lsh_params(c.word_passage_threshold, config.sign.num_perm)),
+    }
 
 
 def _differences(have: dict, want: dict, prefix: str = "") -> list[str]:
@@ -126,13 +153,53 @@ def pack_text(text: str) -> bytes:
     return lz4.frame.compress(text.encode("utf-8"))
 
 
-def unpack_text(blob: bytes, where: str) -> str:
-    """A stored text (an LZ4 frame, or zlib in format 1); ``IndexStoreError`` naming ``where`` if damaged."""
+def unpack_text(blob: bytes, where: str, chars: int) -> str:
+    """A stored text (an LZ4 frame, or zlib in format 1) of ``chars`` characters; ``IndexStoreError`` naming
+    ``where`` if damaged. Decompressed at most ``4 * chars`` bytes (UTF-8 takes up to 4 bytes a character), so
+    that a tampered text (a decompression bomb) is refused before it fills the memory."""
+    if not isinstance(blob, bytes) or isinstance(chars, bool) or not isinstance(chars, int) or chars < 0:
+        raise damaged(where, "a stored text or its length is not what an index holds")
+    cap = 4 * chars
     try:
-        data = lz4.frame.decompress(blob) if blob[:4] == _LZ4_MAGIC else zlib.decompress(blob)
-        return data.decode("utf-8")
-    except (RuntimeError, zlib.error, TypeError, UnicodeDecodeError) as err:
-        raise IndexStoreError(f"{where}: a stored text is damaged ({err})") from None
+        data, complete = (_lz4_at_most if blob[:4] == _LZ4_MAGIC else _zlib_at_most)(blob, cap + 1)
+        if len(data) > cap or not complete:
+            raise ValueError(f"it does not expand to {chars} characters")
+        text = data.decode("utf-8")
+    except (RuntimeError, zlib.error, ValueError) as err:  # (UnicodeDecodeError is a ValueError)
+        raise damaged(where, f"a stored text is damaged: {err}") from None
+    if len(text) != chars:
+        raise damaged(where, f"a stored text is damaged: {len(text)} characters where {chars} were stored")
+    return text
+
+
+#: LZ4 output asked for at once (the decompressor sets aside as much as it is asked for).
+_LZ4_PIECE = 4 << 20
+
+
+def _lz4_at_most(blob: bytes, limit: int) -> tuple[bytes, bool]:
+    """An LZ4 frame decompressed, at most ``limit`` bytes of it (in pieces); whether that was the whole frame."""
+    stream = lz4.frame.LZ4FrameDecompressor()
+    pieces, size, data = [], 0, blob
+    while size < limit:
+        piece = stream.decompress(data, max_length=min(_LZ4_PIECE, limit - size))
+        data = b""
+        pieces.append(piece)
+        size += len(piece)
+        if stream.eof or stream.needs_input or not piece:  # (the end; or an incomplete frame)
+            break
+    return b"".join(pieces), stream.eof
+
+
+def _zlib_at_most(blob: bytes, limit: int) -> tuple[bytes, bool]:
+    """A zlib stream decompressed, at most ``limit`` bytes of it; whether that was the whole stream."""
+    stream = zlib.decompressobj()
+    data = stream.decompress(blob, limit)
+    return data, stream.eof
+
+
+def damaged(where: str, what: str) -> IndexStoreError:
+    """The error for an index whose stored data is not what dedup writes (tampered with, or damaged)."""
+    return IndexStoreError(f"{where}: index damaged ({what}); rebuild it with 'dedup index build'")
 
 
 def u4_blob(values: np.ndarray) -> bytes:
@@ -143,7 +210,7 @@ def u4_blob(values: np.ndarray) -> bytes:
 def hashes_of(blob: bytes, where: str) -> np.ndarray:
     """The stored boilerplate hashes (a read-only view); ``IndexStoreError`` naming ``where`` if damaged."""
     if not isinstance(blob, bytes) or len(blob) % 4:
-        raise IndexStoreError(f"{where}: the stored boilerplate is damaged")
+        raise damaged(where, "the stored boilerplate is not an array of 4-byte hashes")
     return np.frombuffer(blob, dtype="<u4")
 
 
@@ -183,13 +250,23 @@ def cut(keys: np.ndarray, bits: int) -> np.ndarray:
     return ((keys >> np.uint64(64 - bits)) << np.uint64(32)) | (keys & np.uint64(0xFFFFFFFF))
 
 
-def row_arrays(rows: Sequence[tuple[int, bytes, bytes]]) -> Rows:
+def row_arrays(rows: Sequence[tuple[int, bytes, bytes]], where: str = "index") -> Rows:
     """Bucket rows ``(prefix, keys blob, ids blob)`` as arrays: each row's prefix, where its entries start
     (one bound more, at the end), and the entries' keys (their low 32 bits) and ids.
 
     A row of format 3 keeps 4-byte key suffixes; of formats 1 and 2, whole 8-byte keys (told apart by length).
+    A row that is neither (tampered with) is an ``IndexStoreError`` naming ``where``.
     """
-    kblobs = [kb if len(kb) == len(ib) else np.frombuffer(kb, dtype="<u8").astype("<u4").tobytes() for _, kb, ib in rows]
+    kblobs = []
+    for prefix, kb, ib in rows:  # (checked with few operations: a lookup reads thousands of rows)
+        if type(kb) is not bytes or type(ib) is not bytes or type(prefix) is not int or len(ib) & 3:
+            raise damaged(where, f"a bucket row of prefix {prefix!r} is not one dedup writes")
+        if len(kb) == len(ib):
+            kblobs.append(kb)
+        elif len(kb) == 2 * len(ib):
+            kblobs.append(np.frombuffer(kb, dtype="<u8").astype("<u4").tobytes())
+        else:
+            raise damaged(where, f"a bucket row of prefix {prefix!r} is not one dedup writes")
     bounds = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum([len(r[2]) // 4 for r in rows], out=bounds[1:])
     return (

@@ -25,6 +25,7 @@ class _Stored:
     format: str
     encoding: str | None
     digest: bytes
+    chars: int
 
 
 class MemoryStore(StoreBase):
@@ -68,7 +69,7 @@ class MemoryStore(StoreBase):
                 old = self._paths.pop(d.path, None)
                 if old is not None:
                     del self._docs[old]
-                self._docs[i] = _Stored(d.path, bytes(d.packed_text), d.format, d.encoding, d.digest)
+                self._docs[i] = _Stored(d.path, bytes(d.packed_text), d.format, d.encoding, d.digest, d.length)
                 self._paths[d.path] = i
                 if len(d.keys):
                     self._keys.append(d.keys.astype(np.uint64))
@@ -106,7 +107,7 @@ class MemoryStore(StoreBase):
     def load(self, ids: Iterable[int]) -> list[StoredDocument]:
         with self._lock:
             found = [(i, self._docs[i]) for i in sorted(set(int(i) for i in ids)) if i in self._docs]
-        return [StoredDocument(i, d.path, unpack_text(d.packed_text, self.location), d.format, d.encoding, d.digest) for i, d in found]
+        return [StoredDocument(i, d.path, unpack_text(d.packed_text, self.location, d.chars), d.format, d.encoding, d.digest) for i, d in found]
 
     def ids(self, paths: Sequence[str]) -> dict[str, int]:
         with self._lock:

@@ -2,12 +2,14 @@
 
 Documents, bucket rows (one row per key prefix and write; crowded prefixes merged), meta and blobs
 (boilerplate, the document count and the last bucket-row ``seq``, kept by every write) in one file.
-``add`` is one transaction; ``building`` writes a new index into a file beside the old one, without a
-journal, and moves it into place only when complete, so a crash leaves the old index or the new one.
+``add`` is one transaction; ``dedup.store.sqlite_files.building`` writes a new index into a file beside the old
+one, without a journal, and moves it into place only when complete, so a crash leaves the old index or the new
+one. How the file is opened (read-only too) and what SQLite's errors mean: ``dedup.store.sqlite_files``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -22,17 +24,8 @@ import numpy as np
 from dedup import set_kernels
 from dedup.arrays import distinct, run_starts
 from dedup.errors import IndexStoreError
-from dedup.store import NewDocument, StoreBase, StoredDocument
-from dedup.store.format import (
-    PREFIX_BITS,
-    bucket_rows,
-    cut,
-    hashes_of,
-    row_arrays,
-    row_blobs,
-    u4_blob,
-    unpack_text,
-)
+from dedup.store import NewDocument, StoreBase, StoredDocument, sqlite_files
+from dedup.store.format import PREFIX_BITS, bucket_rows, cut, damaged, hashes_of, row_arrays, row_blobs, u4_blob, unpack_text
 
 #: SQLite page size of new index files: bucket rows of up to ~4,000 bytes stay in their b-tree page, and
 #: three compressed texts of ~4.4 KB fit a page (with 8 KB pages each filled one). Read through a memory map,
@@ -85,21 +78,30 @@ def _rows_in(run: Callable[[str, list], Iterable[tuple]], sql: str, values: Iter
         yield from run(sql.format(",".join("?" * len(part))), part)
 
 
-
 class SqliteStore(StoreBase):
-    """The embedded default: one SQLite file, no server (WAL: readers never block each other)."""
+    """The embedded default: one SQLite file, no server (WAL: readers never block each other).
 
-    def __init__(self, path: Path, *, create: bool = False, fresh: bool = False, cache_kib: int = 65536) -> None:
+    ``read_only``: opened for reading only (``check``, ``index info``): an index that cannot be written (a read-only
+    file or folder, another user's) is read all the same, and a write is an ``IndexStoreError``. Opened to write
+    (the default), an index that cannot be written is an ``IndexStoreError`` at once, before any work is done.
+    """
+
+    def __init__(
+        self, path: Path, *, create: bool = False, fresh: bool = False, cache_kib: int = 65536, read_only: bool = False
+    ) -> None:
         self.path = Path(path)
         self.location = str(path)
         self.fresh = fresh
+        self.read_only = read_only and not (create or fresh)
         self._syncing: threading.Thread | None = None
         if not create and not self.path.is_file():
             raise IndexStoreError(f"{path}: no index here (build one with 'dedup index build')")
         if self.path.is_dir():
             raise IndexStoreError(f"{path}: is a folder, not an index file")
+        if not self.read_only and self.path.exists():
+            sqlite_files.check_writable(self.path, self.location)
         try:
-            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self.db = sqlite_files.connect(self.path, read_only=self.read_only)
             self.db.execute("PRAGMA busy_timeout = 60000")
             self.db.execute(f"PRAGMA cache_size = {-int(cache_kib)}")
             if create or fresh:  # (a file that exists keeps its page size)
@@ -117,16 +119,35 @@ class SqliteStore(StoreBase):
                 # file; not a fixed huge map, whose unmapping cost more than the copies it saved)
                 self.db.execute(f"PRAGMA mmap_size = {self.path.stat().st_size + (64 << 20)}")
         except sqlite3.DatabaseError as err:
-            raise IndexStoreError(f"{path}: not a dedup index ({err})") from None
+            if getattr(self, "db", None) is not None:
+                self.db.close()
+            raise self._error(err, "cannot be opened") from None
         self._set_prefix_bits(self.read_meta() or {})
+
+    def _error(self, err: sqlite3.DatabaseError, doing: str) -> IndexStoreError:
+        return sqlite_files.error(self.path, self.location, err, doing, read_only=self.read_only)
 
     def _set_prefix_bits(self, meta: dict) -> None:
         bits = meta.get("prefix_bits", getattr(self, "prefix_bits", PREFIX_BITS))
-        self.prefix_bits = bits if isinstance(bits, int) and 1 <= bits <= 32 else PREFIX_BITS
+        if type(bits) is int and 1 <= bits <= 32:
+            self.prefix_bits, self._bad_prefix_bits = bits, None
+        else:  # (``check_meta`` says so first, for an index opened through it)
+            self.prefix_bits, self._bad_prefix_bits = PREFIX_BITS, bits
+
+    def _bits(self) -> int:
+        """The key-prefix bits of the bucket rows; ``IndexStoreError`` if the recorded ones are not valid."""
+        if self._bad_prefix_bits is not None:
+            raise damaged(self.location, f"prefix_bits {self._bad_prefix_bits!r}, where dedup writes 8 to 32")
+        return self.prefix_bits
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
+        if self.read_only:
+            raise IndexStoreError(f"{self.location}: cannot be changed: opened for reading only")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as err:
+            raise self._error(err, "cannot be changed") from None
         try:
             yield self.db
             # how many documents: asked at every check, and counting them reads a whole index b-tree
@@ -134,10 +155,14 @@ class SqliteStore(StoreBase):
                 "INSERT INTO blobs(name, data) SELECT 'documents', count(*) FROM documents WHERE true "
                 "ON CONFLICT(name) DO UPDATE SET data = excluded.data"
             )
-        except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.DatabaseError):  # (where SQLite cannot go on, it has rolled back)
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise self._error(exc, "cannot be changed") from None
             raise
-        self.db.execute("COMMIT")
 
     def _write_back(self) -> None:
         """(A fresh file) put what is written so far on disk, in a thread (the writes go on meanwhile): the
@@ -152,7 +177,7 @@ class SqliteStore(StoreBase):
         try:
             return self.db.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as err:
-            raise IndexStoreError(f"{self.location}: not a dedup index or damaged ({err})") from None
+            raise self._error(err, "cannot be read") from None
 
     def read_meta(self) -> dict | None:
         try:
@@ -179,6 +204,8 @@ class SqliteStore(StoreBase):
             if replace:
                 db.executemany("DELETE FROM documents WHERE path = ?", [(d.path,) for d in documents])
             first = db.execute("SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'documents'").fetchone()[0]
+            if type(first) is not int or first < 0:
+                raise damaged(self.location, f"the last document id is {first!r}")
             try:  # (with replace, a path given twice: the later document replaces the earlier, as in the other stores)
                 db.executemany(
                     f"INSERT {'OR REPLACE ' if replace else ''}INTO documents(path, format, encoding, chars, digest, text, added) "
@@ -213,7 +240,7 @@ class SqliteStore(StoreBase):
 
     def prepare_buckets(self, keys: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, ...]:
         """The entries as bucket rows (``format.bucket_rows``; the grouping lets other threads run)."""
-        return bucket_rows(keys, ids, self.prefix_bits)
+        return bucket_rows(keys, ids, self._bits())
 
     def add_prepared_buckets(self, prepared: tuple[np.ndarray, ...]) -> None:
         with self._transaction() as db:
@@ -227,7 +254,7 @@ class SqliteStore(StoreBase):
 
     def _write_buckets(self, db: sqlite3.Connection, keys: np.ndarray, ids: np.ndarray) -> None:
         """Entries of documents added to an index: new rows, and the prefixes with too many rows merged."""
-        rows = bucket_rows(keys, ids, self.prefix_bits)
+        rows = bucket_rows(keys, ids, self._bits())
         self._insert_rows(db, row_blobs(rows))
         crowded = list(_rows_in(
             db.execute,
@@ -237,12 +264,15 @@ class SqliteStore(StoreBase):
         for (prefix,) in crowded:
             self._merge_prefix(db, prefix)
 
-    @staticmethod
-    def _next_seq(db: sqlite3.Connection) -> int:
+    def _next_seq(self, db: sqlite3.Connection) -> int:
         """A ``seq`` no bucket row has yet (one per write): a counter kept in ``blobs``, so that no write has to
         scan the bucket table for the highest (an index of format 1 has none until its next write)."""
         row = db.execute("SELECT data FROM blobs WHERE name = 'bucket_seq'").fetchone()
+        if row and not (isinstance(row[0], bytes) and len(row[0]) == 8):
+            raise damaged(self.location, "the bucket row counter is not 8 bytes")
         last = int.from_bytes(row[0], "little") if row else db.execute("SELECT coalesce(max(seq), 0) FROM buckets").fetchone()[0]
+        if type(last) is not int or not 0 <= last < 1 << 62:
+            raise damaged(self.location, f"the last bucket row is {last!r}")
         db.execute(
             "INSERT INTO blobs(name, data) VALUES('bucket_seq', ?) ON CONFLICT(name) DO UPDATE SET data = excluded.data",
             ((last + 1).to_bytes(8, "little"),),
@@ -252,7 +282,9 @@ class SqliteStore(StoreBase):
     def _merge_prefix(self, db: sqlite3.Connection, prefix: int) -> None:
         """Rewrite a prefix's rows as one (of format 3), leaving out documents no longer stored."""
         rows = db.execute("SELECT seq, keys, docs FROM buckets WHERE prefix = ?", (prefix,)).fetchall()
-        _, _, suffixes, ids = row_arrays([(prefix, kb, ib) for _, kb, ib in rows])
+        _, _, suffixes, ids = row_arrays([(prefix, kb, ib) for _, kb, ib in rows], self.location)
+        if any(type(r[0]) is not int for r in rows):
+            raise damaged(self.location, f"a bucket row of prefix {prefix} has no number")
         live = self._live(db, distinct(ids))
         keep = np.isin(ids, live)
         db.execute("DELETE FROM buckets WHERE prefix = ?", (prefix,))
@@ -284,12 +316,12 @@ class SqliteStore(StoreBase):
         Keys are told apart by their prefix and low 32 bits (what rows keep): a stored key that differs
         from one of ``keys`` only in the bits between (1 in 2**32 of those sharing its row) is found as it.
         """
-        cuts, first = np.unique(cut(keys.astype(np.uint64), self.prefix_bits), return_index=True)  # sorted
+        cuts, first = np.unique(cut(keys.astype(np.uint64), self._bits()), return_index=True)  # sorted
         keys = keys.astype(np.uint64)[first]
         prefixes = cuts >> np.uint64(32)
         prefixes = prefixes[run_starts(prefixes)].astype(np.int64).tolist()
         rows = list(_rows_in(self._query, "SELECT prefix, keys, docs FROM buckets WHERE prefix IN ({})", prefixes))
-        at, ids = set_kernels.match_rows(cuts, *row_arrays(rows))
+        at, ids = set_kernels.match_rows(cuts, *row_arrays(rows, self.location))
         return keys[at], ids
 
     def with_digest(self, digest: bytes) -> list[int]:
@@ -297,20 +329,31 @@ class SqliteStore(StoreBase):
 
     def load(self, ids: Iterable[int]) -> list[StoredDocument]:
         rows = _rows_in(
-            self._query, "SELECT id, path, text, format, encoding, digest FROM documents WHERE id IN ({})",
+            self._query, "SELECT id, path, text, format, encoding, digest, chars FROM documents WHERE id IN ({})",
             sorted(set(int(i) for i in ids)),
         )
-        return [StoredDocument(r[0], r[1], unpack_text(r[2], self.location), r[3], r[4], r[5]) for r in rows]
+        return [self._document(*r) for r in rows]
+
+    def _document(self, i: int, path: object, text: object, fmt: object, encoding: object, digest: object,
+                  chars: object) -> StoredDocument:
+        """A stored document from its row; ``IndexStoreError`` if a value is not of the kind dedup writes."""
+        if not (isinstance(path, str) and isinstance(fmt, str) and isinstance(encoding, (str, type(None)))
+                and isinstance(digest, bytes)):
+            raise damaged(self.location, f"document {i} has a path, format, encoding or digest of the wrong kind")
+        return StoredDocument(i, path, unpack_text(text, self.location, chars), fmt, encoding, digest)  # type: ignore[arg-type]
 
     def ids(self, paths: Sequence[str]) -> dict[str, int]:
         return dict(_rows_in(self._query, "SELECT path, id FROM documents WHERE path IN ({})", paths))
 
     def paths(self) -> list[str]:
-        return [r[0] for r in self._query("SELECT path FROM documents ORDER BY path")]
+        paths = [r[0] for r in self._query("SELECT path FROM documents ORDER BY path")]
+        if not all(isinstance(p, str) for p in paths):
+            raise damaged(self.location, "a stored path is not text")
+        return paths
 
     def count(self) -> int:
         kept = self._query("SELECT data FROM blobs WHERE name = 'documents'")  # kept by every write
-        if kept and isinstance(kept[0][0], int):
+        if kept and type(kept[0][0]) is int and kept[0][0] >= 0:
             return kept[0][0]
         return self._query("SELECT count(*) FROM documents")[0][0]
 
@@ -321,7 +364,7 @@ class SqliteStore(StoreBase):
         try:
             row = db.execute("SELECT data FROM blobs WHERE name = 'boilerplate'").fetchone()
         except sqlite3.DatabaseError as err:
-            raise IndexStoreError(f"{self.location}: not a dedup index or damaged ({err})") from None
+            raise self._error(err, "cannot be read") from None
         return hashes_of(row[0] if row else b"", self.location)
 
     def clear(self) -> None:
@@ -346,28 +389,4 @@ class SqliteStore(StoreBase):
         self.db.close()
 
 
-@contextmanager
-def building(target: Path) -> Iterator[SqliteStore]:
-    """A new index file to fill, moved into place at ``target`` once the block ends without an error (written
-    beside it, without a journal; an existing index is replaced only by a finished one)."""
-    if target.is_dir():
-        raise IndexStoreError(f"{target}: is a folder; give the index file to create, e.g. {target / 'archive.dedup'}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.building")
-    for p in _files(tmp):
-        p.unlink(missing_ok=True)
-    try:
-        with SqliteStore(tmp, create=True, fresh=True) as store:
-            yield store
-            store.location = str(target)
-        for p in _files(target)[1:]:  # a stale journal would be applied to the new file
-            p.unlink(missing_ok=True)
-        os.replace(tmp, target)
-    finally:
-        for p in _files(tmp):
-            p.unlink(missing_ok=True)
-
-
-def _files(path: Path) -> list[Path]:
-    """An SQLite file and its journal files."""
-    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+building = sqlite_files.building  # (a new index file beside the old one: ``dedup.store.sqlite_files.building``)
