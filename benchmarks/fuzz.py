@@ -278,7 +278,7 @@ def cases_part(args: argparse.Namespace, keep_dir: Path, work: Path) -> list[dic
     return out
 
 
-def atheris_part(runs: int, timeout: float, keep_dir: Path) -> dict:
+def atheris_part(runs: int, timeout: float, keep_dir: Path, work: Path) -> dict:
     """``tests/fuzz/atheris_read.py`` for ``runs`` inputs (coverage-guided, from the seeds), in a process of its own."""
     if importlib.util.find_spec("atheris") is None:
         return {"runs": 0, "note": "atheris is not installed (pip install atheris)"}
@@ -287,7 +287,7 @@ def atheris_part(runs: int, timeout: float, keep_dir: Path) -> dict:
     out = subprocess.run(
         [sys.executable, str(TESTS / "fuzz" / "atheris_read.py"), f"-atheris_runs={runs}", "-rss_limit_mb=4096",
          f"-timeout={int(timeout)}", f"-artifact_prefix={keep}/"],
-        capture_output=True, text=True, cwd=keep,
+        capture_output=True, text=True, cwd=keep, env={**os.environ, "DEDUP_ATHERIS_DIR": str(work / "atheris")},
     )
     done = re.findall(r"Done (\d+) (?:runs )?in (\d+) second", out.stderr)
     coverage = re.findall(r"cov: (\d+) ft: (\d+)", out.stderr)
@@ -329,7 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         read = read_part(files, args, keep_dir, work)
         scans = scan_part(folders, args, keep_dir, work)
         cases = [] if args.no_cases else cases_part(args, keep_dir, work)
-    guided = atheris_part(args.atheris_runs, args.timeout, keep_dir) if args.atheris_runs else None
+        guided = atheris_part(args.atheris_runs, args.timeout, keep_dir, work) if args.atheris_runs else None
     figures = {
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},

@@ -10,8 +10,8 @@ on import, and every command failed, ``--help`` included. So before any kernel i
 - else the kernels are cached in a folder of this user under the temporary folder
   (``<tmp>/dedup-numba-<uid>``, made private to the user; ``NUMBA_CACHE_DIR`` is set to it, so that numba
   and the processes this one starts use it);
-- else (no temporary folder either, or that folder is not this user's alone: a cache holds pickles, which
-  must not come from someone else) they are compiled without a cache, in each process that runs them.
+- else (no usable temporary folder either, or that folder is not this user's alone: a cache holds pickles,
+  which must not come from someone else) they are compiled without a cache, in each process that runs them.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numba
@@ -64,17 +65,23 @@ def private_temporary_folder(under: str | Path | None = None) -> Path | None:
     return folder if writable(folder) else None
 
 
-def set_up_cache() -> tuple[bool, Path | None]:
-    """Whether compiled kernels can be cached, and the private temporary folder they are cached in where numba
-    has no folder it can write (then set as ``NUMBA_CACHE_DIR``; None: numba's own folder, or no cache)."""
-    if any(writable(folder) for folder in numba_folders()):
+def cache_plan(folders: Sequence[str | Path], temporary: str | Path | None = None) -> tuple[bool, Path | None]:
+    """Whether compiled kernels can be cached, and where numba must be told to cache them: None where one of
+    ``folders`` (numba's own, ``numba_folders``) can be written, else this user's folder in ``temporary`` (default:
+    the temporary folder), if there is one."""
+    if any(writable(folder) for folder in folders):
         return True, None
-    folder = private_temporary_folder()
-    if folder is None:
-        return False, None
-    os.environ["NUMBA_CACHE_DIR"] = str(folder)
-    numba.core.config.reload_config()  # (numba read its configuration when it was imported)
-    return True, folder
+    folder = private_temporary_folder(temporary)
+    return folder is not None, folder
+
+
+def set_up_cache() -> tuple[bool, Path | None]:
+    """``cache_plan`` for this package, carried out: a fallback folder is set as ``NUMBA_CACHE_DIR``."""
+    cache, folder = cache_plan(numba_folders())
+    if folder is not None:
+        os.environ["NUMBA_CACHE_DIR"] = str(folder)
+        numba.core.config.reload_config()  # (numba read its configuration when it was imported)
+    return cache, folder
 
 
 #: Whether compiled kernels are cached, and the temporary folder they are cached in where numba had none.
@@ -88,4 +95,6 @@ def njit(*args: object, **options: object):  # noqa: ANN201 - numba's decorator
     return numba.njit(*args, **options)
 
 
-__all__ = ["CACHE", "FALLBACK", "IN_TREE", "njit", "numba_folders", "private_temporary_folder", "writable"]
+__all__ = [
+    "CACHE", "FALLBACK", "IN_TREE", "cache_plan", "njit", "numba_folders", "private_temporary_folder", "writable",
+]

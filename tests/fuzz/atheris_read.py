@@ -34,7 +34,9 @@ from fuzz import hostile as h  # noqa: E402
 from fuzz.bounds import over_budget, read_outcome  # noqa: E402
 
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
-FOLDER = Path(tempfile.mkdtemp(prefix="dedup-atheris-"))
+#: Where inputs are written and the seeds kept: ``DEDUP_ATHERIS_DIR`` (``benchmarks/fuzz.py`` gives one it removes),
+#: else a new temporary folder (libFuzzer ends the process without Python's clean-up: remove it yourself).
+FOLDER = Path(os.environ.get("DEDUP_ATHERIS_DIR") or tempfile.mkdtemp(prefix="dedup-atheris-"))
 
 
 def seeds() -> list[bytes]:
@@ -61,7 +63,7 @@ def main(argv: list[str]) -> None:
     corpus = [a for a in argv[1:] if not a.startswith("-")]
     if not corpus:  # a corpus folder of the seeds
         folder = FOLDER / "corpus"
-        folder.mkdir()
+        folder.mkdir(parents=True, exist_ok=True)
         for k, seed in enumerate(seeds()):
             (folder / f"seed-{k}").write_bytes(seed)
         argv = [*argv, str(folder)]
