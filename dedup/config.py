@@ -110,17 +110,28 @@ class IngestConfig:
     #: extracted): 10 million characters are some 1,000 long speeches, or ten long books, in one
     #: document; comparing a document takes about 60 bytes of memory a character (600 MB at the limit).
     max_text_chars: int = 10_000_000
-    #: Time one file may take to read, in seconds, checked while a PDF is extracted (the one format
-    #: whose reading time its size does not bound: pages can share one content stream, or draw one form
-    #: many times); a 1,000-page PDF of dense text takes about 20 s.
+    #: Time one file may take to read, in seconds, checked while a PDF's pages or a .docx's paragraphs are
+    #: extracted (a PDF's reading time its size does not bound: pages can share one content stream, or
+    #: draw one form many times); a 1,000-page PDF of dense text takes about 20 s.
     max_seconds: float = 60.0
     #: Largest total uncompressed size of a .docx's parts, in bytes (a .docx is a zip file): Word's XML
     #: takes 4 (plain Chinese paragraphs) to 20 (formatted runs) bytes a character of text, so this is
     #: about the text limit's worth; photos do not expand; a zip bomb expands 1,000 times (3 MB to 3 GB).
     max_docx_unzipped_bytes: int = 200_000_000
+    #: Largest uncompressed XML part of a .docx, in bytes (the body, word/document.xml, is the largest):
+    #: python-docx parses a part whole, into some 15 bytes of memory a byte, before any text is read, and
+    #: takes about 1 s a MB to give its paragraphs' text. 10 MB of Word's XML holds 0.5 to 2.5 million
+    #: characters (a long speech's takes 100 to 300 KB) and is read in about 150 MB and 8 s.
+    max_docx_xml_bytes: int = 10_000_000
+    #: Largest uncompressed content stream of a PDF page, or of a form a page draws, that can show text, in
+    #: bytes (a page's drawing instructions): pypdf parses a stream whole, at 1 to 2.5 s and 35 to 55 MB a
+    #: MB, before it extracts any of its text, so the text and time limits cannot stop it. A page of text
+    #: takes 2 to 200 KB; a page that cannot show text (a figure, a scan) is not parsed, whatever its size.
+    max_pdf_content_bytes: int = 2_000_000
 
     def __post_init__(self) -> None:
-        for name in ("max_file_bytes", "max_text_chars", "max_docx_unzipped_bytes"):
+        for name in ("max_file_bytes", "max_text_chars", "max_docx_unzipped_bytes", "max_docx_xml_bytes",
+                     "max_pdf_content_bytes"):
             value = getattr(self, name)
             _check(
                 isinstance(value, int) and not isinstance(value, bool) and value >= 1,

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.config import IngestConfig
-from dedup.errors import IngestError
+from dedup.errors import ConfigError, IngestError
 from dedup.ingest import read_document
 from dedup.models import Document
 
@@ -338,3 +338,228 @@ _TOKENS = st.sampled_from([
 def test_html_text_is_what_it_was_on_random_markup(tokens: list[str]) -> None:
     markup = "".join(tokens)
     assert html_of(markup) == reference.html_text(markup)
+
+
+# --------------------------------------------------------------------------- fuzz findings: .docx tables and limits, PDF content
+
+
+def docx_file(tmp_path: Path, name: str, data: bytes) -> Path:
+    return write(tmp_path / name, data)
+
+
+def read_timed(path: Path, limits: IngestConfig | None = None) -> tuple[str, float, int]:
+    """(the text or the reason it was skipped, seconds, peak of Python's allocations in bytes)."""
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        try:
+            out = read_document(path, limits=limits).text
+        except IngestError as exc:
+            out = exc.reason
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return out, time.monotonic() - started, peak
+
+
+@st.composite
+def merged_tables(draw: st.DrawFn) -> bytes:
+    """A .docx (python-docx) of paragraphs and tables with cells merged across and down (cell.merge), a table nested
+    in a cell, a table inside a content control of the body."""
+    import docx
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    document.add_paragraph("开头")
+    for t in range(draw(st.integers(1, 3))):
+        rows, cols = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+        table = document.add_table(rows=rows, cols=cols)
+        for i in range(rows):
+            for j in range(cols):
+                table.cell(i, j).text = f"{t}:{i}.{j}"
+        for _ in range(draw(st.integers(0, 3))):
+            i1, j1 = draw(st.integers(0, rows - 1)), draw(st.integers(0, cols - 1))
+            i2, j2 = draw(st.integers(i1, rows - 1)), draw(st.integers(j1, cols - 1))
+            try:
+                table.cell(i1, j1).merge(table.cell(i2, j2))
+            except Exception:  # noqa: BLE001 (python-docx refuses merges that cut a merged cell)
+                pass
+        if draw(st.booleans()):
+            inner = table.cell(draw(st.integers(0, rows - 1)), draw(st.integers(0, cols - 1))).add_table(rows=2, cols=2)
+            inner.cell(0, 0).merge(inner.cell(1, 0)).text = "内层合并"
+            inner.cell(1, 1).add_paragraph("inner second paragraph")
+        document.add_paragraph(f"表后 {t}")
+    if draw(st.booleans()):  # the first table inside a content control
+        body = document.element.body
+        first = body.find(qn("w:tbl"))
+        control, content = body.makeelement(qn("w:sdt"), {}), body.makeelement(qn("w:sdtContent"), {})
+        first.addprevious(control)
+        control.append(content)
+        content.append(first)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+@settings(max_examples=60, deadline=None)
+@given(merged_tables())
+def test_docx_table_text_is_what_it_was(data: bytes) -> None:
+    """Tables are walked a cell at a time, no longer through python-docx's row.cells (an object for every grid column
+    a merged cell spans): the text is python-docx's, cell for cell (tests/reference.py), or both fail alike."""
+    try:
+        expected = reference.docx_text(data)
+    except ValueError as exc:  # (merges python-docx made but cannot read back)
+        expected = f"corrupt .docx: {exc}"
+    with tempfile.TemporaryDirectory() as folder:
+        path = write(Path(folder) / "t.docx", data)
+        try:
+            text = read_document(path).text
+        except IngestError as exc:
+            text = exc.reason
+    assert text == expected
+
+
+def test_docx_merged_cells_spans_and_content_controls(tmp_path: Path) -> None:
+    """What a table gives, as python-docx's row.cells does: a cell spanning columns once; a cell merged down again in
+    each row it spans; a cell spanning no column (gridSpan 0) nothing; a row starting late (gridBefore) finds the
+    cell above by its grid offset; a content control and a table inside a cell are read."""
+    from fuzz.hostile import docx_of, document_xml, paragraph
+
+    def tc(text: str, props: str = "") -> str:
+        return f"<w:tc>{'<w:tcPr>' + props + '</w:tcPr>' if props else ''}{paragraph(text) if text else '<w:p/>'}</w:tc>"
+
+    rows = [
+        tc("A", '<w:gridSpan w:val="2"/>') + tc("B", '<w:vMerge w:val="restart"/>') + tc("zero", '<w:gridSpan w:val="0"/>'),
+        tc("C") + tc("D") + tc("", "<w:vMerge/>"),
+        tc("", '<w:vMerge w:val="continue"/>'),
+    ]
+    trs = [f"<w:tr>{rows[0]}</w:tr>", f"<w:tr>{rows[1]}</w:tr>",
+           f'<w:tr><w:trPr><w:gridBefore w:val="2"/></w:trPr>{rows[2]}</w:tr>']
+    nested = "<w:tbl><w:tr><w:tc>" + paragraph("内") + "</w:tc></w:tr></w:tbl>"
+    control = f"<w:tc><w:sdt><w:sdtContent>{paragraph('控件')}{nested}</w:sdtContent></w:sdt><w:p/></w:tc>"
+    body = paragraph("前") + "<w:tbl>" + "".join(trs) + f"<w:tr>{control}</w:tr></w:tbl>" + paragraph("后")
+    path = docx_file(tmp_path, "cells.docx", docx_of(document_xml(body)))
+    assert read_document(path).text == "\n".join(["前", "A", "B", "C", "D", "B", "B", "控件", "内", "", "后"])
+    plain = docx_of(document_xml(paragraph("前") + "<w:tbl>" + "".join(trs) + "</w:tbl>" + paragraph("后")))
+    assert read_document(docx_file(tmp_path, "plain.docx", plain)).text == reference.docx_text(plain)
+
+
+def test_docx_cell_spanning_10_to_the_8_columns_is_read_at_once(tmp_path: Path) -> None:
+    """The fuzz suite's table bomb: 951 bytes whose cell says it spans 10^8 grid columns took 16 s and 900 MB."""
+    from fuzz.hostile import docx_grid_span
+
+    text, seconds, peak = read_timed(docx_file(tmp_path, "span.docx", docx_grid_span(10**8)))
+    assert text == "合并" and seconds < 8 and peak < 20_000_000
+
+
+def tall_merge(rows: int, text: str) -> bytes:
+    """A one-column table whose first cell, holding ``text``, is merged down ``rows`` rows."""
+    from fuzz.hostile import docx_of, document_xml, paragraph
+
+    first = f'<w:tr><w:tc><w:tcPr><w:vMerge w:val="restart"/></w:tcPr>{paragraph(text)}</w:tc></w:tr>'
+    rest = "<w:tr><w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc></w:tr>" * (rows - 1)
+    return docx_of(document_xml(f"<w:tbl><w:tblGrid><w:gridCol/></w:tblGrid>{first}{rest}</w:tbl>"))
+
+
+def test_docx_cell_merged_down_many_rows_in_linear_time(tmp_path: Path) -> None:
+    """python-docx finds a merged cell's text through every row above it, again for each row (500 rows: 10 s; past
+    about 1,000 rows, RecursionError): the rows are walked once, each finding its cell in the row above."""
+    assert read_document(docx_file(tmp_path, "short.docx", tall_merge(60, "长"))).text == reference.docx_text(
+        tall_merge(60, "长"))
+    text, seconds, _ = read_timed(docx_file(tmp_path, "tall.docx", tall_merge(3000, "长")))
+    assert text == "\n".join(["长"] * 3000)
+
+
+def test_docx_text_and_time_limits_are_checked_between_paragraphs(tmp_path: Path) -> None:
+    """max_text_chars and max_seconds stop a .docx while its paragraphs are read, as they stop a PDF between pages:
+    a cell of 1,000 characters merged down 3,000 rows gives 3 million characters from 2 KB."""
+    from fuzz.hostile import docx_bomb
+
+    path = docx_file(tmp_path, "tall.docx", tall_merge(3000, "长" * 1000))
+    assert path.stat().st_size < 5_000
+    text, seconds, peak = read_timed(path, IngestConfig(max_text_chars=100_000))
+    assert text == "text too long: over the limit of 100,000 characters (max_text_chars) by paragraph 100"
+    assert seconds < 5 and peak < 20_000_000
+    assert read_document(path, limits=IngestConfig(max_text_chars=3_002_999)).text.count("长") == 3_000_000
+    slow = docx_file(tmp_path, "slow.docx", docx_bomb(3))  # 3 MB of paragraphs: seconds to read
+    text, seconds, _ = read_timed(slow, IngestConfig(max_seconds=0.3))
+    assert re.fullmatch(r"too slow: over the limit of 0.3 s \(max_seconds\) at paragraph [\d,]+", text), text
+    assert seconds < 5  # (the reason says the clock stopped it; read whole, 3 MB takes about 2 s)
+
+
+def test_docx_xml_part_limit(tmp_path: Path) -> None:
+    """The fuzz suite's docx bomb: 150 KB whose body inflates to 50 MB of paragraphs took 40 to 60 s and 750 MB
+    (python-docx parses a part whole first). An XML part is refused past max_docx_xml_bytes as it is inflated,
+    whatever its name; photos (parts that are not XML) are not held to it."""
+    from fuzz.hostile import docx_bomb
+
+    text, seconds, peak = read_timed(docx_file(tmp_path, "bomb.docx", docx_bomb(50)))
+    assert text == "XML part too large: 'word/document.xml' expands over the limit of 10.0 MB (max_docx_xml_bytes)"
+    assert seconds < 5 and peak < 60_000_000
+    limits = IngestConfig(max_docx_xml_bytes=500_000)  # (python-docx's own styles take 440 KB)
+    photo = zipped_docx(tmp_path, "photo.docx", {"word/media/image1.jpeg": b"\xff\xd8\xff\xe0" + bytes(600_000)})
+    assert read_document(photo, limits=limits).text == "Fellow citizens, we gather today."
+    odd = zipped_docx(tmp_path, "odd.docx", {"customXml/item1.bin": b"\xef\xbb\xbf  <?xml version='1.0'?><a>" + bytes(600_000)})
+    with pytest.raises(IngestError) as info:
+        read_document(odd, limits=limits)
+    assert info.value.reason == "XML part too large: 'customXml/item1.bin' expands over the limit of 0.5 MB (max_docx_xml_bytes)"
+
+
+def pdf_drawing_a_form(content: bytes, *, page: bytes = b"BT /F1 12 Tf 72 760 Td (page) Tj ET q /Fm1 Do Q") -> bytes:
+    """A one-page PDF whose page draws one form XObject holding ``content`` (deflated)."""
+    from fuzz.hostile import pdf_of, stream
+
+    return pdf_of([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> /XObject << /Fm1 6 0 R >> >> >>",
+        stream(page),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        stream(zlib.compress(content, 9), b"/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Filter /FlateDecode "
+                                          b"/Resources << /Font << /F1 5 0 R >> >> "),
+    ])
+
+
+def test_pdf_content_stream_limit(tmp_path: Path) -> None:
+    """The fuzz suite's PDF bomb: 16 KB whose page inflates to 5 MB of text operators took 12 to 19 s and 220 MB
+    (pypdf parses a content stream whole before any text comes out). A page, or a form it draws, whose content can
+    show text is refused past max_pdf_content_bytes before it is parsed."""
+    from fuzz.hostile import pdf_flate_bomb
+
+    text, seconds, _ = read_timed(write(tmp_path / "bomb.pdf", pdf_flate_bomb(5)))
+    assert text == ("content too large: 5.2 MB of drawing instructions on page 1 of 1, over the limit of 2.0 MB "
+                    "(max_pdf_content_bytes)")
+    assert seconds < 5
+    bomb = write(tmp_path / "small-bomb.pdf", pdf_flate_bomb(1))
+    assert read_document(bomb).text.count("bomb") == 28 * 1024  # (1 MB: within the default limit)
+    with pytest.raises(IngestError, match=r": content too large: 1\.0 MB .* over the limit of 0\.5 MB \(max_pdf_content_bytes\)$"):
+        read_document(bomb, limits=IngestConfig(max_pdf_content_bytes=500_000))
+    lines = b"BT /F1 12 Tf 72 720 Td (form) Tj ET\n" * 80_000  # 2.9 MB
+    text, seconds, _ = read_timed(write(tmp_path / "form.pdf", pdf_drawing_a_form(lines)))
+    assert text == ("content too large: 2.9 MB of drawing instructions in a form drawn on page 1 of 1, over the limit "
+                    "of 2.0 MB (max_pdf_content_bytes)")
+    assert seconds < 5
+    assert read_document(write(tmp_path / "small-form.pdf", pdf_drawing_a_form(lines[:36_000]))).text == "page\n" + "form" * 1000
+
+
+def test_pdf_page_that_cannot_show_text_is_not_parsed(tmp_path: Path) -> None:
+    """A figure (paths only, no text operator) gives no text: it is not parsed, whatever its size (pypdf parsed 3 MB
+    of paths in 3 s, for nothing), and the limit does not refuse it."""
+    from fuzz.hostile import pdf_page
+
+    figure = write(tmp_path / "figure.pdf", pdf_page(zlib.compress(b"10 10 m 20 20 l S\n" * 170_000), content_extra=b"/Filter /FlateDecode "))
+    with pytest.raises(IngestError) as info:
+        read_document(figure)
+    assert info.value.reason == "no text"
+    text, seconds, _ = read_timed(figure)
+    assert text == "no text" and seconds < 5
+
+
+def test_new_limits_defaults_and_validation() -> None:
+    limits = IngestConfig()
+    assert (limits.max_docx_xml_bytes, limits.max_pdf_content_bytes) == (10_000_000, 2_000_000)
+    for field in ("max_docx_xml_bytes", "max_pdf_content_bytes"):
+        with pytest.raises(ConfigError) as info:
+            IngestConfig(**{field: 0})
+        assert str(info.value) == f"{field} must be a whole number of at least 1, got 0"

@@ -5,7 +5,7 @@ The only place that opens input files. A file that cannot be read is an
 :class:`~dedup.models.Skipped` entry with its reason for the others: nothing
 one file holds stops a run. Every file is read within the limits of an
 :class:`~dedup.config.IngestConfig` (size, characters, time, a .docx's
-uncompressed size).
+uncompressed size and XML parts, a PDF's content streams).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from dedup.config import IngestConfig
 from dedup.errors import IngestError, InputError
 from dedup.ingest.decode import decode_bytes, decode_html
 from dedup.ingest.files import _check_patterns, _walk, display_name, find_files, special_file_reason, unsupported_reason
-from dedup.ingest.formats import FORMATS, docx_text, html_text, megabytes, pdf_text
+from dedup.ingest.formats import FORMATS, html_text, megabytes
+from dedup.ingest.pdf import pdf_text
+from dedup.ingest.word import docx_text
 from dedup.models import Document, Skipped
 
 __all__ = ["ingest", "ingest_paths", "read_document", "read_files", "shown_path"]
@@ -86,8 +88,14 @@ def _text(fmt: str, data: bytes, shown: str, limits: IngestConfig, deadline: flo
     except ValueError as exc:  # undecodable or binary: the message is the reason
         raise IngestError(shown, str(exc)) from exc
     if fmt == "docx":
-        return docx_text(data, where=shown, max_unzipped=limits.max_docx_unzipped_bytes), None
-    return pdf_text(shown, data, max_chars=limits.max_text_chars, deadline=deadline, max_seconds=limits.max_seconds), None
+        return docx_text(
+            data, where=shown, max_unzipped=limits.max_docx_unzipped_bytes, max_xml=limits.max_docx_xml_bytes,
+            max_chars=limits.max_text_chars, deadline=deadline, max_seconds=limits.max_seconds,
+        ), None
+    return pdf_text(
+        shown, data, max_chars=limits.max_text_chars, deadline=deadline, max_seconds=limits.max_seconds,
+        max_content=limits.max_pdf_content_bytes,
+    ), None
 
 
 def read_document(path: str | bytes | Path, *, relpath: str | None = None, limits: IngestConfig | None = None) -> Document:
