@@ -1,0 +1,5 @@
+"""``python -m dedup.cli``: the ``dedup`` command."""
+
+from dedup.cli import app
+
+app()

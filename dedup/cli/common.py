@@ -1,0 +1,204 @@
+"""What the commands share: the exit codes and how errors become them, the ``dedup`` group, the options
+several commands take, writing a report to stdout or a file, progress bars."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional, TextIO
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+from typer.core import TyperGroup
+
+from dedup import (
+    FORMATS,
+    CheckReport,
+    DedupError,
+    Report,
+    __version__,
+    at_least,
+    open_output,
+    printable,
+    skipped_lines,
+    write_report,
+)
+
+EXIT_FOUND = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+EXIT_BROKEN_PIPE = 128 + 13  # as if killed by SIGPIPE, like other tools in a pipeline
+#: Set (to anything but "" or "0") to get the traceback of an internal error.
+DEBUG_ENV = "DEDUP_DEBUG"
+
+
+class ReportConsole(Console):
+    def on_broken_pipe(self) -> None:  # the reader went away: for writing to say (141), not for rich (exit 1)
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def stderr() -> Console:
+    return Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """Say what went wrong on stderr (names escaped, never markup); the exit to raise."""
+    lines = [printable(line) for line in str(message).split("\n")]
+    stderr().print(Text.assemble(("Error:", "bold red"), " ", "\n".join(lines)))
+    return typer.Exit(code)
+
+
+class DedupGroup(TyperGroup):
+    """The ``dedup`` command group: whatever a command lets escape becomes an exit code and a line on stderr
+    (a ``dedup`` error: 2; anything else is an internal error: 3, with the traceback when $DEDUP_DEBUG is set)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except DedupError as err:
+            raise fail(str(err)) from None
+        except Exception as err:
+            if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+                traceback.print_exception(err, file=sys.stderr)
+            stderr().print(
+                Text.assemble(
+                    ("internal error:", "bold red"), " ", printable(f"{type(err).__name__}: {err}"),
+                    f" (dedup {__version__}; please report it with the command that failed; {DEBUG_ENV}=1 shows the traceback)",
+                )
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+
+app = typer.Typer(
+    cls=DedupGroup,
+    help="Find near-duplicate speeches and copied passages in a folder of documents.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+Format = Enum("Format", {f: f for f in FORMATS}, type=str)
+
+#: Options every command that writes a report shares.
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Report format.")]
+OutputOption = Annotated[
+    Optional[Path], typer.Option("--output", "-o", help="Write the report to this file instead of stdout.", dir_okay=False)
+]
+
+
+class InfoFormat(str, Enum):
+    terminal = "terminal"
+    json = "json"
+
+
+class FailOn(str, Enum):
+    near_duplicate = "near_duplicate"
+    partial = "partial"
+
+
+STAGES = {
+    "read": "Reading files",
+    "sign": "Signing",
+    "index": "Indexing",
+    "write": "Writing the index",
+    "candidates": "Finding candidates",
+    "align": "Aligning pairs",
+}
+
+#: Options several commands share.
+MinPassageOption = Annotated[
+    int, typer.Option(help="Shortest reported passage in CJK characters; a word counts about 4 (50 ≈ 12 words).")
+]
+ThresholdOption = Annotated[
+    float, typer.Option(help="Share of the shorter document that must be copied for a near-duplicate.")
+]
+WorkersOption = Annotated[int, typer.Option(help="Processes for alignment (0: one per CPU core).")]
+ProgressOption = Annotated[bool, typer.Option(help="Show a progress bar on stderr.")]
+IncludeOption = Annotated[Optional[list[str]], typer.Option(help="Only files matching this glob (repeatable).")]
+ExcludeOption = Annotated[Optional[list[str]], typer.Option(help="Leave out files matching this glob (repeatable).")]
+HiddenOption = Annotated[bool, typer.Option("--hidden", help="Also read hidden files and folders.")]
+IndexOption = Annotated[
+    str,
+    typer.Option(
+        "--index",
+        envvar="DEDUP_INDEX",
+        help="Archive index: a file (SQLite, created by 'dedup index build') or redis://host:port/db.",
+    ),
+]
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: what is still buffered for stdout goes nowhere (no second error at exit)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (e.g. captured)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+@contextmanager
+def writing(output: Path | None, inputs: Iterable[str | Path] = ()) -> Iterator[TextIO]:
+    """stdout, or ``output`` (``open_output``: never one of ``inputs``, a device or FIFO written directly). A reader
+    that went away ends the command quietly (exit 141); a file that cannot be written is an error (exit 2)."""
+    try:
+        if output is None:
+            yield sys.stdout
+            sys.stdout.flush()
+        else:
+            with open_output(output, inputs=inputs) as out:
+                yield out
+    except BrokenPipeError:
+        _quiet_stdout()
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None
+    except OSError as err:
+        raise fail(f"cannot write {output or 'to stdout'}: {err.strerror or err}") from None
+
+
+def write_out(
+    report: Report | CheckReport, fmt: Format, output: Path | None, *, inputs: list[str | Path], load_archived, show: int
+) -> None:
+    """Write the report (the texts as they were read) to ``output`` or stdout, then list the skipped files on stderr."""
+    with writing(output, inputs) as out:
+        write_report(report, fmt.value, out, load_archived=load_archived, show=show)
+    if report.skipped:
+        console = stderr()
+        console.print(Text(f"{report.skipped} skipped (not read):", style="yellow"))
+        for line in skipped_lines(report.documents):
+            console.print(Text("  " + printable(line)))
+
+
+
+def run(job, progress: bool):
+    """Run a library call with a progress bar on stderr (when it is a terminal); its errors are the group's to map."""
+    err_console = Console(stderr=True)
+    if progress and err_console.is_terminal:
+        with Progress(
+            TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err_console, transient=True,
+        ) as bar:
+            tasks: dict[str, int] = {}
+
+            def on_progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(STAGES.get(stage, stage), total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            return job(on_progress)
+    return job(None)
+
+
+def exit_on(fail_on: Optional[FailOn], pairs) -> None:
+    if fail_on is not None and any(at_least(p.relation, fail_on.value) for p in pairs):
+        raise typer.Exit(EXIT_FOUND)
