@@ -15,11 +15,13 @@ from dedup.cli.common import (
     Format,
     FormatOption,
     HiddenOption,
+    IdColumnOption,
     IncludeOption,
     IndexOption,
     MinPassageOption,
     OutputOption,
     ProgressOption,
+    TextColumnOption,
     ThresholdOption,
     WorkersOption,
     app,
@@ -31,7 +33,10 @@ from dedup.cli.common import (
 
 @app.command()
 def scan(
-    folder: Annotated[Path, typer.Argument(help="Folder to scan (recursively).")],
+    sources: Annotated[
+        list[Path],
+        typer.Argument(help="Folder to scan (recursively), or dataset files (.jsonl, .parquet, .csv; globs too).", metavar="SOURCE..."),
+    ],
     format: FormatOption = Format.terminal,
     output: OutputOption = None,
     min_passage: MinPassageOption = ScanConfig().min_passage,
@@ -52,9 +57,13 @@ def scan(
             help="Also compare the folder with this archive index (archive documents show as index:PATH).",
         ),
     ] = None,
+    id_column: IdColumnOption = ScanConfig().id_column,
+    text_column: TextColumnOption = ScanConfig().text_column,
 ) -> None:
-    """Scan a folder for near-duplicate documents and copied passages."""
+    """Scan a folder (or dataset files) for near-duplicate documents and copied passages."""
     config = ScanConfig(
+        id_column=id_column,
+        text_column=text_column,
         min_passage=min_passage,
         threshold=threshold,
         include=tuple(include or ()),
@@ -65,9 +74,13 @@ def scan(
     index_file = [index] if index else []
     if output is not None:  # before the work: an --output that is one of the inputs is refused
         check_output(output, index_file)
-    report = run(lambda on_progress: scan_folder(folder, config=config, progress=on_progress, index=index), progress)
+    root = sources[0] if len(sources) == 1 else sources
+    report = run(lambda on_progress: scan_folder(root, config=config, progress=on_progress, index=index), progress)
     archived = archive_text_loader(index, (p.b for p in report.pairs if p.b_origin == "archive"), config=config)
-    inputs = [folder / d.path for d in report.documents if d.status == "ok"] + index_file  # (the files read)
+    read = [d for d in report.documents if d.status == "ok"]
+    files = {Path(d.source) for d in read if d.source is not None}  # dataset files; a folder's files by path:
+    files |= {folder / d.path for folder in sources for d in read if d.source is None}
+    inputs = [*sources, *sorted(files)] + index_file  # (the files read)
     write_out(report, format, output, inputs=inputs, load_archived=archived, show=show)
     exit_on(fail_on, report.pairs)
 
