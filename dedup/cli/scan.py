@@ -87,7 +87,7 @@ def scan(
 
 @app.command()
 def check(
-    files: Annotated[list[Path], typer.Argument(help="Documents (or folders of them) to check against the archive.")],
+    files: Annotated[list[Path], typer.Argument(help="Documents (or folders of them, or dataset files: .jsonl, .parquet, .csv) to check against the archive.")],
     index: IndexOption,
     format: FormatOption = Format.terminal,
     output: OutputOption = None,
@@ -99,15 +99,19 @@ def check(
     show: Annotated[int, typer.Option(help="Sources shown in detail in the terminal report.")] = 5,
     workers: WorkersOption = 0,
     progress: ProgressOption = True,
+    id_column: IdColumnOption = ScanConfig().id_column,
+    text_column: TextColumnOption = ScanConfig().text_column,
 ) -> None:
     """Check new documents against an archive index: copy ratio, sources and copied passages of each."""
-    config = ScanConfig(min_passage=min_passage, threshold=threshold, workers=workers)
+    config = ScanConfig(
+        min_passage=min_passage, threshold=threshold, workers=workers, id_column=id_column, text_column=text_column
+    )
     if output is not None:
         check_output(output, [*files, index])
     report = run(lambda on_progress: check_archive(files, index, config=config, progress=on_progress), progress)
     if not report.scanned:  # as a scan of nothing readable: said, never an empty report
         raise fail(no_documents_message("the files given", report.documents))
     archived = archive_text_loader(index, (p.b for p in report.pairs), config=config)
-    inputs = [Path(d.path) for d in report.documents] + [*files, index]
+    inputs = [Path(d.source or d.path) for d in report.documents] + [*files, index]
     write_out(report, format, output, inputs=inputs, load_archived=archived, show=show)
     exit_on(fail_on, report.pairs)
