@@ -55,7 +55,8 @@ def test_scan_a_dataset_file_as_json(data: Path):
 def test_scan_quoted_globs_and_csv_and_jsonl_outputs(data: Path, tmp_path: Path):
     result = runner.invoke(app, ["scan", str(tmp_path / "in" / "*.jsonl"), "--format", "jsonl", *COLUMNS])
     assert result.exit_code == 0, result.output
-    assert [json.loads(line)["relation"] for line in result.stdout.splitlines()] == ["near_duplicate"]
+    (record,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert record["relation"] == "near_duplicate" and record["a_metadata"] == {"speaker": "张明远"}
     result = runner.invoke(app, ["scan", str(data), "--format", "csv", "--fail-on", "near_duplicate", *COLUMNS])
     assert result.exit_code == 1
     assert next(csv.DictReader(result.stdout.splitlines()))["a"] == "101"
