@@ -190,10 +190,21 @@ def check_output_folder(output: str | os.PathLike, inputs: Sequence[Path]) -> Pa
     return out
 
 
-def _base(reads: Sequence[ingest.SourceRead]) -> Path:
+def _base(paths: Sequence[Path]) -> Path:
     """The folder the outputs' relative paths start from: the sources' common folder."""
-    places = [os.path.abspath(r.path if r.format == "folder" else r.path.parent) for r in reads]
+    places = [os.path.abspath(p if p.is_dir() else p.parent) for p in paths]
     return Path(os.path.commonpath(places))
+
+
+def _check_targets(paths: Sequence[Path]) -> None:
+    """InputError if a dataset file would be written over the decisions file or the marker."""
+    base = _base(paths)
+    for p in paths:
+        if not p.is_dir() and os.path.relpath(os.path.abspath(p), base) in (DECISIONS_FILE, MARKER_FILE):
+            raise InputError(
+                f"{ingest.display_name(str(p))}: its copy would be written over the output's {DECISIONS_FILE}; "
+                "rename the file or give it with another"
+            )
 
 
 def _write_dataset(read: ingest.SourceRead, kept: set[int], target: Path, config: ScanConfig) -> None:
@@ -217,6 +228,7 @@ def _write_parquet(source: Path, kept: set[int], target: Path) -> None:
         if table.metadata.num_row_groups and table.metadata.num_columns:
             compression = table.metadata.row_group(0).column(0).compression.lower()
             compression = "none" if compression == "uncompressed" else compression
+            compression = compression if compression in ("none", "snappy", "gzip", "brotli", "zstd", "lz4") else "snappy"
         with pq.ParquetWriter(target, table.schema_arrow, compression=compression) as writer:
             first = 1
             for batch in table.iter_batches(batch_size=ingest.tables.PARQUET_BATCH_ROWS):
@@ -228,7 +240,7 @@ def _write_parquet(source: Path, kept: set[int], target: Path) -> None:
 def _write_output(
     reads: Sequence[ingest.SourceRead], decisions: Sequence[Decision], folder: Path, config: ScanConfig
 ) -> None:
-    base = _base(reads)
+    base = _base([r.path for r in reads])
     kept_names = {d.name for d in decisions if d.keep}
     for r in reads:
         if r.format == "folder":
@@ -284,6 +296,7 @@ def dedupe(
     given = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
     paths = ingest.expand_sources(given)
     out = check_output_folder(output, paths)
+    _check_targets(paths)
     reads = ingest.read_sources(paths, config=config, progress=lambda done, total: progress("read", done, total))
     documents = [d for r in reads for d in r.documents]
     skipped = [s for r in reads for s in r.skipped]

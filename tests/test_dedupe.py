@@ -233,3 +233,10 @@ def test_unreadable_rows_are_not_written(tmp_path: Path):
     result = dedup.dedupe(source, tmp_path / "out", config=ONE)
     assert [s.reason for s in result.skipped] == ["duplicate id 'a' (first at row 1)", "empty text"]
     assert (tmp_path / "out" / "d.jsonl").read_bytes() == jsonl_bytes([RECORDS[0], RECORDS[2]])
+
+
+def test_a_dataset_file_named_like_the_decisions_file_is_refused(tmp_path: Path):
+    source = write(tmp_path / "in" / "decisions.jsonl", RECORDS[:1])
+    with pytest.raises(InputError, match="decisions.jsonl"):
+        dedup.dedupe(source, tmp_path / "out", config=ONE)
+    assert not (tmp_path / "out").exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import pickle
 from datetime import date
 from pathlib import Path
 
@@ -72,6 +73,7 @@ def test_metadata_is_immutable_and_empty_for_files(tmp_path: Path):
     with pytest.raises(TypeError):
         document.metadata["speaker"] = "x"  # type: ignore[index]
     assert hash(document) is not None
+    assert pickle.loads(pickle.dumps(document)) == document
     assert dict(dedup.Document(path="a.txt", text="x").metadata) == {}
 
 
