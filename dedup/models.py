@@ -75,6 +75,10 @@ class Document:
     source: str | None = None  # a dataset row: the dataset file it was read from (as given)
     row: int | None = None  # a dataset row: its 1-based row number in that file (JSON Lines: the line number)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.metadata, Metadata):  # (a dict given: kept as an immutable copy)
+            object.__setattr__(self, "metadata", Metadata(self.metadata))
+
 
 @dataclass(frozen=True)
 class Skipped:

@@ -75,6 +75,12 @@ def test_metadata_is_immutable_and_empty_for_files(tmp_path: Path):
     assert hash(document) is not None
     assert pickle.loads(pickle.dumps(document)) == document
     assert dict(dedup.Document(path="a.txt", text="x").metadata) == {}
+    given = {"k": 1}
+    document = dedup.Document(path="a", text="x", metadata=given)
+    given["k"] = 2
+    assert document.metadata["k"] == 1
+    with pytest.raises(TypeError):
+        document.metadata["k"] = 3  # type: ignore[index]
 
 
 def test_parquet_rows_with_numeric_ids_and_typed_columns(tmp_path: Path):
@@ -156,7 +162,7 @@ def test_each_kind_of_bad_row_is_skipped_with_its_file_row_and_reason(tmp_path: 
     assert reasons["8"] == "text is null, not a string"
     assert reasons["9"] == "text is a list, not a string"
     assert reasons["10"].startswith("text too long: 101 characters") and "max_text_chars" in reasons["10"]
-    assert "bad id: null" in reasons["11"]
+    assert reasons["11"] == "bad id: null, not a string or a number"
     assert reasons["13"].startswith("malformed JSON")
     assert reasons["14"] == "not a JSON object: list"
 
@@ -291,3 +297,15 @@ def test_a_json_lines_copy_of_the_corpus_gives_the_folders_pairs(tmp_path: Path)
         (p.a, p.b, p.relation, p.passages) for p in by_folder.pairs
     ]
     assert by_rows.clusters == by_folder.clusters and by_rows.scanned == by_folder.scanned
+
+
+def test_blank_or_odd_ids(tmp_path: Path):
+    path = write_jsonl(tmp_path / "d.jsonl", [
+        {"id": "  ", "text": "t"}, {"id": True, "text": "t"}, {"id": 2.0, "text": "t"}, {"id": 2.5, "text": "t"},
+        {"id": [1], "text": "t"},
+    ])
+    documents, skipped = read_dataset(path)
+    assert [d.path for d in documents] == ["2", "2.5"]
+    assert [s.reason for s in skipped] == [
+        "empty id", "bad id: a boolean, not a string or a number", "bad id: a list, not a string or a number",
+    ]

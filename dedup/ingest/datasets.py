@@ -134,7 +134,9 @@ def _document(row: Row, shown: str, fmt: str, config: ScanConfig, seen: dict[str
         return f"no id: missing column {id_column!r}"
     name = _id_name(values[id_column])
     if name is None:
-        return f"bad id: {_kind(values[id_column])}, not a string or a number" if values[id_column] != "" else "empty id"
+        if isinstance(values[id_column], str):
+            return "empty id"
+        return f"bad id: {_kind(values[id_column])}, not a string or a number"
     if text_column not in values:
         return f"no text: missing column {text_column!r}"
     text = values[text_column]
