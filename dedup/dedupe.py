@@ -129,6 +129,8 @@ def _why_dropped(name: str, kept: str, members: Sequence[str], pairs: dict[froze
     if direct is not None:
         return said(direct, kept)
     linked = [(pairs[frozenset((name, m))], m) for m in members if frozenset((name, m)) in pairs]
+    if not linked:  # (clusters are made of such pairs: not expected)
+        return f"in a cluster kept as {kept}"
     pair, other = min(linked, key=lambda item: (item[0].relation != "exact", -item[0].similarity, item[1]))
     return f"{said(pair, other)}, in a cluster kept as {kept}"
 
