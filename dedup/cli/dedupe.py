@@ -32,7 +32,7 @@ Keep = Enum("Keep", {k: k for k in KEEP_RULES}, type=str)
 def dedupe(
     sources: Annotated[
         list[Path],
-        typer.Argument(help="Folders or dataset files (.jsonl, .parquet, .csv; globs too) to de-duplicate.", metavar="SOURCE..."),
+        typer.Argument(help="Folders or dataset files (.jsonl, .parquet, .csv; globs too) to de-duplicate.", metavar="SOURCE"),
     ],
     output: Annotated[
         Path,

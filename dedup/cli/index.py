@@ -53,7 +53,7 @@ def _print_update(update: IndexUpdate, verb: str) -> None:
 def index_build(
     sources: Annotated[
         list[Path],
-        typer.Argument(help="Folder of documents to index (recursively), or dataset files (.jsonl, .parquet, .csv; globs too).", metavar="SOURCE..."),
+        typer.Argument(help="Folder of documents to index (recursively), or dataset files (.jsonl, .parquet, .csv; globs too).", metavar="SOURCE"),
     ],
     index: IndexOption,
     include: IncludeOption = None,

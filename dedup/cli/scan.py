@@ -35,7 +35,7 @@ from dedup.cli.common import (
 def scan(
     sources: Annotated[
         list[Path],
-        typer.Argument(help="Folder to scan (recursively), or dataset files (.jsonl, .parquet, .csv; globs too).", metavar="SOURCE..."),
+        typer.Argument(help="Folder to scan (recursively), or dataset files (.jsonl, .parquet, .csv; globs too).", metavar="SOURCE"),
     ],
     format: FormatOption = Format.terminal,
     output: OutputOption = None,
