@@ -67,6 +67,9 @@ def test_scan_usage_errors_exit_2(data: Path, tmp_path: Path):
     missing = runner.invoke(app, ["scan", str(data), "--no-progress", "--workers", "1"])  # no 'id' column
     assert missing.exit_code == 2 and "no column 'id'" in missing.stderr
     assert runner.invoke(app, ["scan", str(data), "--id-column", "body", "--text-column", "body"]).exit_code == 2
+    before = data.read_bytes()
+    over = runner.invoke(app, ["scan", str(data), "-f", "json", "-o", str(data), *COLUMNS])
+    assert over.exit_code == 2 and "one of the inputs" in over.stderr and data.read_bytes() == before
 
 
 def test_index_build_add_and_check_with_dataset_files(data: Path, tmp_path: Path):

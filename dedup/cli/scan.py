@@ -73,7 +73,7 @@ def scan(
     )
     index_file = [index] if index else []
     if output is not None:  # before the work: an --output that is one of the inputs is refused
-        check_output(output, index_file)
+        check_output(output, [*sources, *index_file])
     root = sources[0] if len(sources) == 1 else sources
     report = run(lambda on_progress: scan_folder(root, config=config, progress=on_progress, index=index), progress)
     archived = archive_text_loader(index, (p.b for p in report.pairs if p.b_origin == "archive"), config=config)
