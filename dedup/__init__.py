@@ -10,6 +10,7 @@ The public names are those of ``__all__``; the command line (``dedup.cli``) uses
 from dedup.archive import add_to_index, archive_text_loader, archive_texts, check, index_info, remove_from_index
 from dedup.build import build_index
 from dedup.config import AlignConfig, CandidateConfig, IngestConfig, NormalizeConfig, ScanConfig, SignConfig
+from dedup.dedupe import KEEP_RULES, DedupeResult, dedupe
 from dedup.errors import ConfigError, DedupError, IndexStoreError, IngestError, InputError
 from dedup.executors import Executor, LocalExecutor
 from dedup.ingest import display_name, read_document, real_name
@@ -40,6 +41,7 @@ from dedup.version import __version__
 
 __all__ = [
     "FORMATS",
+    "KEEP_RULES",
     "RELATIONS",
     "AlignConfig",
     "CandidateConfig",
@@ -47,6 +49,7 @@ __all__ = [
     "CheckedDocument",
     "ConfigError",
     "DedupError",
+    "DedupeResult",
     "Document",
     "Executor",
     "IndexInfo",
@@ -78,6 +81,7 @@ __all__ = [
     "check_to_json",
     "compare",
     "csv_cell",
+    "dedupe",
     "index_info",
     "no_documents_message",
     "normalize_text",

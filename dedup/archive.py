@@ -104,6 +104,7 @@ def add_to_index(
     paths: Sequence[str | Path], location: Location, *, config: ScanConfig | None = None, progress: Progress | None = None
 ) -> IndexUpdate:
     """Add files and folders to an index, in one atomic change; a document stored under the same path is replaced.
+    Dataset files (and glob patterns of them) add their rows, stored under their ids.
 
     Documents are stored relative to the folder the index was built from when
     they lie inside it. Boilerplate is judged among the new documents and the
@@ -112,9 +113,8 @@ def add_to_index(
     config = config or ScanConfig()
     progress = progress or no_progress
     with open_index(location, config=config, read_only=False) as (store, meta):
-        documents, skipped = ingest.ingest_paths(
-            [Path(p) for p in paths], base=Path(meta["root"]) if meta.get("root") else None,
-            include=config.include, exclude=config.exclude, include_hidden=config.include_hidden, limits=config.ingest,
+        documents, skipped = ingest.ingest_sources(
+            [Path(p) for p in paths], base=Path(meta["root"]) if meta.get("root") else None, config=config
         )
         docs = sign_documents(documents, config=config, progress=progress)
         entries = index.document_entries(docs, config, progress)
@@ -231,15 +231,15 @@ def check(
 
     Each document gets its total copy ratio (share of its text found in the
     archive), its largest single-source ratio and its sources with the copied
-    passages. The documents are compared with the archive only.
+    passages. The documents are compared with the archive only. ``paths`` may hold dataset files (and glob
+    patterns of them): each row is a document, named by its id.
     """
     config = config or ScanConfig()
     progress = progress or no_progress
     executor = executor or LocalExecutor(config.workers)
     with open_index(location, config=config) as (store, _):
-        documents, skipped = ingest.ingest_paths(
-            [Path(p) for p in paths], include=config.include, exclude=config.exclude, include_hidden=config.include_hidden,
-            progress=lambda done, total: progress("read", done, total), limits=config.ingest,
+        documents, skipped = ingest.ingest_sources(
+            [Path(p) for p in paths], config=config, progress=lambda done, total: progress("read", done, total)
         )
         docs = sign_documents(documents, config=config, progress=progress)
         match = match_archive(docs, store, config, executor=executor, progress=progress)

@@ -85,6 +85,11 @@ def index_files(config: ScanConfig, found: Sequence[tuple[str, str]]) -> Indexed
     return indexed_chunk(documents, config, skipped)
 
 
+def index_documents(config: ScanConfig, documents: Sequence[Document]) -> IndexedChunk:
+    """Normalize and sign a batch of documents already read (the rows of dataset files) for the index."""
+    return indexed_chunk(documents, config)
+
+
 def indexed_chunk(documents: Sequence[Document], config: ScanConfig, skipped: Sequence[Skipped] = ()) -> IndexedChunk:
     """What building an index keeps of a batch of documents."""
     docs = sign_documents(documents, config=config)
@@ -123,7 +128,7 @@ def warm_up(config: ScanConfig) -> None:
 
 
 def build_index(
-    root: str | Path,
+    root: str | Path | Sequence[str | Path],
     location: str | Path | Store,
     *,
     config: ScanConfig | None = None,
@@ -133,6 +138,10 @@ def build_index(
 ) -> IndexUpdate:
     """Index a folder (same reading, normalization and boilerplate rules as ``scan``).
 
+    ``root`` may also be a dataset file (JSON Lines, Parquet, CSV), a glob pattern of them, or a list of folders,
+    dataset files and patterns, as ``scan`` takes them: documents are stored under the names a scan gives them (a
+    dataset row: its id).
+
     Files are read and signed ``batch_size`` at a time by ``executor`` (by default in ``config.workers``
     processes) and written as they come; boilerplate is judged over the whole folder at the end. A file
     index is written next to ``location`` and moved into place when complete, so an existing index is
@@ -141,16 +150,26 @@ def build_index(
     config = config or ScanConfig()
     progress = progress or no_progress
     executor = executor or LocalExecutor(config.workers)
-    root = Path(root)
+    sources = [root] if isinstance(root, (str, Path)) else list(root)
+    folder = Path(sources[0]) if len(sources) == 1 and Path(sources[0]).is_dir() else None
     with ThreadPoolExecutor(1) as beside_listing:  # (listing the folder is mostly waiting for the system)
         warm = beside_listing.submit(warm_up, config)
-        found, skipped = ingest.find_files(
-            root, include=config.include, exclude=config.exclude, include_hidden=config.include_hidden
-        )
+        if folder is not None:
+            found, skipped = ingest.find_files(
+                folder, include=config.include, exclude=config.exclude, include_hidden=config.include_hidden
+            )
+            jobs, stage = [found[k : k + batch_size] for k in range(0, len(found), batch_size)], index_files
+            total = len(found)
+        else:  # dataset files (and folders): read here, signed by the executor
+            reads = ingest.read_sources(sources, config=config)
+            documents = [d for r in reads for d in r.documents]
+            skipped = [s for r in reads for s in r.skipped]
+            jobs, stage = [documents[k : k + batch_size] for k in range(0, len(documents), batch_size)], index_documents
+            total = len(documents)
+            folder = reads[0].path if reads[0].format == "folder" else reads[0].path.parent
         warm.result()
-    meta = {**meta_for(config), "root": str(root.resolve())}
+    meta = {**meta_for(config), "root": str(folder.resolve())}
     added: list[str] = []
-    jobs = [found[k : k + batch_size] for k in range(0, len(found), batch_size)]
 
     with building(location) as store:
         store.write_meta(meta)
@@ -169,7 +188,7 @@ def build_index(
                     parts[p].append((c.keys[bounds[p] : bounds[p + 1]], np.repeat(owners, c.key_parts[:, p])))
             pending.clear()
 
-        for chunk in executor.map(index_files, jobs, shared=config):
+        for chunk in executor.map(stage, jobs, shared=config):
             chunks.append(replace(chunk, records=[], keys=NO_KEYS))  # what boilerplate needs
             added.extend(r.path for r in chunk.records)
             pending.append(chunk)
@@ -177,7 +196,7 @@ def build_index(
             read += len(chunk.records) + len(chunk.skipped)
             if sum(len(c.records) for c in pending) >= WRITE_BATCH:
                 flush()
-            progress("index", read, len(found))
+            progress("index", read, total)
         flush()
         progress("write", 0, KEY_PARTS + 1)
         # boilerplate over the whole folder (related documents count once), in another process meanwhile

@@ -159,8 +159,17 @@ class ScanConfig:
     candidates: CandidateConfig = field(default_factory=CandidateConfig)
     align: AlignConfig = field(default_factory=AlignConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)  # limits on reading one file
+    id_column: str = "id"  # in a dataset file (JSON Lines, Parquet, CSV): the column that names a document
+    text_column: str = "text"  # ... and the one that holds its text
 
     def __post_init__(self) -> None:
+        for name in ("id_column", "text_column"):
+            value = getattr(self, name)
+            _check(isinstance(value, str) and value.strip() != "", f"{name} must be a column name, got {value!r}")
+        _check(
+            self.id_column != self.text_column,
+            f"id_column and text_column must be different columns, both are {self.id_column!r}",
+        )
         _check(self.min_passage >= 5, f"min_passage must be at least 5, got {self.min_passage}")
         _check(0.0 < self.threshold <= 1.0, f"threshold must be in (0, 1], got {self.threshold}")
         _check(

@@ -7,7 +7,7 @@ All records are frozen dataclasses. Offsets are code-point offsets into
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -33,14 +33,51 @@ def at_least(relation: Relation, worst: Relation) -> bool:
     return RELATIONS.index(relation) <= RELATIONS.index(worst)
 
 
+class Metadata(Mapping[str, object]):
+    """An immutable mapping of column name to a JSON-able value: the other columns of a dataset row."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, object] | Iterable[tuple[str, object]] = ()) -> None:
+        object.__setattr__(self, "_items", dict(items))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Metadata is immutable")
+
+    def __getitem__(self, key: str) -> object:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._items))
+
+    def __reduce__(self):
+        return (Metadata, (self._items,))
+
+    def __repr__(self) -> str:
+        return f"Metadata({self._items!r})"
+
+
 @dataclass(frozen=True)
 class Document:
-    """One readable input file."""
+    """One readable input file, or one row of a dataset file (JSON Lines, Parquet, CSV)."""
 
-    path: str  # relative to the scanned folder, "/" separators
-    text: str  # decoded text: BOM removed, line endings kept
-    format: str = "txt"  # txt, md, docx, pdf, html
+    path: str  # relative to the scanned folder, "/" separators; a dataset row: its id (see dedup.ingest.datasets)
+    text: str  # decoded text: BOM removed, line endings kept; a dataset row: the text column's value as it is
+    format: str = "txt"  # txt, md, docx, pdf, html; jsonl, parquet, csv for a dataset row
     encoding: str | None = None  # detected encoding for text formats
+    metadata: Mapping[str, object] = field(default_factory=Metadata)  # a dataset row's other columns
+    source: str | None = None  # a dataset row: the dataset file it was read from (as given)
+    row: int | None = None  # a dataset row: its 1-based row number in that file (JSON Lines: the line number)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.metadata, Metadata):  # (a dict given: kept as an immutable copy)
+            object.__setattr__(self, "metadata", Metadata(self.metadata))
 
 
 @dataclass(frozen=True)
@@ -103,6 +140,9 @@ class DocumentEntry:
     reason: str | None = None
     format: str | None = None
     encoding: str | None = None
+    metadata: Mapping[str, object] = field(default_factory=Metadata)  # a dataset row's other columns
+    source: str | None = None  # a dataset row: its file
+    row: int | None = None  # a dataset row: its row number in that file
     #: The text as it was read, for the reports that show it (kept for the documents a report can show; never
     #: in JSON, never compared).
     text: str | None = field(default=None, compare=False, repr=False)
@@ -118,6 +158,7 @@ def document_list(
     entries = [
         DocumentEntry(
             path=d.path, status="ok", chars=len(d.text), format=d.format, encoding=d.encoding,
+            metadata=d.metadata, source=d.source, row=d.row,
             text=d.text if keep_text is None or d.path in keep_text else None,
         )
         for d in documents

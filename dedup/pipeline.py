@@ -25,7 +25,7 @@ from dedup.store import Store
 
 
 def scan(
-    root: str | Path,
+    root: str | Path | Sequence[str | Path],
     *,
     config: ScanConfig | None = None,
     progress: Progress | None = None,
@@ -33,6 +33,9 @@ def scan(
     executor: Executor | None = None,
 ) -> Report:
     """Scan a folder: find near-duplicate documents and copied passages.
+
+    ``root`` may also be a dataset file (JSON Lines, Parquet, CSV: one document a row, see
+    ``dedup.ingest.datasets``), a glob pattern of them, or a list of folders, dataset files and patterns.
 
     With ``index`` (an archive index, see ``build_index``), the folder's documents are also compared
     with the archive; pairs with archive documents have ``b_origin == "archive"`` (the report names those
@@ -44,18 +47,14 @@ def scan(
     """
     config = config or ScanConfig()
     progress = progress or no_progress
-    root = Path(root)
-    documents, skipped = ingest.ingest(
-        root,
-        include=config.include,
-        exclude=config.exclude,
-        include_hidden=config.include_hidden,
-        progress=lambda done, total: progress("read", done, total),
-        limits=config.ingest,
-    )
+    sources = [root] if isinstance(root, (str, Path)) else list(root)
+    reads = ingest.read_sources(sources, config=config, progress=lambda done, total: progress("read", done, total))
+    documents = [d for r in reads for d in r.documents]
+    skipped = [s for r in reads for s in r.skipped]
+    place = ", ".join(str(Path(s)) for s in sources)
     if not documents:
-        raise InputError(no_documents_message(str(root), skipped))
-    return compare(documents, skipped, config=config, progress=progress, root=str(root), index=index, executor=executor)
+        raise InputError(no_documents_message(place, skipped))
+    return compare(documents, skipped, config=config, progress=progress, root=place, index=index, executor=executor)
 
 
 def no_documents_message(place: str, skipped: Sequence[Skipped | DocumentEntry]) -> str:

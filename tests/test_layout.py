@@ -16,7 +16,7 @@ PACKAGE = ROOT / "dedup"
 FLOW = [
     "ingest", "compiled", "normalize_kernels", "t2s", "normalize", "sign_kernels", "sign", "set_kernels", "candidates",
     "seed", "align", "explain", "match", "boilerplate", "store", "index", "executors", "archive", "build", "pipeline",
-    "report", "cli",
+    "dedupe", "report", "cli",
 ]
 SHARED = {"version", "errors", "config", "models", "arrays"}
 MAX_LINES = 400

@@ -127,6 +127,10 @@ ProgressOption = Annotated[bool, typer.Option(help="Show a progress bar on stder
 IncludeOption = Annotated[Optional[list[str]], typer.Option(help="Only files matching this glob (repeatable).")]
 ExcludeOption = Annotated[Optional[list[str]], typer.Option(help="Leave out files matching this glob (repeatable).")]
 HiddenOption = Annotated[bool, typer.Option("--hidden", help="Also read hidden files and folders.")]
+IdColumnOption = Annotated[
+    str, typer.Option(help="In dataset files (.jsonl, .parquet, .csv): the column that names a document.")
+]
+TextColumnOption = Annotated[str, typer.Option(help="In dataset files: the column that holds a document's text.")]
 IndexOption = Annotated[
     str,
     typer.Option(

@@ -14,11 +14,13 @@ from dedup import IndexUpdate, ScanConfig, add_to_index, build_index, index_info
 from dedup.cli.common import (
     ExcludeOption,
     HiddenOption,
+    IdColumnOption,
     IncludeOption,
     IndexOption,
     InfoFormat,
     ProgressOption,
     ReportConsole,
+    TextColumnOption,
     app,
     fail,
     run,
@@ -49,16 +51,25 @@ def _print_update(update: IndexUpdate, verb: str) -> None:
 
 @index_app.command("build")
 def index_build(
-    folder: Annotated[Path, typer.Argument(help="Folder of documents to index (recursively).")],
+    sources: Annotated[
+        list[Path],
+        typer.Argument(help="Folder of documents to index (recursively), or dataset files (.jsonl, .parquet, .csv; globs too).", metavar="SOURCE"),
+    ],
     index: IndexOption,
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
     hidden: HiddenOption = False,
     progress: ProgressOption = True,
+    id_column: IdColumnOption = ScanConfig().id_column,
+    text_column: TextColumnOption = ScanConfig().text_column,
 ) -> None:
     """Build a new index of a folder (an existing index at that place is replaced once the new one is complete)."""
-    config = ScanConfig(include=tuple(include or ()), exclude=tuple(exclude or ()), include_hidden=hidden)
-    _print_update(run(lambda p: build_index(folder, index, config=config, progress=p), progress), "build")
+    config = ScanConfig(
+        include=tuple(include or ()), exclude=tuple(exclude or ()), include_hidden=hidden, id_column=id_column,
+        text_column=text_column,
+    )
+    root = sources[0] if len(sources) == 1 else sources
+    _print_update(run(lambda p: build_index(root, index, config=config, progress=p), progress), "build")
 
 
 @index_app.command("add")
@@ -66,9 +77,12 @@ def index_add(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to add; a document already indexed under the same path is replaced.")],
     index: IndexOption,
     progress: ProgressOption = True,
+    id_column: IdColumnOption = ScanConfig().id_column,
+    text_column: TextColumnOption = ScanConfig().text_column,
 ) -> None:
-    """Add documents to an index (one atomic change: all of them or none)."""
-    _print_update(run(lambda p: add_to_index(paths, index, progress=p), progress), "add")
+    """Add documents to an index (one atomic change: all of them or none); dataset files add their rows."""
+    config = ScanConfig(id_column=id_column, text_column=text_column)
+    _print_update(run(lambda p: add_to_index(paths, index, config=config, progress=p), progress), "add")
 
 
 @index_app.command("remove")

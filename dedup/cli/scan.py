@@ -15,11 +15,13 @@ from dedup.cli.common import (
     Format,
     FormatOption,
     HiddenOption,
+    IdColumnOption,
     IncludeOption,
     IndexOption,
     MinPassageOption,
     OutputOption,
     ProgressOption,
+    TextColumnOption,
     ThresholdOption,
     WorkersOption,
     app,
@@ -31,7 +33,10 @@ from dedup.cli.common import (
 
 @app.command()
 def scan(
-    folder: Annotated[Path, typer.Argument(help="Folder to scan (recursively).")],
+    sources: Annotated[
+        list[Path],
+        typer.Argument(help="Folder to scan (recursively), or dataset files (.jsonl, .parquet, .csv; globs too).", metavar="SOURCE"),
+    ],
     format: FormatOption = Format.terminal,
     output: OutputOption = None,
     min_passage: MinPassageOption = ScanConfig().min_passage,
@@ -52,9 +57,13 @@ def scan(
             help="Also compare the folder with this archive index (archive documents show as index:PATH).",
         ),
     ] = None,
+    id_column: IdColumnOption = ScanConfig().id_column,
+    text_column: TextColumnOption = ScanConfig().text_column,
 ) -> None:
-    """Scan a folder for near-duplicate documents and copied passages."""
+    """Scan a folder (or dataset files) for near-duplicate documents and copied passages."""
     config = ScanConfig(
+        id_column=id_column,
+        text_column=text_column,
         min_passage=min_passage,
         threshold=threshold,
         include=tuple(include or ()),
@@ -64,17 +73,21 @@ def scan(
     )
     index_file = [index] if index else []
     if output is not None:  # before the work: an --output that is one of the inputs is refused
-        check_output(output, index_file)
-    report = run(lambda on_progress: scan_folder(folder, config=config, progress=on_progress, index=index), progress)
+        check_output(output, [*sources, *index_file])
+    root = sources[0] if len(sources) == 1 else sources
+    report = run(lambda on_progress: scan_folder(root, config=config, progress=on_progress, index=index), progress)
     archived = archive_text_loader(index, (p.b for p in report.pairs if p.b_origin == "archive"), config=config)
-    inputs = [folder / d.path for d in report.documents if d.status == "ok"] + index_file  # (the files read)
+    read = [d for d in report.documents if d.status == "ok"]
+    files = {Path(d.source) for d in read if d.source is not None}  # dataset files; a folder's files by path:
+    files |= {folder / d.path for folder in sources for d in read if d.source is None}
+    inputs = [*sources, *sorted(files)] + index_file  # (the files read)
     write_out(report, format, output, inputs=inputs, load_archived=archived, show=show)
     exit_on(fail_on, report.pairs)
 
 
 @app.command()
 def check(
-    files: Annotated[list[Path], typer.Argument(help="Documents (or folders of them) to check against the archive.")],
+    files: Annotated[list[Path], typer.Argument(help="Documents (or folders of them, or dataset files: .jsonl, .parquet, .csv) to check against the archive.")],
     index: IndexOption,
     format: FormatOption = Format.terminal,
     output: OutputOption = None,
@@ -86,15 +99,19 @@ def check(
     show: Annotated[int, typer.Option(help="Sources shown in detail in the terminal report.")] = 5,
     workers: WorkersOption = 0,
     progress: ProgressOption = True,
+    id_column: IdColumnOption = ScanConfig().id_column,
+    text_column: TextColumnOption = ScanConfig().text_column,
 ) -> None:
     """Check new documents against an archive index: copy ratio, sources and copied passages of each."""
-    config = ScanConfig(min_passage=min_passage, threshold=threshold, workers=workers)
+    config = ScanConfig(
+        min_passage=min_passage, threshold=threshold, workers=workers, id_column=id_column, text_column=text_column
+    )
     if output is not None:
         check_output(output, [*files, index])
     report = run(lambda on_progress: check_archive(files, index, config=config, progress=on_progress), progress)
     if not report.scanned:  # as a scan of nothing readable: said, never an empty report
         raise fail(no_documents_message("the files given", report.documents))
     archived = archive_text_loader(index, (p.b for p in report.pairs), config=config)
-    inputs = [Path(d.path) for d in report.documents] + [*files, index]
+    inputs = [Path(d.source or d.path) for d in report.documents] + [*files, index]
     write_out(report, format, output, inputs=inputs, load_archived=archived, show=show)
     exit_on(fail_on, report.pairs)

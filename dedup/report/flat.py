@@ -64,8 +64,13 @@ def write_csv(report: Report | CheckReport, out: TextIO) -> None:
 
 def write_jsonl(report: Report | CheckReport, out: TextIO) -> None:
     """One JSON object per line and pair, with the fields of a pair in the JSON report (names escaped with
-    ``printable``, and never a character a line splitter would cut a line at)."""
+    ``printable``, and never a character a line splitter would cut a line at); a dataset row's other columns as
+    ``a_metadata``/``b_metadata`` (when it has any)."""
+    metadata = {d.path: dict(d.metadata) for d in report.documents if d.metadata}
     for pair, extra in _records(report):
-        names = tuple(map(printable, report.names(pair)))
-        record = json.dumps({**pair_to_dict(pair, names=names), **extra}, ensure_ascii=False)
+        shown = report.names(pair)
+        names = tuple(map(printable, shown))
+        sides = zip("a", shown) if isinstance(report, CheckReport) else zip("ab", shown)  # (a check's b: archived)
+        more = {f"{side}_metadata": metadata[n] for side, n in sides if n in metadata}
+        record = json.dumps({**pair_to_dict(pair, names=names), **extra, **more}, ensure_ascii=False)
         out.write(json_text(record) + "\n")

@@ -4,7 +4,8 @@ Version 1 fields (see README "JSON report"): ``version``, ``documents``,
 ``pairs`` (``a``, ``b``, ``relation``, ``similarity``, ``passages`` with
 ``a_start``/``a_end``/``b_start``/``b_end``/``similarity``/``boilerplate``),
 ``clusters``. Extra fields: ``summary``, per pair ``a_coverage``,
-``b_coverage``, ``differences``; per document ``format``, ``encoding``.
+``b_coverage``, ``differences``; per document ``format``, ``encoding``; per dataset row ``source``, ``row`` and
+(when it has other columns) ``metadata``.
 
 Strings are written as they are (UTF-8, not ASCII-escaped; C1, bidirectional controls and line separators
 as JSON escapes, the same values once parsed), except a lone surrogate, which valid UTF-8 cannot hold: it is
@@ -25,7 +26,12 @@ JSON_VERSION = 1
 def _document(entry: DocumentEntry) -> dict:
     if entry.status == "skipped":
         return {"path": entry.path, "status": "skipped", "reason": entry.reason}
-    return {"path": entry.path, "chars": entry.chars, "status": "ok", "format": entry.format, "encoding": entry.encoding}
+    data = {"path": entry.path, "chars": entry.chars, "status": "ok", "format": entry.format, "encoding": entry.encoding}
+    if entry.source is not None:  # a dataset row: where it was read (folder documents: unchanged)
+        data.update(source=entry.source, row=entry.row)
+    if entry.metadata:
+        data["metadata"] = dict(entry.metadata)
+    return data
 
 
 def report_to_dict(report: Report) -> dict:
