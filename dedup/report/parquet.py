@@ -121,15 +121,18 @@ def _tables(report: Report | CheckReport) -> tuple[dict, dict[str, Rows]]:
     return {**header, "config": report.config, "format": "parquet", "parquet_version": PARQUET_VERSION}, tables
 
 
-def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
+def _batches(rows: Iterable[dict], *, per_part: int, per_group: int) -> Iterator[tuple[bool, list[dict]]]:
+    """Row groups: ``(starts a new part, rows)``, at most ``per_group`` rows, ``per_part`` rows a part."""
     batch: list[dict] = []
+    in_part = 0
     for row in rows:
         batch.append(row)
-        if len(batch) >= size:
-            yield batch
+        if len(batch) == per_group or in_part + len(batch) == per_part:
+            yield in_part == 0, batch
+            in_part = (in_part + len(batch)) % per_part
             batch = []
     if batch:
-        yield batch
+        yield in_part == 0, batch
 
 
 def _write_table(folder: str, schema, rows: Rows, *, rows_per_part: int, rows_per_group: int) -> dict:
@@ -145,22 +148,19 @@ def _write_table(folder: str, schema, rows: Rows, *, rows_per_part: int, rows_pe
     parts: list[str] = []
     total = 0
     writer = None
-    in_part = 0
     try:
-        for batch in _batches(rows(), min(rows_per_group, rows_per_part)):
-            if writer is None or in_part + len(batch) > rows_per_part:
+        for new_part, batch in _batches(rows(), per_part=rows_per_part, per_group=rows_per_group):
+            if new_part:
                 if writer is not None:
                     writer.close()
                 parts.append(f"part-{len(parts):05d}.parquet")
                 writer = pq.ParquetWriter(os.path.join(folder, parts[-1]), schema, compression="zstd")
-                in_part = 0
             for row in batch:
                 for key in extra:
                     if key in row:
                         row[key] = to_json(row[key], indent=None)
             cleaned = [{key: _utf8(value) for key, value in row.items()} for row in batch]
             writer.write_batch(pa.RecordBatch.from_pylist(cleaned, schema=schema))
-            in_part += len(batch)
             total += len(batch)
         if writer is None:  # no rows: one empty part, so that the table has its schema
             parts.append("part-00000.parquet")
