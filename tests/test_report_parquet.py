@@ -43,7 +43,10 @@ def corpus_report() -> Report:
 
 
 def _rows(directory: Path, table: str) -> list[dict]:
-    return pq.read_table(directory / table).to_pylist()
+    """A table's rows; a column the schemas do not know (a field the JSON report gained) holds JSON text."""
+    known = set(parquet_schemas("check")[table].names)
+    rows = pq.read_table(directory / table).to_pylist()
+    return [{k: v if k in known or v is None else json.loads(v) for k, v in row.items()} for row in rows]
 
 
 def _set(row: dict) -> dict:
@@ -78,7 +81,8 @@ def test_the_tables_hold_exactly_the_json_report(corpus_report: Report, tmp_path
     assert {r["a_origin"] for r in _rows(out, "pairs")} == {"scanned"} == {r["b_origin"] for r in _rows(out, "pairs")}
     # the schemas are the explicit ones; each stage is complete, and says what it holds
     for table in TABLES:
-        assert pq.read_table(out / table).schema == parquet_schemas()[table]
+        expected = list(parquet_schemas()[table])
+        assert list(pq.read_table(out / table).schema)[: len(expected)] == expected
         complete = json.loads((out / table / "_COMPLETE").read_text(encoding="utf-8"))
         assert complete["rows"] == len(_rows(out, table)) and complete["parts"] == ["part-00000.parquet"]
     # report.json: the JSON report without its lists, with what produced it

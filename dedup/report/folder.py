@@ -15,7 +15,8 @@ previous output of dedup (it has no ``_dedup_output.json``). A missing or empty 
   ``report.json`` of the same run as its marker is a complete report.
 
 What a killed run leaves behind (``.NAME.XXXX.tmp`` and ``.NAME.XXXX.old`` folders or files) is removed by the next
-run, and readers do not see it (pyarrow skips names starting with ``.`` or ``_``).
+run, and readers do not see it (pyarrow skips names starting with ``.`` or ``_``). One run writes a folder at a
+time: a second run started on the same folder meanwhile removes the first one's temporary folders.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ def check_output_folder(path: PathLike, inputs: Iterable[PathLike] = (), *, kind
         )
     real = os.path.realpath(path)
     for candidate in inputs:
+        if "://" in os.fspath(candidate):
+            continue  # an index at an address (redis://…), not a file
         other = os.path.realpath(candidate)
         if other == real or other.startswith(real.rstrip(os.sep) + os.sep):
             what = "is" if other == real else f"holds {printable(os.fspath(candidate))},"
