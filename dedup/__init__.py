@@ -32,14 +32,17 @@ from dedup.models import (
 from dedup.normalize import normalize_text
 from dedup.pipeline import compare, no_documents_message, scan
 from dedup.report.escape import csv_cell, printable, printable_text
-from dedup.report.formats import FORMATS, write as write_report
+from dedup.report.folder import check_output_folder
+from dedup.report.formats import FOLDER_FORMATS, FORMATS, write as write_report
 from dedup.report.json import check_to_dict, check_to_json, report_to_dict, report_to_json, to_json
 from dedup.report.output import check_output, open_output
+from dedup.report.parquet import parquet_schemas, write_parquet_report
 from dedup.store import Store, open_store
 from dedup.store.memory import MemoryStore
 from dedup.version import __version__
 
 __all__ = [
+    "FOLDER_FORMATS",
     "FORMATS",
     "KEEP_RULES",
     "RELATIONS",
@@ -77,6 +80,7 @@ __all__ = [
     "build_index",
     "check",
     "check_output",
+    "check_output_folder",
     "check_to_dict",
     "check_to_json",
     "compare",
@@ -87,6 +91,7 @@ __all__ = [
     "normalize_text",
     "open_output",
     "open_store",
+    "parquet_schemas",
     "printable",
     "printable_text",
     "display_name",
@@ -98,5 +103,6 @@ __all__ = [
     "scan",
     "skipped_lines",
     "to_json",
+    "write_parquet_report",
     "write_report",
 ]

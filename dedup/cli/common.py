@@ -19,15 +19,19 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from dedup import (
+    FOLDER_FORMATS,
     FORMATS,
     CheckReport,
     DedupError,
     Report,
     __version__,
     at_least,
+    check_output,
+    check_output_folder,
     open_output,
     printable,
     skipped_lines,
+    write_parquet_report,
     write_report,
 )
 
@@ -87,12 +91,13 @@ app = typer.Typer(
 )
 
 
-Format = Enum("Format", {f: f for f in FORMATS}, type=str)
+Format = Enum("Format", {f: f for f in (*FORMATS, *FOLDER_FORMATS)}, type=str)
 
 #: Options every command that writes a report shares.
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Report format.")]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Report format (parquet: a folder, needs --output).")]
 OutputOption = Annotated[
-    Optional[Path], typer.Option("--output", "-o", help="Write the report to this file instead of stdout.", dir_okay=False)
+    Optional[Path],
+    typer.Option("--output", "-o", help="Write the report to this file instead of stdout (parquet: to this folder)."),
 ]
 
 
@@ -170,12 +175,29 @@ def writing(output: Path | None, inputs: Iterable[str | Path] = ()) -> Iterator[
         raise fail(f"cannot write {output or 'to stdout'}: {err.strerror or err}") from None
 
 
+def check_destination(fmt: Format, output: Path | None, inputs: Iterable[str | Path]) -> None:
+    """Before the work: an ``output`` that is one of the inputs (or, for a folder format, holds one, or is not a
+    folder dedup may write) is refused, and so is a folder format without ``--output``."""
+    if fmt.value in FOLDER_FORMATS:
+        if output is None:
+            raise fail(f"--format {fmt.value} writes a folder of files, not to stdout: give the folder with --output DIR")
+        check_output_folder(output, inputs, kind=fmt.value)
+    elif output is not None:
+        check_output(output, inputs)
+
+
 def write_out(
     report: Report | CheckReport, fmt: Format, output: Path | None, *, inputs: list[str | Path], load_archived, show: int
 ) -> None:
     """Write the report (the texts as they were read) to ``output`` or stdout, then list the skipped files on stderr."""
-    with writing(output, inputs) as out:
-        write_report(report, fmt.value, out, load_archived=load_archived, show=show)
+    if fmt.value in FOLDER_FORMATS and output is not None:
+        try:
+            write_parquet_report(report, output, inputs=inputs)
+        except OSError as err:
+            raise fail(f"cannot write {output}: {err.strerror or err}") from None
+    else:
+        with writing(output, inputs) as out:
+            write_report(report, fmt.value, out, load_archived=load_archived, show=show)
     if report.skipped:
         console = stderr()
         console.print(Text(f"{report.skipped} skipped (not read):", style="yellow"))

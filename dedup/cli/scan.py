@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from dedup import ScanConfig, archive_text_loader, check as check_archive, check_output, no_documents_message, scan as scan_folder
+from dedup import ScanConfig, archive_text_loader, check as check_archive, no_documents_message, scan as scan_folder
 from dedup.cli.common import (
     ExcludeOption,
     FailOn,
@@ -25,11 +25,13 @@ from dedup.cli.common import (
     ThresholdOption,
     WorkersOption,
     app,
+    check_destination,
     exit_on,
     fail,
     run,
     write_out,
 )
+
 
 @app.command()
 def scan(
@@ -72,8 +74,7 @@ def scan(
         workers=workers,
     )
     index_file = [index] if index else []
-    if output is not None:  # before the work: an --output that is one of the inputs is refused
-        check_output(output, [*sources, *index_file])
+    check_destination(format, output, [*sources, *index_file])  # before the work: never over (or around) an input
     root = sources[0] if len(sources) == 1 else sources
     report = run(lambda on_progress: scan_folder(root, config=config, progress=on_progress, index=index), progress)
     archived = archive_text_loader(index, (p.b for p in report.pairs if p.b_origin == "archive"), config=config)
@@ -106,8 +107,7 @@ def check(
     config = ScanConfig(
         min_passage=min_passage, threshold=threshold, workers=workers, id_column=id_column, text_column=text_column
     )
-    if output is not None:
-        check_output(output, [*files, index])
+    check_destination(format, output, [*files, index])  # before the work
     report = run(lambda on_progress: check_archive(files, index, config=config, progress=on_progress), progress)
     if not report.scanned:  # as a scan of nothing readable: said, never an empty report
         raise fail(no_documents_message("the files given", report.documents))

@@ -11,6 +11,8 @@ from dedup.report.json import check_to_json, report_to_json
 
 Format = Literal["terminal", "json", "html", "csv", "jsonl"]
 FORMATS: tuple[Format, ...] = ("terminal", "json", "html", "csv", "jsonl")
+#: Formats written as a folder, not a stream: ``parquet`` (``dedup.report.parquet.write_parquet_report``).
+FOLDER_FORMATS: tuple[str, ...] = ("parquet",)
 
 
 def write(
@@ -39,5 +41,7 @@ def write(
         flat.write_csv(report, out)
     elif fmt == "jsonl":
         flat.write_jsonl(report, out)
+    elif fmt in FOLDER_FORMATS:
+        raise ConfigError(f"the {fmt} report is a folder, not a stream: write it with write_parquet_report(report, folder)")
     else:
         raise ConfigError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")

@@ -34,8 +34,13 @@ def _document(entry: DocumentEntry) -> dict:
     return data
 
 
-def report_to_dict(report: Report) -> dict:
-    """The report as plain JSON-ready data."""
+def document_to_dict(entry: DocumentEntry) -> dict:
+    """One entry of the report's ``documents`` as JSON-ready data."""
+    return _document(entry)
+
+
+def report_header(report: Report) -> dict:
+    """The report without its lists (``documents``, ``pairs``, ``clusters``): ``version`` and ``summary``."""
     summary = {
         "documents": report.scanned,
         "skipped": report.skipped,
@@ -44,9 +49,13 @@ def report_to_dict(report: Report) -> dict:
     }
     if report.index is not None:
         summary["archive"] = report.archive
+    return {"version": JSON_VERSION, "summary": summary}
+
+
+def report_to_dict(report: Report) -> dict:
+    """The report as plain JSON-ready data."""
     return {
-        "version": JSON_VERSION,
-        "summary": summary,
+        **report_header(report),
         "documents": [_document(d) for d in report.documents],
         "pairs": [pair_to_dict(p) for p in report.pairs],
         "clusters": [list(c) for c in report.clusters],
