@@ -46,7 +46,7 @@ def _rows(directory: Path, table: str) -> list[dict]:
     """A table's rows; a column the schemas do not know (a field the JSON report gained) holds JSON text."""
     known = set(parquet_schemas("check")[table].names)
     rows = pq.read_table(directory / table).to_pylist()
-    return [{k: v if k in known or v is None else json.loads(v) for k, v in row.items()} for row in rows]
+    return [{k: v if (k in known and k != "metadata") or v is None else json.loads(v) for k, v in row.items()} for row in rows]
 
 
 def _set(row: dict) -> dict:
@@ -127,7 +127,8 @@ def test_a_report_without_pairs_gives_empty_tables_with_the_schema(tmp_path: Pat
         read = pq.read_table(tmp_path / "out" / table)
         assert read.num_rows == 0 and read.schema == parquet_schemas()[table]
     assert _rows(tmp_path / "out", "documents") == [
-        {"path": "a.txt", "status": "ok", "chars": 3, "format": "txt", "encoding": "utf-8", "reason": None}
+        {"path": "a.txt", "status": "ok", "chars": 3, "format": "txt", "encoding": "utf-8", "reason": None, "source": None,
+         "row": None, "metadata": None}
     ]
     assert pq.read_table(tmp_path / "out" / "passages").schema.field("a_start").type == "int64"
 
@@ -312,3 +313,16 @@ def test_cli_check_writes_the_folder_with_its_checked_documents(zh_archive: Path
         refused = runner.invoke(app, ["check", str(draft), "--index", str(index), "-f", "parquet", "-o", str(bad), "--no-progress"])
         assert refused.exit_code == 2, refused.output
     assert os.path.getsize(index) > 0
+
+
+def test_dataset_rows_keep_their_source_row_and_metadata(tmp_path: Path):
+    """A dataset row's file, row number and other columns (as JSON text: their types vary by dataset)."""
+    lines = [{"id": "zh-1", "text": ZH_SPEECH, "year": 2010, "tags": ["讲话"]}, {"id": "zh-2", "text": ZH_SPEECH, "year": None}]
+    data = tmp_path / "speeches.jsonl"
+    data.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+    write_parquet_report(dedup.scan(data, config=ScanConfig(workers=1)), tmp_path / "out")
+    rows = {r["path"]: r for r in pq.read_table(tmp_path / "out" / "documents").to_pylist()}
+    assert rows["zh-1"]["source"] == str(data) and rows["zh-1"]["row"] == 1 and rows["zh-2"]["row"] == 2
+    assert json.loads(rows["zh-1"]["metadata"]) == {"year": 2010, "tags": ["讲话"]}
+    assert json.loads(rows["zh-2"]["metadata"]) == {"year": None}
+    assert pq.read_table(tmp_path / "out" / "pairs").to_pylist()[0]["relation"] == "exact"

@@ -63,7 +63,10 @@ def parquet_schemas(kind: str = "scan") -> dict:
     passage = [(f.name, types[str(f.type)]) for f in dataclasses.fields(Passage) if str(f.type) in types]
     schemas = {
         "documents": pa.schema(
-            [("path", text), ("status", text), ("chars", count), ("format", text), ("encoding", text), ("reason", text)]
+            [
+                ("path", text), ("status", text), ("chars", count), ("format", text), ("encoding", text), ("reason", text),
+                ("source", text), ("row", count), ("metadata", text),  # (a dataset row's file, row, other columns as JSON)
+            ]
         ),
         "pairs": pa.schema(
             [
@@ -89,6 +92,14 @@ def _utf8(value):
     return value
 
 
+def _document_row(entry) -> dict:  # noqa: ANN001 (a DocumentEntry)
+    """A document's row: its JSON fields, a dataset row's metadata as JSON text (its values' types vary by dataset)."""
+    row = document_to_dict(entry)
+    if "metadata" in row:
+        row["metadata"] = to_json(row["metadata"], indent=None)
+    return row
+
+
 def _tables(report: Report | CheckReport) -> tuple[dict, dict[str, Rows]]:
     """The report's header (JSON without the lists) and each table's rows (a function giving them, as often as
     asked)."""
@@ -108,7 +119,7 @@ def _tables(report: Report | CheckReport) -> tuple[dict, dict[str, Rows]]:
                 yield {"pair": number, "a": a, "b": b, **{name: getattr(x, name) for name in fields}}
 
     tables: dict[str, Rows] = {
-        "documents": lambda: (document_to_dict(d) for d in report.documents),
+        "documents": lambda: (_document_row(d) for d in report.documents),
         "pairs": pair_rows,
         "passages": passage_rows,
     }
