@@ -142,6 +142,15 @@ def test_broken_pipe_of_dedup_text_exits_141_quietly(folder: Path):
     assert proc.wait(timeout=60) == 141 and stderr == ""
 
 
+@pytest.mark.parametrize("args", [["--help"], ["scan", "--help"], ["index", "build", "--help"]])
+def test_broken_pipe_of_help_exits_141_quietly(args: list[str]):
+    """Help is written by typer and rich, which end a broken pipe with exit 1 (that of ``--fail-on``): 141 here too."""
+    proc = subprocess.Popen([sys.executable, "-m", "dedup.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode("utf-8", "replace")
+    assert proc.wait(timeout=60) == 141 and stderr == ""
+
+
 # 4. an internal error exits 3 with one line; the traceback only when asked for
 
 

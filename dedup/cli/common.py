@@ -59,9 +59,30 @@ def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _stdout_identity() -> tuple:
+    """What stdout is: its Python object's class and the file behind descriptor 1."""
+    try:
+        status = os.fstat(1)
+        where = (status.st_dev, status.st_ino)
+    except OSError:
+        where = None
+    return type(sys.stdout).__name__, where
+
+
 class DedupGroup(TyperGroup):
     """The ``dedup`` command group: whatever a command lets escape becomes an exit code and a line on stderr
     (a ``dedup`` error: 2; anything else is an internal error: 3, with the traceback when $DEDUP_DEBUG is set)."""
+
+    def main(self, *args, **kwargs):
+        """Help (or any output rich or click write themselves) cut short by a reader that went away exits 141, as a
+        report does: both say so with exit 1 and stdout swapped for /dev/null (rich) or a quiet wrapper (click)."""
+        before = _stdout_identity()
+        try:
+            return super().main(*args, **kwargs)
+        except SystemExit as end:
+            if end.code == 1 and _stdout_identity() != before:
+                raise SystemExit(EXIT_BROKEN_PIPE) from None
+            raise
 
     def invoke(self, ctx):
         try:
