@@ -154,6 +154,8 @@ def candidate_pairs(
         band_keys(doc_signatures, threshold=config.candidates.doc_threshold), signed_docs, group_by_key=group_by_key
     )
     found |= identical_pairs(docs)
+    if not config.passages:  # documents only: no window candidates
+        return sorted(found)
     # windows of CJK documents and of word documents: their bags differ in size and in how
     # alike unrelated text looks, so each has its own threshold
     for cjk in (True, False):

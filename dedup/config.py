@@ -159,6 +159,8 @@ class ScanConfig:
     candidates: CandidateConfig = field(default_factory=CandidateConfig)
     align: AlignConfig = field(default_factory=AlignConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)  # limits on reading one file
+    #: False: documents only (exact and near_duplicate pairs, no passages): no window candidates, no partial pairs
+    passages: bool = True
 
     def __post_init__(self) -> None:
         _check(self.min_passage >= 5, f"min_passage must be at least 5, got {self.min_passage}")

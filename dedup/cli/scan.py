@@ -52,6 +52,13 @@ def scan(
             help="Also compare the folder with this archive index (archive documents show as index:PATH).",
         ),
     ] = None,
+    passages: Annotated[
+        bool,
+        typer.Option(
+            "--passages/--no-passages",
+            help="--no-passages: documents only (exact and near_duplicate pairs, no copied passages): faster.",
+        ),
+    ] = True,
 ) -> None:
     """Scan a folder for near-duplicate documents and copied passages."""
     config = ScanConfig(
@@ -61,6 +68,7 @@ def scan(
         exclude=tuple(exclude or ()),
         include_hidden=hidden,
         workers=workers,
+        passages=passages,
     )
     index_file = [index] if index else []
     if output is not None:  # before the work: an --output that is one of the inputs is refused
