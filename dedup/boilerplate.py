@@ -61,10 +61,15 @@ def token_masks(
 
     ``wanted``: the documents whose masks are needed (a scan's: those of candidate pairs); the others get a
     mask with nothing marked. All documents count in what is boilerplate, whatever ``wanted``."""
-    boiler = boilerplate_of([long_shingle_sets([d.norm for d in docs])], labels, config, population=population)
+    sets = long_shingle_sets([d.norm for d in docs])
     held = [NO_HASHES] * len(docs)
-    for i in range(len(docs)) if wanted is None else sorted(wanted):
-        u = long_shingle_set(docs[i].norm)[0]
+    wanted = range(len(docs)) if wanted is None else sorted(wanted)
+    uniques = {i: long_shingle_set(docs[i].norm)[0] for i in wanted}
+    if len(wanted) * 4 <= len(docs):  # the frequencies that matter: those of the wanted documents' hashes
+        sets = sets.restricted(np.concatenate([NO_HASHES, *uniques.values()]))
+    boiler = boilerplate_of([sets], labels, config, population=population)
+    del sets
+    for i, u in uniques.items():
         held[i] = u[member(u, boiler) | member(u, known)]  # sorted, as the sets
     return masks(docs, held, config)
 

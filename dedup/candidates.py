@@ -228,6 +228,12 @@ class HashSets:
             codes, cjk, offsets, cjk_ngram, word_ngram, edge, _LOW_BITS, 1 << SET_PART_BITS
         ))
 
+    def restricted(self, hashes: np.ndarray, *, bits: int = 27) -> HashSets:
+        """The same sets without most values whose hash is not among ``hashes`` (uint32): every value of those
+        hashes stays (so their frequencies are the same), and others whose top ``bits`` bits are those of one."""
+        table = set_kernels.hash_filter(np.asarray(hashes, dtype=np.uint32), bits)
+        return HashSets(*set_kernels.filter_parts(self.values, self.counts, table, bits, _LOW_BITS))
+
 
 def hash_frequencies(
     sets: Sequence[HashSets], groups: Sequence[int], *, min_docs: int
