@@ -13,8 +13,9 @@ On a scale corpus (``make_scale_corpus.py``: a folder of .txt and its planted tr
    (``--textdedup-python``; skipped with a message when it is absent), with a fresh datasets cache, and reads
    its clusters (``clusters.pickle``: row → cluster);
 3. runs ``dedup scan DIR --no-passages --format json`` (and with ``--full`` the full scan, passages and all);
-4. for each: wall time, CPU time, peak RSS of the whole process tree (the sum over the processes, polled
-   every 20 ms from /proc) and of its largest process (``getrusage``); ``--repeat`` runs each command
+4. for each: wall time, CPU time, peak memory of the whole process tree (the sum of the processes' PSS, polled
+   every 20 ms from /proc: pages forked processes share count once; the sum of their RSS too, which counts
+   them in each) and the peak RSS of its largest process (``getrusage``); ``--repeat`` runs each command
    that many times, alternating, and reports the median wall time;
 5. scores each against the planted truth: recall of the planted near_duplicate pairs (all, Chinese,
    English; text-dedup finds a pair when both documents are in one cluster), and the pairs reported
@@ -53,13 +54,16 @@ SETTINGS = {"num_perm": 128, "ngram_size": 5, "threshold": 0.7, "num_proc": 2}
 CHECK_NGRAM = 8
 SIMILAR = 0.5  # containment at which an unplanted pair counts as a real duplicate
 POLL = 0.02
+PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 # --------------------------------------------------------------------------- running and measuring
 
 
-def _tree_rss(root: int) -> int:
-    """Resident bytes of a process and all its descendants (from /proc)."""
+def _tree_memory(root: int) -> tuple[int, int]:
+    """Bytes of a process and all its descendants (from /proc): the sum of their proportional set sizes (PSS:
+    pages shared by forked processes count once in all), and of their resident set sizes (RSS: shared pages
+    count in each process)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -73,13 +77,26 @@ def _tree_rss(root: int) -> int:
         fields = stat[stat.rfind(b")") + 2 :].split()
         pid = int(entry)
         children.setdefault(int(fields[1]), []).append(pid)
-        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-    total, todo = 0, [root]
+        rss[pid] = int(fields[21]) * PAGE
+    pss_total = rss_total = 0
+    todo = [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        rss_total += rss.get(pid, 0)
+        pss_total += _pss(pid, rss.get(pid, 0))
         todo += children.get(pid, [])
-    return total
+    return pss_total, rss_total
+
+
+def _pss(pid: int, rss: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return rss
 
 
 def measure(cmd: list[str], *, cwd: Path | None = None, env: dict | None = None, log: Path | None = None) -> dict:
@@ -88,12 +105,13 @@ def measure(cmd: list[str], *, cwd: Path | None = None, env: dict | None = None,
     out = open(log, "wb") if log else subprocess.DEVNULL
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    peak = 0
+    peak = peak_rss = 0
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
-        peak = max(peak, _tree_rss(proc.pid))
+        pss, rss = _tree_memory(proc.pid)
+        peak, peak_rss = max(peak, pss), max(peak_rss, rss)
         time.sleep(POLL)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -104,7 +122,8 @@ def measure(cmd: list[str], *, cwd: Path | None = None, env: dict | None = None,
         "exit": proc.returncode,
         "wall_s": round(wall, 2),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),  # the process and the children it waited for
-        "peak_tree_mb": round(peak / 2**20),
+        "peak_tree_mb": round(peak / 2**20),  # PSS
+        "peak_tree_rss_mb": round(peak_rss / 2**20),
         "peak_process_mb": round(usage.ru_maxrss / 1024),
         "load_before": round(load, 2),
         "load_after": round(os.getloadavg()[0], 2),
@@ -308,7 +327,7 @@ def run_all(folder: Path, truth: dict, work: Path, args, log) -> dict:
 def table(results: dict) -> str:
     cols = [
         ("tool", None), ("wall s", "wall_s"), ("× faster", "speedup_vs_textdedup"), ("cpu s", "cpu_s"),
-        ("peak MB (tree)", "peak_tree_mb"), ("× memory", "memory_vs_textdedup"), ("near-dup recall", "recall_all"),
+        ("peak MB (PSS)", "peak_tree_mb"), ("largest proc MB", "peak_process_mb"), ("× memory", "memory_vs_textdedup"), ("near-dup recall", "recall_all"),
         ("zh", "recall_zh"), ("en", "recall_en"), ("pairs", "reported_pairs"), ("extra", "extra_pairs"),
         ("extra planted partial", "extra_planted_partial"), ("extra unplanted (similar)", None),
         ("precision≈", "precision_est"), ("load", None),
