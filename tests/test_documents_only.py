@@ -60,3 +60,11 @@ def test_cli_no_passages_gives_document_pairs_without_passages(tmp_path):
     (same,) = [p for p in full["pairs"] if {p["a"], p["b"]} == {"a.txt", "b.txt"}]
     assert {k: v for k, v in pair.items() if k != "passages"} == {k: v for k, v in same.items() if k != "passages"}
     assert only["clusters"] == full["clusters"]
+
+
+def test_terminal_report_of_a_documents_only_scan_says_partials_were_not_looked_for(tmp_path):
+    (tmp_path / "a.txt").write_text(ZH_SPEECH, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(ZH_SPEECH.replace("2019年9月18日", "2023年6月5日"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["scan", str(tmp_path), "--no-progress", "--no-passages"])
+    assert result.exit_code == 0, result.output
+    assert "not looked for" in result.stdout and "near-duplicate" in result.stdout
