@@ -14,7 +14,7 @@ On a scale corpus (``make_scale_corpus.py``: a folder of .txt and its planted tr
    its clusters (``clusters.pickle``: row → cluster);
 3. runs ``dedup scan DIR --no-passages --format json`` (and with ``--full`` the full scan, passages and all);
 4. for each: wall time, CPU time, peak memory of the whole process tree (the sum of the processes' PSS, polled
-   every 20 ms from /proc: pages forked processes share count once; the sum of their RSS too, which counts
+   every 200 ms from /proc: pages forked processes share count once; the sum of their RSS too, which counts
    them in each) and the peak RSS of its largest process (``getrusage``); ``--repeat`` runs each command
    that many times, alternating, and reports the median wall time, and the speed-up over text-dedup both of
    the medians and run by run (each run against the text-dedup run just before it: the median of those
@@ -55,7 +55,7 @@ TEXTDEDUP_PYTHON = "/work/textdedup-venv/bin/python"
 SETTINGS = {"num_perm": 128, "ngram_size": 5, "threshold": 0.7, "num_proc": 2}
 CHECK_NGRAM = 8
 SIMILAR = 0.5  # containment at which an unplanted pair counts as a real duplicate
-POLL = 0.02
+POLL = 0.2  # a poll reads /proc: ~10 ms of CPU (at 20 ms it took a third of a core)
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
