@@ -154,6 +154,8 @@ def candidate_pairs(
         band_keys(doc_signatures, threshold=config.candidates.doc_threshold), signed_docs, group_by_key=group_by_key
     )
     found |= identical_pairs(docs)
+    if not config.passages:  # documents only: no window candidates
+        return sorted(found)
     # windows of CJK documents and of word documents: their bags differ in size and in how
     # alike unrelated text looks, so each has its own threshold
     for cjk in (True, False):
@@ -225,6 +227,12 @@ class HashSets:
         return cls(*set_kernels.long_shingle_sets(
             codes, cjk, offsets, cjk_ngram, word_ngram, edge, _LOW_BITS, 1 << SET_PART_BITS
         ))
+
+    def restricted(self, hashes: np.ndarray, *, bits: int = 27) -> HashSets:
+        """The same sets without most values whose hash is not among ``hashes`` (uint32): every value of those
+        hashes stays (so their frequencies are the same), and others whose top ``bits`` bits are those of one."""
+        table = set_kernels.hash_filter(np.asarray(hashes, dtype=np.uint32), bits)
+        return HashSets(*set_kernels.filter_parts(self.values, self.counts, table, bits, _LOW_BITS))
 
 
 def hash_frequencies(

@@ -161,6 +161,8 @@ class ScanConfig:
     ingest: IngestConfig = field(default_factory=IngestConfig)  # limits on reading one file
     id_column: str = "id"  # in a dataset file (JSON Lines, Parquet, CSV): the column that names a document
     text_column: str = "text"  # ... and the one that holds its text
+    #: False: documents only (exact and near_duplicate pairs, no passages): no window candidates, no partial pairs
+    passages: bool = True
 
     def __post_init__(self) -> None:
         for name in ("id_column", "text_column"):

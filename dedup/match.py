@@ -77,6 +77,8 @@ class Matcher:
                 self.spans(i, j)
                 progress("align", n + 1, len(pairs))
             return
+        workers = getattr(executor, "workers", 1)  # fewer pairs than a batch a process: spread them over all
+        batch_size = max(1, min(batch_size, -(-len(pairs) // max(1, workers))))
         batches = [pairs[k : k + batch_size] for k in range(0, len(pairs), batch_size)]
         done = 0
         for batch, results in zip(batches, executor.map(align_batch, batches, shared=self)):

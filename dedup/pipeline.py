@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 from dedup import boilerplate, ingest
@@ -109,7 +110,8 @@ def _compare(
 
     # 3. boilerplate: long shingles found in at least min_docs unrelated documents
     related = [(i, j) for i, j in candidates if matcher.related(i, j)]
-    boiler = boilerplate.token_masks(docs, clusters(len(docs), related), config)
+    paired = {x for pair in candidates for x in pair}  # only the documents of candidate pairs are judged
+    boiler = boilerplate.token_masks(docs, clusters(len(docs), related), config, wanted=paired)
 
     # 4. judge each pair with boilerplate known
     pairs = [p for p in (matcher.judge(c, boiler) for c in candidates) if p is not None]
@@ -118,6 +120,8 @@ def _compare(
         match = match_archive(docs, store, config, executor=executor, progress=progress, skip_same=True)
         pairs += [p for found in match.pairs for p in found]
         archive = match.archive
+    if not config.passages:  # documents only: whole-document relations, without passages
+        pairs = [replace(p, passages=()) for p in pairs if p.relation in ("exact", "near_duplicate")]
     pairs.sort(key=lambda p: p.severity())
     shown = {p.a for p in pairs if p.a_origin == "scanned"} | {p.b for p in pairs if p.b_origin == "scanned"}
     return Report(

@@ -185,6 +185,40 @@ def run_frequencies(coded, min_docs):
     return hashes[:m], docs[:m], flagged[:m], groups[:m]
 
 
+@njit(cache=True, nogil=True)
+def hash_filter(hashes, bits):
+    """A bit table of ``2**bits`` bits with the bit of each hash's top ``bits`` bits set (uint64 words)."""
+    table = np.zeros(max(1, (1 << bits) >> 6), dtype=np.uint64)
+    shift = np.uint32(32 - bits)
+    for h in hashes:
+        slot = np.uint64(np.uint32(h) >> shift)
+        table[slot >> np.uint64(6)] |= np.uint64(1) << (slot & np.uint64(63))
+    return table
+
+
+@njit(cache=True, nogil=True)
+def filter_parts(values, counts, table, bits, low_bits):
+    """``HashSets`` arrays (``values`` grouped by part, then document; ``counts``: documents × parts) keeping only
+    the values whose hash has its bit set in ``table`` (``hash_filter``), in the same layout."""
+    docs, parts = counts.shape
+    out = np.empty_like(values)
+    kept = np.zeros_like(counts)
+    shift = np.uint32(32 - bits)
+    i = 0
+    m = 0
+    for p in range(parts):
+        for d in range(docs):
+            for _ in range(counts[d, p]):
+                v = values[i]
+                i += 1
+                slot = np.uint64(((np.uint32(p) << np.uint32(low_bits)) | (v >> np.uint32(1))) >> shift)
+                if table[slot >> np.uint64(6)] & (np.uint64(1) << (slot & np.uint64(63))):
+                    out[m] = v
+                    m += 1
+                    kept[d, p] += 1
+    return out[:m].copy(), kept
+
+
 @njit(cache=True)
 def group_parts(values, part_of, sizes, parts):
     """Documents' values (``sizes[d]`` of document ``d``, one after the other) grouped by their part

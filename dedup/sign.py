@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
 
 from dedup import sign_kernels as kernels
 from dedup.config import WORD_WEIGHT, ScanConfig, SignConfig
@@ -39,8 +38,16 @@ def _shingles(norm: Normalized, config: SignConfig) -> tuple[np.ndarray, np.ndar
 
 @lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int, scheme: str) -> np.ndarray:
-    """The (a, b) permutation parameters datasketch's ``MinHash`` uses for these settings (rows of one array)."""
-    return MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations
+    """The (a, b) permutation parameters datasketch's ``MinHash`` uses for these settings (rows of one array).
+
+    Drawn as ``MinHash._init_permutations`` draws them for the ``affine32`` scheme (tested against it), without
+    importing datasketch, whose LSH imports scipy: 0.4 s of every command's start-up."""
+    if scheme != "affine32":
+        raise ValueError(f"only the 'affine32' scheme is supported, got {scheme!r}")
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return np.array([a, b])
 
 
 def signatures(hash_sets: Sequence[np.ndarray], config: SignConfig) -> np.ndarray:

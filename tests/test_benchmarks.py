@@ -8,6 +8,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import corpus_quality  # noqa: E402
 import pan  # noqa: E402
+import vs_textdedup  # noqa: E402
+from texts import EN_SPEECH, ZH_SPEECH  # noqa: E402
 
 
 def test_corpus_quality_meets_the_targets_on_the_bundled_corpus():
@@ -45,3 +47,18 @@ def test_pan_checked_against_an_index_of_its_sources(shared_data, tmp_path):
     rows = index_quality.pan_through_index(shared_data / "en_pan13_text_alignment_sample", tmp_path)["categories"]
     assert rows["overall"]["plagdet"] >= 0.80 and rows["02-no-obfuscation"]["plagdet"] >= 0.95
     assert rows["03-random-obfuscation"]["plagdet"] >= 0.75
+
+
+def test_vs_textdedup_scores_planted_near_duplicates_and_checks_extra_pairs(tmp_path):
+    for name, text in {"a.txt": ZH_SPEECH, "b.txt": ZH_SPEECH[5:], "c.txt": EN_SPEECH, "d.txt": EN_SPEECH[::-1]}.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    truth = {"pairs": [
+        {"a": "b.txt", "b": "a.txt", "relation": "near_duplicate", "lang": "zh"},
+        {"a": "c.txt", "b": "d.txt", "relation": "near_duplicate", "lang": "en"},
+    ]}
+    found = {("a.txt", "b.txt"), ("a.txt", "c.txt")}
+    score = vs_textdedup.score(found, truth, tmp_path, check=10)
+    assert (score["recall_all"], score["recall_zh"], score["recall_en"]) == ("1/2", "1/1", "0/1")
+    assert score["extra_pairs"] == score["extra_unplanted"] == 1 and score["extra_unplanted_similar"] == 0
+    assert score["false_positives_est"] == 1 and score["precision_est"] == 0.5
+    assert vs_textdedup.containment(tmp_path, "a.txt", "b.txt") > 0.95

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 import reference
 from dedup import set_kernels as kernels
+from dedup.candidates import HashSets, hash_frequencies
 
 
 @settings(max_examples=40, deadline=None)
@@ -48,3 +49,26 @@ def test_distinct_segments_keeps_each_segments_first_occurrences(seed, sizes):
     assert counts.sum() == len(out)
     ends = np.cumsum(counts)
     assert [out[e - c : e].tolist() for e, c in zip(ends, counts)] == reference.distinct_segments(values, offsets)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 30), st.sampled_from([8, 12, 27]))
+def test_restricted_hash_sets_keep_the_frequencies_of_the_hashes_kept(seed, docs, bits):
+    """``HashSets.restricted``: the hashes asked for keep every value (the same frequencies, flags and groups);
+    others may stay (a filter on the top bits), none is added."""
+    rng = np.random.default_rng(seed)
+    pool = rng.integers(0, 2**32, 200, dtype=np.uint32)  # shared hashes: frequencies above 1
+    sets = [np.unique(rng.choice(pool, int(rng.integers(0, 60)))) for _ in range(docs)]
+    flags = [rng.random(len(s)) < 0.3 for s in sets]
+    labels = rng.integers(0, max(1, docs // 2), docs).tolist()
+    full = HashSets.of(sets, flags)
+    wanted = np.concatenate([np.zeros(0, np.uint32), *sets[: max(1, docs // 3)]])
+    kept = full.restricted(wanted, bits=bits)
+    assert kept.counts.shape == full.counts.shape and (kept.counts <= full.counts).all()
+    all_h, *all_rest = hash_frequencies([full], labels, min_docs=1)
+    kept_h, *kept_rest = hash_frequencies([kept], labels, min_docs=1)
+    assert set(kept_h.tolist()) <= set(all_h.tolist())
+    at_all, at_kept = np.isin(all_h, wanted), np.isin(kept_h, wanted)
+    assert np.array_equal(all_h[at_all], kept_h[at_kept])
+    for a, k in zip(all_rest, kept_rest):
+        assert np.array_equal(a[at_all], k[at_kept])

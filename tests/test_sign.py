@@ -133,3 +133,12 @@ def test_block_minima_equal_datasketch_minhash_of_each_block(shingles, stride):
     for k, (row, count) in enumerate(zip(blocks, kept)):
         block = [h for h, s in shingles[k * stride : (k + 1) * stride] if not s]
         assert count == len(block) and np.array_equal(row, reference.minhash_values(block))
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(16, 1024), st.integers(0, 2**32 - 1))
+def test_permutations_are_datasketchs(num_perm, seed):
+    """Drawn without importing datasketch, as its ``MinHash`` draws them for the affine32 scheme."""
+    want = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    got = permutations(num_perm, seed, "affine32")
+    assert got.dtype == want.dtype and np.array_equal(got, want)

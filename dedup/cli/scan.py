@@ -61,6 +61,13 @@ def scan(
     ] = None,
     id_column: IdColumnOption = ScanConfig().id_column,
     text_column: TextColumnOption = ScanConfig().text_column,
+    passages: Annotated[
+        bool,
+        typer.Option(
+            "--passages/--no-passages",
+            help="--no-passages: documents only (exact and near_duplicate pairs, no copied passages): faster.",
+        ),
+    ] = True,
 ) -> None:
     """Scan a folder (or dataset files) for near-duplicate documents and copied passages."""
     config = ScanConfig(
@@ -72,6 +79,7 @@ def scan(
         exclude=tuple(exclude or ()),
         include_hidden=hidden,
         workers=workers,
+        passages=passages,
     )
     index_file = [index] if index else []
     check_destination(format, output, [*sources, *index_file])  # before the work: never over (or around) an input

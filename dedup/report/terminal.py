@@ -51,6 +51,9 @@ def _summary(report: Report) -> Panel:
     grid.add_row("skipped", Text(str(report.skipped), style="yellow" if report.skipped else ""))
     grid.add_row("near-duplicate clusters", str(len(report.clusters)))
     for rel, n in counts.items():
+        if rel == "partial" and report.config.get("passages") is False:  # a documents-only scan
+            grid.add_row("pairs: partial", Text("not looked for (documents only)", style="dim"))
+            continue
         grid.add_row(f"pairs: {rel.replace('_', '-')}", Text(str(n), style=RELATION_STYLE[rel] if n else ""))
     return Panel(grid, title=_name(f"dedup scan of {report.root or '.'}"), title_align="left", border_style="blue")
 

@@ -28,8 +28,8 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import datetime, timezone
+from importlib.metadata import version
 
-import datasketch
 import lz4.frame
 import numpy as np
 
@@ -63,7 +63,7 @@ def meta_for(config: ScanConfig) -> dict:
         "magic": MAGIC,
         "format": FORMAT,
         "matching": matching(config),
-        "datasketch": datasketch.__version__,
+        "datasketch": version("datasketch"),
         "dedup": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "bands": bands_for(config),
