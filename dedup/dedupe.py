@@ -17,12 +17,13 @@ input, or lies inside an input folder). Inputs are never modified.
 
 from __future__ import annotations
 
+
 import json
 import os
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -305,7 +306,8 @@ def dedupe(
     place = ", ".join(str(Path(s)) for s in given)
     if not documents:
         raise InputError(no_documents_message(place, skipped))
-    report = compare(documents, skipped, config=config, progress=progress, root=place, executor=executor)
+    documents_only = replace(config, passages=False)  # (partial pairs remove nothing: not looked for)
+    report = compare(documents, skipped, config=documents_only, progress=progress, root=place, executor=executor)
     decisions = decide(reads, report, keep=keep, date_column=date_column)
     out.parent.mkdir(parents=True, exist_ok=True)
     written = Path(tempfile.mkdtemp(prefix=f".{out.name}.dedupe-", dir=out.parent))

@@ -107,7 +107,8 @@ def test_partial_pairs_remove_nothing(tmp_path: Path):
     host = "Good evening. " * 3 + "We gather tonight to honor our volunteers, who kept the food bank open.\n" + passage
     source = write(tmp_path / "d.jsonl", [{"id": "a", "text": EN_SPEECH}, {"id": "h", "text": host + "\nThank you.\n"}])
     result = dedup.dedupe(source, tmp_path / "out", config=ONE)
-    assert [p.relation for p in result.report.pairs] == ["partial"]
+    assert result.report.pairs == ()  # (documents only: a copied passage is not looked for)
+    assert [p.relation for p in dedup.scan(source, config=ONE).pairs] == ["partial"]  # (the scan finds it)
     assert result.dropped == 0 and (tmp_path / "out" / "d.jsonl").read_bytes() == source.read_bytes()
 
 
