@@ -10,8 +10,8 @@ The public names are those of ``__all__``; the command line (``dedup.cli``) uses
 from dedup.archive import add_to_index, archive_text_loader, archive_texts, check, index_info, remove_from_index
 from dedup.build import build_index
 from dedup.config import AlignConfig, CandidateConfig, IngestConfig, NormalizeConfig, ScanConfig, SignConfig
-from dedup.errors import ConfigError, DedupError, IndexStoreError, IngestError, InputError
-from dedup.executors import Executor, LocalExecutor
+from dedup.errors import ConfigError, DedupError, EngineError, IndexStoreError, IngestError, InputError
+from dedup.executors import ENGINES, Executor, LocalExecutor, RayExecutor, open_executor
 from dedup.ingest import display_name, read_document, real_name
 from dedup.models import (
     RELATIONS,
@@ -39,6 +39,7 @@ from dedup.store.memory import MemoryStore
 from dedup.version import __version__
 
 __all__ = [
+    "ENGINES",
     "FORMATS",
     "RELATIONS",
     "AlignConfig",
@@ -48,6 +49,7 @@ __all__ = [
     "ConfigError",
     "DedupError",
     "Document",
+    "EngineError",
     "Executor",
     "IndexInfo",
     "IndexStoreError",
@@ -58,6 +60,7 @@ __all__ = [
     "LocalExecutor",
     "MemoryStore",
     "NormalizeConfig",
+    "RayExecutor",
     "Pair",
     "Passage",
     "Relation",
@@ -81,6 +84,7 @@ __all__ = [
     "index_info",
     "no_documents_message",
     "normalize_text",
+    "open_executor",
     "open_output",
     "open_store",
     "printable",

@@ -91,6 +91,12 @@ def window_values(signed: Signed, config: ScanConfig) -> np.ndarray:
     return window_signatures(bag_signed(signed), config.sign, window=window)[1]
 
 
+@lru_cache(maxsize=4)
+def band_salts(bands: int) -> np.ndarray:
+    """A fixed random 64-bit salt per band (the same in every process and run)."""
+    return np.random.default_rng(0x5EED_BA4D).integers(0, 2**64, bands, dtype=np.uint64, endpoint=False)
+
+
 def banded_candidates(
     keys: np.ndarray,
     owners: np.ndarray,
@@ -108,15 +114,20 @@ def banded_candidates(
 
     With ``min_shared=1``, the same pairs as inserting every window into datasketch's ``MinHashLSH`` and
     querying each (tested), at a fraction of the cost and memory for millions
-    of windows: one band at a time, grouped by ``group_by_key`` (one sort in one process).
+    of windows: the records of all bands grouped by ``group_by_key`` at once (a band's keys salted
+    with ``band_salts``; locally one sort in one process, on Ray one shuffle).
     """
     if len(keys) == 0:
         return set()
     owners = owners.astype(np.int64)
     span = int(owners.max()) + 1  # a pair (i, j) is coded as i * span + j
     limit = (max_hits + 1) if max_hits is not None else len(keys)
+    # all bands in one shuffle: each band's keys xor a salt of its own (a bijection within a band), so that the
+    # buckets of two bands stay apart
+    salted = np.ascontiguousarray(keys, dtype=np.uint64) ^ band_salts(keys.shape[1])
     coded = [
-        bucket_pairs(k, o, span=span, limit=limit) for band in range(keys.shape[1]) for k, o in group_by_key(keys[:, band], owners)
+        bucket_pairs(k, o, span=span, limit=limit)
+        for k, o in group_by_key(salted.T.ravel(), np.tile(owners, keys.shape[1]))
     ]
     if not coded:
         return set()

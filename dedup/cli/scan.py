@@ -8,8 +8,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from dedup import ScanConfig, archive_text_loader, check as check_archive, check_output, no_documents_message, scan as scan_folder
+from dedup import (
+    ScanConfig, archive_text_loader, check as check_archive, check_output, no_documents_message, open_executor, scan as scan_folder,
+)
 from dedup.cli.common import (
+    AddressOption,
+    Engine,
+    EngineOption,
     ExcludeOption,
     FailOn,
     Format,
@@ -44,6 +49,8 @@ def scan(
     ] = None,
     show: Annotated[int, typer.Option(help="Pairs shown in detail in the terminal report.")] = 5,
     workers: WorkersOption = 0,
+    engine: EngineOption = Engine.local,
+    address: AddressOption = None,
     progress: ProgressOption = True,
     index: Annotated[
         Optional[str],
@@ -65,7 +72,10 @@ def scan(
     index_file = [index] if index else []
     if output is not None:  # before the work: an --output that is one of the inputs is refused
         check_output(output, index_file)
-    report = run(lambda on_progress: scan_folder(folder, config=config, progress=on_progress, index=index), progress)
+    with open_executor(engine.value, address=address, workers=workers) as executor:
+        report = run(
+            lambda on_progress: scan_folder(folder, config=config, progress=on_progress, index=index, executor=executor), progress
+        )
     archived = archive_text_loader(index, (p.b for p in report.pairs if p.b_origin == "archive"), config=config)
     inputs = [folder / d.path for d in report.documents if d.status == "ok"] + index_file  # (the files read)
     write_out(report, format, output, inputs=inputs, load_archived=archived, show=show)
@@ -85,13 +95,16 @@ def check(
     ] = None,
     show: Annotated[int, typer.Option(help="Sources shown in detail in the terminal report.")] = 5,
     workers: WorkersOption = 0,
+    engine: EngineOption = Engine.local,
+    address: AddressOption = None,
     progress: ProgressOption = True,
 ) -> None:
     """Check new documents against an archive index: copy ratio, sources and copied passages of each."""
     config = ScanConfig(min_passage=min_passage, threshold=threshold, workers=workers)
     if output is not None:
         check_output(output, [*files, index])
-    report = run(lambda on_progress: check_archive(files, index, config=config, progress=on_progress), progress)
+    with open_executor(engine.value, address=address, workers=workers) as executor:
+        report = run(lambda on_progress: check_archive(files, index, config=config, progress=on_progress, executor=executor), progress)
     if not report.scanned:  # as a scan of nothing readable: said, never an empty report
         raise fail(no_documents_message("the files given", report.documents))
     archived = archive_text_loader(index, (p.b for p in report.pairs), config=config)
