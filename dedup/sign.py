@@ -97,6 +97,11 @@ class SignedDocument:
 
 #: Documents normalized and signed per job when an executor signs them.
 SIGN_BATCH = 250
+#: Short texts (Simplified and Traditional Chinese, English) that take signing through the compiled kernels it uses.
+WARM_UP_TEXTS = (
+    "各位代表：现在，我代表国务院，向大会报告政府工作，请予审议。發展經濟，服務人民，第1頁。\n" * 4,
+    "Mr. Speaker, Members of Congress, my fellow Americans: tonight I report on the state of our Union, page 2.\n" * 4,
+)
 
 
 class Mapper(Protocol):
@@ -121,9 +126,9 @@ def sign_documents(
             out.append(SignedDocument(doc, sign(normalize(doc.text, config.normalize), config.sign)))
             progress("sign", i + 1, len(documents))
         return out
-    # the first document here: the compiled kernels are loaded before processes are forked, which then have them
-    out.append(SignedDocument(documents[0], sign(normalize(documents[0].text, config.normalize), config.sign)))
-    jobs = [(k, min(k + batch_size, len(documents))) for k in range(1, len(documents), batch_size)]
+    for text in WARM_UP_TEXTS:  # the compiled kernels loaded here: processes forked next have them
+        sign(normalize(text, config.normalize), config.sign)
+    jobs = [(k, min(k + batch_size, len(documents))) for k in range(0, len(documents), batch_size)]
     for (start, end), batch in zip(jobs, executor.map(sign_batch, jobs, shared=(documents, config))):
         out.extend(SignedDocument(doc, signed) for doc, signed in zip(documents[start:end], batch.signed))
         progress("sign", end, len(documents))
