@@ -125,10 +125,9 @@ def banded_candidates(
     # all bands in one shuffle: each band's keys xor a salt of its own (a bijection within a band), so that the
     # buckets of two bands stay apart
     salted = np.ascontiguousarray(keys, dtype=np.uint64) ^ band_salts(keys.shape[1])
-    coded = [
-        bucket_pairs(k, o, span=span, limit=limit)
-        for k, o in group_by_key(salted.T.ravel(), np.tile(owners, keys.shape[1]))
-    ]
+    records = np.repeat(owners.astype(np.int32 if span < 1 << 31 else np.int64), keys.shape[1])  # (row-major, as salted)
+    coded = [bucket_pairs(k, o, span=span, limit=limit) for k, o in group_by_key(salted.ravel(), records)]
+    del salted, records
     if not coded:
         return set()
     pairs, shared = np.unique(np.concatenate(coded), return_counts=True)
@@ -141,7 +140,7 @@ def bucket_pairs(keys: np.ndarray, owners: np.ndarray, *, span: int, limit: int)
     sorted by key, then owner (a shard of ``group_by_key``). Buckets of more than ``limit`` owners make none."""
     first = np.ones(len(keys), dtype=bool)  # one entry per (bucket, document)
     first[1:] = (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])
-    k, o = keys[first], owners[first]
+    k, o = keys[first], owners[first].astype(np.int64, copy=False)
     starts = np.flatnonzero(run_starts(k))
     sizes = np.diff(np.concatenate([starts, [len(k)]]))
     keep = (sizes >= 2) & (sizes <= limit)

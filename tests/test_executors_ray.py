@@ -137,8 +137,6 @@ def test_the_cli_scans_with_ray(ray_here):
     assert with_ray.exit_code == 0, with_ray.output
     assert json.loads(with_ray.stdout) == json.loads(local.stdout)
     assert ray.is_initialized()  # (a Ray the command did not start is left running)
-    wrong = runner.invoke(app, [*args, "--address", "127.0.0.1:6379"])  # an address is for Ray
-    assert wrong.exit_code == 2 and "--engine ray" in wrong.output
 
 
 def test_a_two_node_cluster_finds_the_same(generated, generated_local, tmp_path):
