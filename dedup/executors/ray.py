@@ -147,10 +147,9 @@ class RayExecutor:
         ray = import_ray()
         task = ray.remote(num_cpus=self.actor_cpus, runtime_env={"env_vars": dict(WORKER_ENV)})(call)
         ref = task.remote(fn, args)
-        try:
-            yield lambda: received(ray.get(ref))
-        finally:
-            ray.cancel(ref)  # (nothing if it is done)
+        # (a body that fails leaves the task to end on its own: in Ray 2.60, cancelling a task as its reply comes
+        # back aborts this process, "Check failed: it != submissible_tasks_.end()" in task_manager.cc)
+        yield lambda: received(ray.get(ref))
 
     def group_by_key(self, keys: np.ndarray, values: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """The records hashed into shards by key, each shard sorted by key, then value (every key's records in one
