@@ -48,7 +48,7 @@ def ray_here():
 
 @pytest.fixture
 def executor(ray_here):
-    with RayExecutor() as ex:
+    with RayExecutor(workers=2) as ex:  # (each actor is a process that imports dedup: two on two cores)
         assert not ex.started  # (the module's Ray: used, never shut down by the executor)
         yield ex
     assert ray.is_initialized()
@@ -157,7 +157,7 @@ cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "object_s
 cluster.add_node(num_cpus=2, object_store_memory=400 * 2**20)
 cluster.wait_for_nodes()
 try:
-    with dedup.open_executor("ray", address=cluster.address, workers=3) as executor:
+    with dedup.open_executor("ray", address=cluster.address, workers=2) as executor:
         assert len([n for n in ray.nodes() if n["Alive"]]) == 2
         report = dedup.scan(sys.argv[1], executor=executor)
     assert not ray.is_initialized()  # disconnected; the cluster runs on
