@@ -96,6 +96,7 @@ class RayExecutor:
             self.started = True
             ray.data.DataContext.get_current().enable_progress_bars = False  # (the CLI shows its own)
             logging.getLogger("ray.data").setLevel(logging.WARNING)  # not a line on stderr per dataset run
+            logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # ("progress bars disabled")
         self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         self.actor_cpus = actor_cpus
         self.shards = shards
