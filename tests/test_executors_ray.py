@@ -139,6 +139,12 @@ def test_the_cli_scans_with_ray(ray_here):
     assert ray.is_initialized()  # (a Ray the command did not start is left running)
 
 
+def test_an_address_where_no_ray_answers_is_an_error_at_once():
+    code = f"from dedup.cli import app; app(['scan', {str(CORPUS)!r}, '--engine', 'ray', '--address', '127.0.0.1:1'])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 2 and "cannot reach Ray at 127.0.0.1:1" in done.stderr
+
+
 def test_a_two_node_cluster_finds_the_same(generated, generated_local, tmp_path):
     """A head and a worker node (``ray.cluster_utils.Cluster``) in a process of their own: the executor connects
     to the cluster by its address, and leaves it running."""

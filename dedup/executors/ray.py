@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import socket
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -85,6 +86,7 @@ class RayExecutor:
             options: dict[str, Any] = {"runtime_env": {"env_vars": dict(WORKER_ENV)}, "logging_level": "WARNING"}
             try:
                 if address:
+                    reachable(address)
                     ray.init(address=address, **options)
                 else:
                     ray.init(
@@ -175,6 +177,18 @@ class RayExecutor:
         for batch in grouped.iter_batches(batch_size=None, batch_format="numpy"):
             for k, v in zip(batch["keys"], batch["values"]):
                 yield np.frombuffer(k, dtype=kinds[0]), np.frombuffer(v, dtype=kinds[1])
+
+
+def reachable(address: str, timeout: float = 5.0) -> None:
+    """``EngineError`` when nothing answers at a ``host:port`` (or ``ray://host:port``) address: ``ray.init`` would
+    wait minutes for it. Other addresses (``auto``) are left to Ray."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise EngineError(f"cannot reach Ray at {address}: {err.strerror or err}") from None
 
 
 def shard_of(keys: np.ndarray, shards: int) -> np.ndarray:
