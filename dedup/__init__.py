@@ -11,8 +11,8 @@ from dedup.archive import add_to_index, archive_text_loader, archive_texts, chec
 from dedup.build import build_index
 from dedup.config import AlignConfig, CandidateConfig, IngestConfig, NormalizeConfig, ScanConfig, SignConfig
 from dedup.dedupe import KEEP_RULES, DedupeResult, dedupe
-from dedup.errors import ConfigError, DedupError, IndexStoreError, IngestError, InputError
-from dedup.executors import Executor, LocalExecutor
+from dedup.errors import ConfigError, DedupError, EngineError, IndexStoreError, IngestError, InputError
+from dedup.executors import ENGINES, Executor, LocalExecutor, RayExecutor, open_executor
 from dedup.ingest import display_name, read_document, real_name
 from dedup.models import (
     RELATIONS,
@@ -43,6 +43,7 @@ from dedup.version import __version__
 
 __all__ = [
     "FOLDER_FORMATS",
+    "ENGINES",
     "FORMATS",
     "KEEP_RULES",
     "RELATIONS",
@@ -54,6 +55,7 @@ __all__ = [
     "DedupError",
     "DedupeResult",
     "Document",
+    "EngineError",
     "Executor",
     "IndexInfo",
     "IndexStoreError",
@@ -64,6 +66,7 @@ __all__ = [
     "LocalExecutor",
     "MemoryStore",
     "NormalizeConfig",
+    "RayExecutor",
     "Pair",
     "Passage",
     "Relation",
@@ -89,6 +92,7 @@ __all__ = [
     "index_info",
     "no_documents_message",
     "normalize_text",
+    "open_executor",
     "open_output",
     "open_store",
     "parquet_schemas",

@@ -95,34 +95,42 @@ def archive_text_loader(
     return load
 
 
-def _signed_archive(stored: Sequence[StoredDocument], config: ScanConfig) -> list[SignedDocument]:
+def _signed_archive(stored: Sequence[StoredDocument], config: ScanConfig, executor: Executor | None = None) -> list[SignedDocument]:
     """Archived documents ready to align (normalized again from their stored text: it is fast)."""
-    return sign_documents([Document(path=s.path, text=s.text, format=s.format, encoding=s.encoding) for s in stored], config=config)
+    documents = [Document(path=s.path, text=s.text, format=s.format, encoding=s.encoding) for s in stored]
+    return sign_documents(documents, config=config, executor=executor)
 
 
 def add_to_index(
-    paths: Sequence[str | Path], location: Location, *, config: ScanConfig | None = None, progress: Progress | None = None
+    paths: Sequence[str | Path],
+    location: Location,
+    *,
+    config: ScanConfig | None = None,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> IndexUpdate:
     """Add files and folders to an index, in one atomic change; a document stored under the same path is replaced.
     Dataset files (and glob patterns of them) add their rows, stored under their ids.
 
     Documents are stored relative to the folder the index was built from when
     they lie inside it. Boilerplate is judged among the new documents and the
-    archived documents they resemble.
+    archived documents they resemble. Documents are signed by ``executor`` (by default in ``config.workers``
+    processes).
     """
     config = config or ScanConfig()
     progress = progress or no_progress
+    executor = executor or LocalExecutor(config.workers)
     with open_index(location, config=config, read_only=False) as (store, meta):
         documents, skipped = ingest.ingest_sources(
             [Path(p) for p in paths], base=Path(meta["root"]) if meta.get("root") else None, config=config
         )
-        docs = sign_documents(documents, config=config, progress=progress)
+        docs = sign_documents(documents, config=config, progress=progress, executor=executor)
         entries = index.document_entries(docs, config, progress)
         stored_paths = store.ids([d.path for d in documents])
         size = store.count() + len(docs)
         near = set().union(*(index.candidates(store, e, config, documents=size) for e in entries))
         near -= set(stored_paths.values())
-        neighbours = _signed_archive(store.load(near), config)
+        neighbours = _signed_archive(store.load(near), config, executor)
         related = boilerplate.Resemblance.of(entries + index.document_entries(neighbours, config), config)
         sets = boilerplate.long_shingle_hash_sets(docs + neighbours)[1]
         boiler = boilerplate.boilerplate_of([sets], boilerplate.related_labels(related), config, population=size)
@@ -194,7 +202,7 @@ def match_archive(
     size = archived + len(docs)
     found = [index.candidates(store, e, config, documents=size) for e in entries]
     stored = store.load(set().union(*found))
-    archive = _signed_archive(stored, config)
+    archive = _signed_archive(stored, config, executor)
     at = {s.id: len(docs) + k for k, s in enumerate(stored)}
     local = list(docs) + archive
     found_pairs = sorted((i, at[c]) for i, ids in enumerate(found) for c in ids if c in at)
@@ -241,7 +249,7 @@ def check(
         documents, skipped = ingest.ingest_sources(
             [Path(p) for p in paths], config=config, progress=lambda done, total: progress("read", done, total)
         )
-        docs = sign_documents(documents, config=config, progress=progress)
+        docs = sign_documents(documents, config=config, progress=progress, executor=executor)
         match = match_archive(docs, store, config, executor=executor, progress=progress)
         checked = tuple(
             CheckedDocument(

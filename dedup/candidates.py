@@ -91,6 +91,12 @@ def window_values(signed: Signed, config: ScanConfig) -> np.ndarray:
     return window_signatures(bag_signed(signed), config.sign, window=window)[1]
 
 
+@lru_cache(maxsize=4)
+def band_salts(bands: int) -> np.ndarray:
+    """A fixed random 64-bit salt per band (the same in every process and run)."""
+    return np.random.default_rng(0x5EED_BA4D).integers(0, 2**64, bands, dtype=np.uint64, endpoint=False)
+
+
 def banded_candidates(
     keys: np.ndarray,
     owners: np.ndarray,
@@ -108,16 +114,20 @@ def banded_candidates(
 
     With ``min_shared=1``, the same pairs as inserting every window into datasketch's ``MinHashLSH`` and
     querying each (tested), at a fraction of the cost and memory for millions
-    of windows: one band at a time, grouped by ``group_by_key`` (one sort in one process).
+    of windows: the records of all bands grouped by ``group_by_key`` at once (a band's keys salted
+    with ``band_salts``; locally one sort in one process, on Ray one shuffle).
     """
     if len(keys) == 0:
         return set()
     owners = owners.astype(np.int64)
     span = int(owners.max()) + 1  # a pair (i, j) is coded as i * span + j
     limit = (max_hits + 1) if max_hits is not None else len(keys)
-    coded = [
-        bucket_pairs(k, o, span=span, limit=limit) for band in range(keys.shape[1]) for k, o in group_by_key(keys[:, band], owners)
-    ]
+    # all bands in one shuffle: each band's keys xor a salt of its own (a bijection within a band), so that the
+    # buckets of two bands stay apart
+    salted = np.ascontiguousarray(keys, dtype=np.uint64) ^ band_salts(keys.shape[1])
+    records = np.repeat(owners.astype(np.int32 if span < 1 << 31 else np.int64), keys.shape[1])  # (row-major, as salted)
+    coded = [bucket_pairs(k, o, span=span, limit=limit) for k, o in group_by_key(salted.ravel(), records)]
+    del salted, records
     if not coded:
         return set()
     pairs, shared = np.unique(np.concatenate(coded), return_counts=True)
@@ -130,7 +140,7 @@ def bucket_pairs(keys: np.ndarray, owners: np.ndarray, *, span: int, limit: int)
     sorted by key, then owner (a shard of ``group_by_key``). Buckets of more than ``limit`` owners make none."""
     first = np.ones(len(keys), dtype=bool)  # one entry per (bucket, document)
     first[1:] = (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])
-    k, o = keys[first], owners[first]
+    k, o = keys[first], owners[first].astype(np.int64, copy=False)
     starts = np.flatnonzero(run_starts(k))
     sizes = np.diff(np.concatenate([starts, [len(k)]]))
     keep = (sizes >= 2) & (sizes <= limit)

@@ -29,3 +29,7 @@ class IngestError(DedupError):
 
 class IndexStoreError(DedupError):
     """An archive index cannot be opened or used: missing, damaged, or built with other parameters."""
+
+
+class EngineError(DedupError):
+    """The engine asked for cannot run: Ray is not installed, or its cluster cannot be reached."""

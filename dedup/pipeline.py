@@ -2,7 +2,7 @@
 judge → report records. ``scan`` reads a folder; ``compare`` works on documents already read.
 
 Each stage is a function of a batch of records and its config; the work that is worth spreading
-(aligning candidate pairs; the LSH band shuffle) is handed to an executor (``dedup.executors``), by
+(signing documents; aligning candidate pairs; the LSH band shuffle) is handed to an executor (``dedup.executors``), by
 default the local one with ``config.workers`` processes.
 """
 
@@ -97,7 +97,7 @@ def _compare(
     documents: Sequence[Document], skipped: Sequence[Skipped], *, config: ScanConfig, progress: Progress, root: str,
     store: Store | None, executor: Executor,
 ) -> Report:
-    docs = sign_documents(documents, config=config, progress=progress)
+    docs = sign_documents(documents, config=config, progress=progress, executor=executor)
 
     # 1. candidates: whole documents and windows that collide in LSH
     progress("candidates", 0, 1)

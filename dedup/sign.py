@@ -14,9 +14,10 @@ makes a ``MinHash`` with ``MinHash(num_perm=..., seed=..., scheme=..., hashvalue
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 
@@ -101,15 +102,100 @@ class SignedDocument:
         return self.signed.norm
 
 
+#: Documents normalized and signed per job when an executor signs them.
+SIGN_BATCH = 250
+#: Short texts (Simplified and Traditional Chinese, English) that take signing through the compiled kernels it uses.
+WARM_UP_TEXTS = (
+    "各位代表：现在，我代表国务院，向大会报告政府工作，请予审议。發展經濟，服務人民，第1頁。\n" * 4,
+    "Mr. Speaker, Members of Congress, my fellow Americans: tonight I report on the state of our Union, page 2.\n" * 4,
+)
+
+
+class Mapper(Protocol):
+    """What ``sign_documents`` needs of an executor (see ``dedup.executors``)."""
+
+    def map(self, fn, jobs: Sequence, *, shared: object = None) -> Iterable: ...
+
+
 def sign_documents(
-    documents: Sequence[Document], *, config: ScanConfig, progress: Progress = no_progress
+    documents: Sequence[Document],
+    *,
+    config: ScanConfig,
+    progress: Progress = no_progress,
+    executor: Mapper | None = None,
+    batch_size: int = SIGN_BATCH,
 ) -> list[SignedDocument]:
-    """Normalize and sign a batch of documents."""
-    out = []
-    for i, doc in enumerate(documents):
-        out.append(SignedDocument(doc, sign(normalize(doc.text, config.normalize), config.sign)))
-        progress("sign", i + 1, len(documents))
+    """Normalize and sign a batch of documents: here, or ``batch_size`` at a time by ``executor`` (``sign_batch``,
+    the documents and the config shared); the same records either way."""
+    out: list[SignedDocument] = []
+    if executor is None or len(documents) <= batch_size:
+        for i, doc in enumerate(documents):
+            out.append(SignedDocument(doc, sign(normalize(doc.text, config.normalize), config.sign)))
+            progress("sign", i + 1, len(documents))
+        return out
+    for text in WARM_UP_TEXTS:  # the compiled kernels loaded here: processes forked next have them
+        sign(normalize(text, config.normalize), config.sign)
+    jobs = [(k, min(k + batch_size, len(documents))) for k in range(0, len(documents), batch_size)]
+    for (start, end), batch in zip(jobs, executor.map(sign_batch, jobs, shared=(documents, config))):
+        out.extend(SignedDocument(doc, signed) for doc, signed in zip(documents[start:end], batch.signed))
+        progress("sign", end, len(documents))
     return out
+
+
+def sign_batch(shared: tuple[Sequence[Document], ScanConfig], job: tuple[int, int]) -> SignedBatch:
+    """Normalize and sign ``documents[start:end]`` (a stage function: ``shared`` is ``(documents, config)``, ``job``
+    is ``(start, end)``)."""
+    documents, config = shared
+    start, end = job
+    return SignedBatch([sign(normalize(d.text, config.normalize), config.sign) for d in documents[start:end]])
+
+
+@dataclass(frozen=True, eq=False)
+class SignedBatch:
+    """What signing a batch of documents gives (``Signed`` records, in order); it packs into a few arrays
+    (``dedup.executors``: the local executor hands them over in shared memory)."""
+
+    signed: list[Signed]
+
+    _ARRAYS = ("starts", "ends", "cjk", "breaks", "heavy")
+
+    def pack(self) -> tuple[tuple[tuple[np.ndarray, ...], ...], tuple]:
+        norms = [s.norm for s in self.signed]
+        tokens = np.frombuffer("".join(n.tokens for n in norms).encode("utf-32-le"), dtype="<u4")
+        words = np.frombuffer("".join(n.all_words for n in norms).encode("utf-8"), dtype=np.uint8)
+        word_ends = np.cumsum([len(n.all_words.encode("utf-8")) for n in norms], dtype=np.int64)
+        sizes = np.array([len(n) for n in norms], dtype=np.int64)
+        hash_sizes = np.array([len(s.hashes) for s in self.signed], dtype=np.int64)
+        columns = tuple(
+            np.concatenate([np.zeros(0, dtype)] + [getattr(n, name) for n in norms if getattr(n, name) is not None]).astype(dtype, copy=False)
+            for name, dtype in zip(self._ARRAYS, (np.int32, np.int32, bool, bool, bool))
+        )
+        lengths = np.concatenate([np.zeros(0, np.uint8), *(s.shingle_lengths for s in self.signed)])
+        hashes = np.concatenate([np.zeros(0, np.uint32), *(s.hashes for s in self.signed)])
+        rest = [(n.page_markers, n.converted, n.breaks is not None, n.heavy is not None) for n in norms]
+        return ((tokens, words, word_ends, sizes, hash_sizes, *columns, lengths, hashes),), rest
+
+    @classmethod
+    def unpack(cls, groups: Sequence[tuple[np.ndarray, ...]], rest: list) -> SignedBatch:
+        ((tokens, words, word_ends, sizes, hash_sizes, starts, ends, cjk, breaks, heavy, lengths, hashes),) = groups
+        text, all_words = tokens.tobytes().decode("utf-32-le"), _split_at(words, word_ends)
+        out, at, h, b, v = [], 0, 0, 0, 0  # token, hash, breaks and heavy offsets
+        for k, (n, m, (markers, converted, has_breaks, has_heavy)) in enumerate(zip(sizes.tolist(), hash_sizes.tolist(), rest)):
+            norm = Normalized(
+                text[at : at + n], starts[at : at + n], ends[at : at + n], cjk[at : at + n],
+                all_words[k],
+                breaks[b : b + n] if has_breaks else None, markers, converted, heavy[v : v + n] if has_heavy else None,
+            )
+            out.append(Signed(norm=norm, shingle_lengths=lengths[at : at + n], hashes=hashes[h : h + m]))
+            at, h, b, v = at + n, h + m, b + n * has_breaks, v + n * has_heavy
+        return cls(out)
+
+
+def _split_at(utf8: np.ndarray, byte_ends: np.ndarray) -> list[str]:
+    """The texts whose UTF-8 bytes, joined, are ``utf8``, each ending at ``byte_ends``."""
+    bounds = [0, *byte_ends.tolist()]
+    raw = utf8.tobytes()
+    return [raw[a:b].decode("utf-8") for a, b in zip(bounds, bounds[1:])]
 
 
 def window_size(norm: Normalized, window: int) -> int:

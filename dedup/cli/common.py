@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 
 from dedup import (
     FOLDER_FORMATS,
+    ENGINES,
     FORMATS,
     CheckReport,
     DedupError,
@@ -148,7 +149,16 @@ MinPassageOption = Annotated[
 ThresholdOption = Annotated[
     float, typer.Option(help="Share of the shorter document that must be copied for a near-duplicate.")
 ]
-WorkersOption = Annotated[int, typer.Option(help="Processes for alignment (0: one per CPU core).")]
+WorkersOption = Annotated[int, typer.Option(help="Processes (with --engine ray: actors) that run the stages (0: one per CPU core).")]
+Engine = Enum("Engine", {e: e for e in ENGINES}, type=str)
+EngineOption = Annotated[
+    Engine, typer.Option(help="Where the stages run: processes on this machine, or Ray (pip install 'dedup[ray]').")
+]
+AddressOption = Annotated[
+    Optional[str],
+    typer.Option(help="With --engine ray: the address of a running Ray cluster (host:port, ray://host:port, auto); "
+                 "default: start Ray on this machine."),
+]
 ProgressOption = Annotated[bool, typer.Option(help="Show a progress bar on stderr.")]
 IncludeOption = Annotated[Optional[list[str]], typer.Option(help="Only files matching this glob (repeatable).")]
 ExcludeOption = Annotated[Optional[list[str]], typer.Option(help="Leave out files matching this glob (repeatable).")]

@@ -10,8 +10,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from dedup import IndexUpdate, ScanConfig, add_to_index, build_index, index_info as read_index_info, printable, remove_from_index, to_json
+from dedup import (
+    IndexUpdate, ScanConfig, add_to_index, build_index, index_info as read_index_info, open_executor, printable, remove_from_index,
+    to_json,
+)
 from dedup.cli.common import (
+    AddressOption,
+    Engine,
+    EngineOption,
     ExcludeOption,
     HiddenOption,
     IdColumnOption,
@@ -21,6 +27,7 @@ from dedup.cli.common import (
     ProgressOption,
     ReportConsole,
     TextColumnOption,
+    WorkersOption,
     app,
     fail,
     run,
@@ -59,6 +66,9 @@ def index_build(
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
     hidden: HiddenOption = False,
+    workers: WorkersOption = 0,
+    engine: EngineOption = Engine.local,
+    address: AddressOption = None,
     progress: ProgressOption = True,
     id_column: IdColumnOption = ScanConfig().id_column,
     text_column: TextColumnOption = ScanConfig().text_column,
@@ -66,23 +76,28 @@ def index_build(
     """Build a new index of a folder (an existing index at that place is replaced once the new one is complete)."""
     config = ScanConfig(
         include=tuple(include or ()), exclude=tuple(exclude or ()), include_hidden=hidden, id_column=id_column,
-        text_column=text_column,
+        text_column=text_column, workers=workers,
     )
     root = sources[0] if len(sources) == 1 else sources
-    _print_update(run(lambda p: build_index(root, index, config=config, progress=p), progress), "build")
+    with open_executor(engine.value, address=address, workers=workers) as executor:
+        _print_update(run(lambda p: build_index(root, index, config=config, progress=p, executor=executor), progress), "build")
 
 
 @index_app.command("add")
 def index_add(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to add; a document already indexed under the same path is replaced.")],
     index: IndexOption,
+    workers: WorkersOption = 0,
+    engine: EngineOption = Engine.local,
+    address: AddressOption = None,
     progress: ProgressOption = True,
     id_column: IdColumnOption = ScanConfig().id_column,
     text_column: TextColumnOption = ScanConfig().text_column,
 ) -> None:
     """Add documents to an index (one atomic change: all of them or none); dataset files add their rows."""
-    config = ScanConfig(id_column=id_column, text_column=text_column)
-    _print_update(run(lambda p: add_to_index(paths, index, config=config, progress=p), progress), "add")
+    config = ScanConfig(id_column=id_column, text_column=text_column, workers=workers)
+    with open_executor(engine.value, address=address, workers=workers) as executor:
+        _print_update(run(lambda p: add_to_index(paths, index, config=config, progress=p, executor=executor), progress), "add")
 
 
 @index_app.command("remove")

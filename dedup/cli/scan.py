@@ -8,8 +8,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from dedup import ScanConfig, archive_text_loader, check as check_archive, no_documents_message, scan as scan_folder
+from dedup import (
+    ScanConfig, archive_text_loader, check as check_archive, no_documents_message, open_executor, scan as scan_folder,
+)
 from dedup.cli.common import (
+    AddressOption,
+    Engine,
+    EngineOption,
     ExcludeOption,
     FailOn,
     Format,
@@ -51,6 +56,8 @@ def scan(
     ] = None,
     show: Annotated[int, typer.Option(help="Pairs shown in detail in the terminal report.")] = 5,
     workers: WorkersOption = 0,
+    engine: EngineOption = Engine.local,
+    address: AddressOption = None,
     progress: ProgressOption = True,
     index: Annotated[
         Optional[str],
@@ -84,7 +91,10 @@ def scan(
     index_file = [index] if index else []
     check_destination(format, output, [*sources, *index_file])  # before the work: never over (or around) an input
     root = sources[0] if len(sources) == 1 else sources
-    report = run(lambda on_progress: scan_folder(root, config=config, progress=on_progress, index=index), progress)
+    with open_executor(engine.value, address=address, workers=workers) as executor:
+        report = run(
+            lambda on_progress: scan_folder(root, config=config, progress=on_progress, index=index, executor=executor), progress
+        )
     archived = archive_text_loader(index, (p.b for p in report.pairs if p.b_origin == "archive"), config=config)
     read = [d for d in report.documents if d.status == "ok"]
     files = {Path(d.source) for d in read if d.source is not None}  # dataset files; a folder's files by path:
@@ -107,6 +117,8 @@ def check(
     ] = None,
     show: Annotated[int, typer.Option(help="Sources shown in detail in the terminal report.")] = 5,
     workers: WorkersOption = 0,
+    engine: EngineOption = Engine.local,
+    address: AddressOption = None,
     progress: ProgressOption = True,
     id_column: IdColumnOption = ScanConfig().id_column,
     text_column: TextColumnOption = ScanConfig().text_column,
@@ -116,7 +128,8 @@ def check(
         min_passage=min_passage, threshold=threshold, workers=workers, id_column=id_column, text_column=text_column
     )
     check_destination(format, output, [*files, index])  # before the work
-    report = run(lambda on_progress: check_archive(files, index, config=config, progress=on_progress), progress)
+    with open_executor(engine.value, address=address, workers=workers) as executor:
+        report = run(lambda on_progress: check_archive(files, index, config=config, progress=on_progress, executor=executor), progress)
     if not report.scanned:  # as a scan of nothing readable: said, never an empty report
         raise fail(no_documents_message("the files given", report.documents))
     archived = archive_text_loader(index, (p.b for p in report.pairs), config=config)

@@ -26,19 +26,25 @@ many processes run it. The pipeline hands the batches to an executor. An executo
     How many processes (or actors) run jobs at once.
 
 ``LocalExecutor`` (``dedup.executors.local``) runs them on this machine: a pool of forked processes,
-or this process alone with one worker or where there is no fork. A Ray executor implements the
-same four members next.
+or this process alone with one worker or where there is no fork. ``RayExecutor`` (``dedup.executors.ray``)
+runs them on Ray Data, on this machine or a cluster (Ray is imported when one is made). ``open_executor``
+gives either by the name of its engine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 import numpy as np
 
+from dedup.errors import ConfigError
 from dedup.executors.local import LocalExecutor
+from dedup.executors.ray import RayExecutor
+
+#: The engines ``open_executor`` knows: this machine's processes, or Ray.
+ENGINES = ("local", "ray")
 
 
 class Executor(Protocol):
@@ -53,4 +59,20 @@ class Executor(Protocol):
     def group_by_key(self, keys: np.ndarray, values: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]: ...
 
 
-__all__ = ["Executor", "LocalExecutor"]
+@contextmanager
+def open_executor(engine: str = "local", *, address: str | None = None, workers: int = 0) -> Iterator[Executor]:
+    """An executor of ``engine`` for the block: ``local`` (``workers`` processes), or ``ray`` (``workers`` actors on
+    the Ray cluster at ``address``, or on a Ray started here and shut down at the end). ``ConfigError`` for another
+    engine, or an address without Ray; ``EngineError`` when Ray is not installed or cannot be reached."""
+    if engine == "local":
+        if address:
+            raise ConfigError("--address is the address of a Ray cluster: give it with --engine ray")
+        yield LocalExecutor(workers)
+    elif engine == "ray":
+        with RayExecutor(address=address, workers=workers) as executor:
+            yield executor
+    else:
+        raise ConfigError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+
+
+__all__ = ["ENGINES", "Executor", "LocalExecutor", "RayExecutor", "open_executor"]
