@@ -9,8 +9,11 @@ from typing import Annotated, Optional
 import typer
 from rich.text import Text
 
-from dedup import KEEP_RULES, ScanConfig, dedupe as dedupe_sources, printable, skipped_lines
+from dedup import KEEP_RULES, ScanConfig, dedupe as dedupe_sources, open_executor, printable, skipped_lines
 from dedup.cli.common import (
+    AddressOption,
+    Engine,
+    EngineOption,
     ExcludeOption,
     HiddenOption,
     IdColumnOption,
@@ -52,6 +55,8 @@ def dedupe(
     exclude: ExcludeOption = None,
     hidden: HiddenOption = False,
     workers: WorkersOption = 0,
+    engine: EngineOption = Engine.local,
+    address: AddressOption = None,
     progress: ProgressOption = True,
 ) -> None:
     """Write the input minus its exact and near-duplicate copies (one kept a cluster) to a folder, in the input's format."""
@@ -65,12 +70,14 @@ def dedupe(
         include_hidden=hidden,
         workers=workers,
     )
-    result = run(
-        lambda on_progress: dedupe_sources(
-            sources, output, keep=keep.value, date_column=date_column, config=config, progress=on_progress
-        ),
-        progress,
-    )
+    with open_executor(engine.value, address=address, workers=workers) as executor:
+        result = run(
+            lambda on_progress: dedupe_sources(
+                sources, output, keep=keep.value, date_column=date_column, config=config, progress=on_progress,
+                executor=executor,
+            ),
+            progress,
+        )
     console = stderr()
     if result.skipped:
         console.print(Text(f"{len(result.skipped)} skipped (not read, not written):", style="yellow"))
