@@ -32,7 +32,7 @@ from dedup.config import ScanConfig
 from dedup.errors import ConfigError, InputError
 from dedup.executors import Executor
 from dedup.models import Document, Pair, Progress, Report, Skipped, no_progress
-from dedup.pipeline import compare, no_documents_message
+from dedup.pipeline import compare, read_sources
 from dedup.version import __version__
 
 __all__ = ["DECISIONS_FILE", "KEEP_RULES", "MARKER_FILE", "Decision", "DedupeResult", "dedupe"]
@@ -300,12 +300,8 @@ def dedupe(
     paths = ingest.expand_sources(given)
     out = check_output_folder(output, paths)
     _check_targets(paths)
-    reads = ingest.read_sources(paths, config=config, progress=lambda done, total: progress("read", done, total))
-    documents = [d for r in reads for d in r.documents]
-    skipped = [s for r in reads for s in r.skipped]
+    reads, documents, skipped = read_sources(paths, config=config, progress=progress)
     place = ", ".join(str(Path(s)) for s in given)
-    if not documents:
-        raise InputError(no_documents_message(place, skipped))
     documents_only = replace(config, passages=False)  # (partial pairs remove nothing: not looked for)
     report = compare(documents, skipped, config=documents_only, progress=progress, root=place, executor=executor)
     decisions = decide(reads, report, keep=keep, date_column=date_column)

@@ -49,13 +49,22 @@ def scan(
     config = config or ScanConfig()
     progress = progress or no_progress
     sources = [root] if isinstance(root, (str, Path)) else list(root)
+    _, documents, skipped = read_sources(sources, config=config, progress=progress)
+    place = ", ".join(str(Path(s)) for s in sources)
+    return compare(documents, skipped, config=config, progress=progress, root=place, index=index, executor=executor)
+
+
+def read_sources(
+    sources: Sequence[str | Path], *, config: ScanConfig, progress: Progress = no_progress
+) -> tuple[list[ingest.SourceRead], list[Document], list[Skipped]]:
+    """Read folders and dataset files: what each gave, all their documents, all that was skipped. Raises
+    ``InputError`` when none of them holds a readable document (saying what was found)."""
     reads = ingest.read_sources(sources, config=config, progress=lambda done, total: progress("read", done, total))
     documents = [d for r in reads for d in r.documents]
     skipped = [s for r in reads for s in r.skipped]
-    place = ", ".join(str(Path(s)) for s in sources)
     if not documents:
-        raise InputError(no_documents_message(place, skipped))
-    return compare(documents, skipped, config=config, progress=progress, root=place, index=index, executor=executor)
+        raise InputError(no_documents_message(", ".join(str(Path(s)) for s in sources), skipped))
+    return reads, documents, skipped
 
 
 def no_documents_message(place: str, skipped: Sequence[Skipped | DocumentEntry]) -> str:
