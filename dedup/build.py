@@ -23,14 +23,12 @@ from dedup.config import ScanConfig
 from dedup.executors import Executor, LocalExecutor
 from dedup.index import NO_KEYS
 from dedup.models import Document, IndexUpdate, Progress, Skipped, no_progress
-from dedup.sign import sign_documents
+from dedup.sign import FILE_BATCH, Signed, SignedDocument, read_signed, sign_documents
 from dedup.store import NewDocument, Store, building, prepared
 from dedup.store.format import meta_for, prefix_bits_for
 
 #: Documents written per transaction while building an index.
 WRITE_BATCH = 2000
-#: Files read and signed per job.
-FILE_BATCH = 250
 #: Building an index sorts its bucket entries one part of the key space at a time.
 KEY_PART_BITS = 4
 KEY_PARTS = 1 << KEY_PART_BITS
@@ -81,8 +79,8 @@ class IndexedChunk:
 def index_files(config: ScanConfig, found: Sequence[tuple[str, str]]) -> IndexedChunk:
     """Read, normalize and sign a batch of files ``(relative path, path)`` for the index (a stage function:
     ``executor.map`` runs it with the config shared)."""
-    documents, skipped = ingest.read_files(found, limits=config.ingest)
-    return indexed_chunk(documents, config, skipped)
+    documents, skipped, signed = read_signed(config, found)
+    return indexed_chunk(documents, config, skipped, signed=signed)
 
 
 def index_documents(config: ScanConfig, documents: Sequence[Document]) -> IndexedChunk:
@@ -90,9 +88,14 @@ def index_documents(config: ScanConfig, documents: Sequence[Document]) -> Indexe
     return indexed_chunk(documents, config)
 
 
-def indexed_chunk(documents: Sequence[Document], config: ScanConfig, skipped: Sequence[Skipped] = ()) -> IndexedChunk:
-    """What building an index keeps of a batch of documents."""
-    docs = sign_documents(documents, config=config)
+def indexed_chunk(
+    documents: Sequence[Document], config: ScanConfig, skipped: Sequence[Skipped] = (), *, signed: Sequence[Signed] | None = None
+) -> IndexedChunk:
+    """What building an index keeps of a batch of documents (``signed``: their ``Signed``, if known)."""
+    if signed is None:
+        docs = sign_documents(documents, config=config)
+    else:
+        docs = [SignedDocument(d, s) for d, s in zip(documents, signed)]
     entries = index.document_entries(docs, config)
     records = [prepared(n) for n in index.new_documents(docs, entries, keys=False)]
     keys = np.concatenate([NO_KEYS, *(e.keys for e in entries)])

@@ -8,7 +8,7 @@ default the local one with ``config.workers`` processes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +21,7 @@ from dedup.errors import InputError
 from dedup.executors import Executor, LocalExecutor
 from dedup.match import Matcher, clusters, duplicate_clusters
 from dedup.models import Document, DocumentEntry, Progress, Report, Skipped, document_list, no_progress, skipped_lines
-from dedup.sign import sign_documents
+from dedup.sign import FILE_BATCH, Signed, SignedDocument, sign_files, sign_documents, warm_up
 from dedup.store import Store
 
 
@@ -48,18 +48,55 @@ def scan(
     """
     config = config or ScanConfig()
     progress = progress or no_progress
+    executor = executor or LocalExecutor(config.workers)
     sources = [root] if isinstance(root, (str, Path)) else list(root)
-    _, documents, skipped = read_sources(sources, config=config, progress=progress)
+    batches: list[list[Signed]] = []  # a folder's files are read and signed together, in the executor's jobs
+    reader = _signing_reader(config, executor, batches)
+    reads, documents, skipped = read_sources(sources, config=config, progress=progress, reader=reader)
+    signed = iter(batches)
+    known = [s for r in reads for s in (next(signed) if r.format == "folder" else [None] * len(r.documents))]
     place = ", ".join(str(Path(s)) for s in sources)
-    return compare(documents, skipped, config=config, progress=progress, root=place, index=index, executor=executor)
+    with ExitStack() as opened:
+        store = opened.enter_context(open_index(index, config=config))[0] if index is not None else None
+        return _compare(
+            documents, skipped, config=config, progress=progress, root=place, store=store, executor=executor, signed=known
+        )
+
+
+def _signing_reader(config: ScanConfig, executor: Executor, out: list[list[Signed]]) -> ingest.Reader:
+    """An ``ingest.Reader`` that reads a folder's files ``FILE_BATCH`` at a time and signs them in ``executor``'s
+    jobs (``sign_files``), and adds the documents' ``Signed`` to ``out``, a list for each folder."""
+
+    def read(found: Sequence[tuple[str, str]], each: Callable[[int, int], None] | None) -> tuple[list[Document], list[Skipped]]:
+        jobs = [found[k : k + FILE_BATCH] for k in range(0, len(found), FILE_BATCH)]
+        if len(jobs) > 1:
+            warm_up(config)  # the compiled kernels loaded here: processes forked next have them
+        documents: list[Document] = []
+        skipped: list[Skipped] = []
+        signed: list[Signed] = []
+        done = 0
+        for job, batch in zip(jobs, executor.map(sign_files, jobs, shared=config)):
+            documents += batch.documents
+            skipped += batch.skipped
+            signed += batch.signed
+            done += len(job)
+            if each is not None:
+                each(done, len(found))
+        out.append(signed)
+        return documents, skipped
+
+    return read
 
 
 def read_sources(
-    sources: Sequence[str | Path], *, config: ScanConfig, progress: Progress = no_progress
+    sources: Sequence[str | Path], *, config: ScanConfig, progress: Progress = no_progress, reader: ingest.Reader | None = None
 ) -> tuple[list[ingest.SourceRead], list[Document], list[Skipped]]:
-    """Read folders and dataset files: what each gave, all their documents, all that was skipped. Raises
-    ``InputError`` when none of them holds a readable document (saying what was found)."""
-    reads = ingest.read_sources(sources, config=config, progress=lambda done, total: progress("read", done, total))
+    """Read folders and dataset files: what each gave, all their documents, all that was skipped (a folder's files
+    read by ``reader`` if given, see ``ingest.read_sources``). Raises ``InputError`` when none of them holds a
+    readable document (saying what was found)."""
+    reads = ingest.read_sources(
+        sources, config=config, progress=lambda done, total: progress("read", done, total), reader=reader
+    )
     documents = [d for r in reads for d in r.documents]
     skipped = [s for r in reads for s in r.skipped]
     if not documents:
@@ -104,9 +141,9 @@ def compare(
 
 def _compare(
     documents: Sequence[Document], skipped: Sequence[Skipped], *, config: ScanConfig, progress: Progress, root: str,
-    store: Store | None, executor: Executor,
+    store: Store | None, executor: Executor, signed: Sequence[Signed | None] = (),
 ) -> Report:
-    docs = sign_documents(documents, config=config, progress=progress, executor=executor)
+    docs = _signed_documents(documents, signed, config=config, progress=progress, executor=executor)
 
     # 1. candidates: whole documents and windows that collide in LSH
     progress("candidates", 0, 1)
@@ -142,3 +179,16 @@ def _compare(
         index=store.location if store is not None else None,
         archive=archive,
     )
+
+
+def _signed_documents(
+    documents: Sequence[Document], signed: Sequence[Signed | None], *, config: ScanConfig, progress: Progress,
+    executor: Executor,
+) -> list[SignedDocument]:
+    """The documents signed: with their ``Signed`` where known (``signed``, if given, has one for each document or
+    None), the others signed here or by ``executor`` (``sign_documents``)."""
+    if not signed:
+        return sign_documents(documents, config=config, progress=progress, executor=executor)
+    missing = [k for k, s in enumerate(signed) if s is None]
+    more = iter(sign_documents([documents[k] for k in missing], config=config, progress=progress, executor=executor))
+    return [SignedDocument(d, s) if s is not None else next(more) for d, s in zip(documents, signed)]

@@ -21,9 +21,10 @@ from typing import Protocol
 
 import numpy as np
 
+from dedup import ingest
 from dedup import sign_kernels as kernels
 from dedup.config import WORD_WEIGHT, ScanConfig, SignConfig
-from dedup.models import Document, Progress, no_progress
+from dedup.models import Document, Progress, Skipped, no_progress
 from dedup.normalize import Normalized, normalize, word_code
 
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -133,13 +134,18 @@ def sign_documents(
             out.append(SignedDocument(doc, sign(normalize(doc.text, config.normalize), config.sign)))
             progress("sign", i + 1, len(documents))
         return out
-    for text in WARM_UP_TEXTS:  # the compiled kernels loaded here: processes forked next have them
-        sign(normalize(text, config.normalize), config.sign)
+    warm_up(config)  # the compiled kernels loaded here: processes forked next have them
     jobs = [(k, min(k + batch_size, len(documents))) for k in range(0, len(documents), batch_size)]
     for (start, end), batch in zip(jobs, executor.map(sign_batch, jobs, shared=(documents, config))):
         out.extend(SignedDocument(doc, signed) for doc, signed in zip(documents[start:end], batch.signed))
         progress("sign", end, len(documents))
     return out
+
+
+def warm_up(config: ScanConfig) -> None:
+    """Load the compiled kernels signing uses (in a process about to fork the executor's: they then have them)."""
+    for text in WARM_UP_TEXTS:
+        sign(normalize(text, config.normalize), config.sign)
 
 
 def sign_batch(shared: tuple[Sequence[Document], ScanConfig], job: tuple[int, int]) -> SignedBatch:
@@ -191,11 +197,53 @@ class SignedBatch:
         return cls(out)
 
 
-def _split_at(utf8: np.ndarray, byte_ends: np.ndarray) -> list[str]:
+def _split_at(utf8: np.ndarray, byte_ends: np.ndarray, errors: str = "strict") -> list[str]:
     """The texts whose UTF-8 bytes, joined, are ``utf8``, each ending at ``byte_ends``."""
     bounds = [0, *byte_ends.tolist()]
     raw = utf8.tobytes()
-    return [raw[a:b].decode("utf-8") for a, b in zip(bounds, bounds[1:])]
+    return [raw[a:b].decode("utf-8", errors) for a, b in zip(bounds, bounds[1:])]
+
+
+#: Files read and signed per job when an executor reads them (``sign_files``).
+FILE_BATCH = 250
+
+
+def read_signed(config: ScanConfig, found: Sequence[tuple[str, str]]) -> tuple[list[Document], list[Skipped], list[Signed]]:
+    """Read a batch of files ``(name, path)`` (``ingest.read_files``, within ``config.ingest``) and normalize and sign
+    the documents read: the documents, the files skipped (each in the order found) and the documents' ``Signed``."""
+    documents, skipped = ingest.read_files(found, limits=config.ingest)
+    return documents, skipped, [sign(normalize(d.text, config.normalize), config.sign) for d in documents]
+
+
+def sign_files(config: ScanConfig, found: Sequence[tuple[str, str]]) -> SignedFiles:
+    """``read_signed`` as a stage function (``executor.map`` runs it with the config shared)."""
+    return SignedFiles(*read_signed(config, found))
+
+
+@dataclass(frozen=True, eq=False)
+class SignedFiles:
+    """What reading and signing a batch of files gives: the documents, the files skipped and the documents'
+    ``Signed``; it packs into arrays (the texts and those of a ``SignedBatch``) as ``SignedBatch`` does."""
+
+    documents: list[Document]
+    skipped: list[Skipped]
+    signed: list[Signed]
+
+    def pack(self) -> tuple[tuple[tuple[np.ndarray, ...], ...], tuple]:
+        (arrays,), rest = SignedBatch(self.signed).pack()
+        texts = [d.text.encode("utf-8", "surrogatepass") for d in self.documents]
+        ends = np.cumsum([len(t) for t in texts], dtype=np.int64)
+        joined = np.frombuffer(b"".join(texts), dtype=np.uint8)
+        records = [(d.path, d.format, d.encoding) for d in self.documents]
+        return (arrays, (joined, ends)), (rest, records, self.skipped)
+
+    @classmethod
+    def unpack(cls, groups: Sequence[tuple[np.ndarray, ...]], rest: tuple) -> SignedFiles:
+        arrays, (joined, ends) = groups
+        signed_rest, records, skipped = rest
+        texts = _split_at(joined, ends, "surrogatepass")
+        documents = [Document(path=p, text=t, format=f, encoding=e) for (p, f, e), t in zip(records, texts)]
+        return cls(documents, skipped, SignedBatch.unpack((arrays,), signed_rest).signed)
 
 
 def window_size(norm: Normalized, window: int) -> int:

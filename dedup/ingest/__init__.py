@@ -32,11 +32,12 @@ from dedup.ingest.datasets import SourceRead, expand_sources, ingest_sources, re
 from dedup.ingest.decode import decode_bytes
 from dedup.ingest.files import display_name, find_files, real_name
 from dedup.ingest.formats import SUPPORTED_SUFFIXES
-from dedup.ingest.read import ingest, ingest_paths, read_document, read_files, shown_path
+from dedup.ingest.read import Reader, ingest, ingest_paths, read_document, read_files, shown_path
 from dedup.ingest.tables import DATASET_SUFFIXES, Row, dataset_kind, open_compressed, rows
 
 __all__ = [
     "DATASET_SUFFIXES",
+    "Reader",
     "SUPPORTED_SUFFIXES",
     "Row",
     "SourceRead",

@@ -29,7 +29,7 @@ from pathlib import Path
 from dedup.config import IngestConfig, ScanConfig
 from dedup.errors import InputError
 from dedup.ingest.files import display_name
-from dedup.ingest.read import ingest, ingest_paths
+from dedup.ingest.read import Reader, ingest, ingest_paths
 from dedup.ingest.tables import Row, dataset_kind, parquet_columns, rows
 from dedup.models import Document, Metadata, Skipped
 
@@ -245,9 +245,11 @@ def read_sources(
     *,
     config: ScanConfig | None = None,
     progress: Callable[[int, int], None] | None = None,
+    reader: Reader | None = None,
 ) -> list[SourceRead]:
-    """Read folders (as ``ingest`` does, with ``config``'s include, exclude and hidden rules), dataset files and
-    glob patterns of them, each a :class:`SourceRead`, in the order given (a pattern's matches sorted). Raises
+    """Read folders (as ``ingest`` does, with ``config``'s include, exclude and hidden rules, and ``reader`` if
+    given), dataset files and glob patterns of them, each a :class:`SourceRead`, in the order given (a pattern's
+    matches sorted). Raises
     ``InputError`` for a missing source, a file that is not a dataset, or a pattern that matches nothing."""
     config = config or ScanConfig()
     reads = []
@@ -269,7 +271,7 @@ def read_sources(
             each = None if progress is None or len(paths) > 1 else progress
             documents, skipped = ingest(
                 path, include=config.include, exclude=config.exclude, include_hidden=config.include_hidden,
-                progress=each, limits=config.ingest,
+                progress=each, limits=config.ingest, reader=reader,
             )
             fmt, compression = "folder", None
         reads.append(SourceRead(shown, path, fmt, compression, documents, skipped, [d.path for d in documents]))

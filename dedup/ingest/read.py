@@ -30,6 +30,9 @@ __all__ = ["ingest", "ingest_paths", "read_document", "read_files", "shown_path"
 
 #: Open without blocking: opening a FIFO for reading otherwise waits for a writer (a regular file is
 #: not affected).
+#: What may read the files a folder holds in place of :func:`read_files`: ``reader(found, progress)``.
+Reader = Callable[[Sequence[tuple[str, str]], Callable[[int, int], None] | None], tuple[list[Document], list[Skipped]]]
+
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
@@ -166,6 +169,7 @@ def ingest(
     include_hidden: bool = False,
     progress: Callable[[int, int], None] | None = None,
     limits: IngestConfig | None = None,
+    reader: Reader | None = None,
 ) -> tuple[list[Document], list[Skipped]]:
     """find_files + read_document for each file; a bad file becomes a Skipped with its reason, the scan goes on.
 
@@ -173,10 +177,12 @@ def ingest(
     ``root`` that cannot be listed are skipped entries too (a folder's path ends
     with "/"). ``progress(done, total)`` is called after each file read.
     ``limits`` bound the reading of each file. Both lists are in path order.
+    ``reader(found, progress)``, if given, reads the files found instead (as :func:`read_files` does, the documents
+    in the order found: ``dedup.pipeline`` reads and signs them in an executor's jobs).
     Raises InputError as :func:`find_files` does.
     """
     found, skipped = find_files(root, include=include, exclude=exclude, include_hidden=include_hidden)
-    documents, bad = _read_all(found, limits, progress)
+    documents, bad = reader(found, progress) if reader is not None else _read_all(found, limits, progress)
     return documents, sorted(skipped + bad, key=lambda s: s.path)
 
 
