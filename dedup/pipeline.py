@@ -51,7 +51,7 @@ def scan(
     executor = executor or LocalExecutor(config.workers)
     sources = [root] if isinstance(root, (str, Path)) else list(root)
     batches: list[list[Signed]] = []  # a folder's files are read and signed together, in the executor's jobs
-    reader = _signing_reader(config, executor, batches)
+    reader = _signing_reader(config, progress, executor, batches)
     reads, documents, skipped = read_sources(sources, config=config, progress=progress, reader=reader)
     signed = iter(batches)
     known = [s for r in reads for s in (next(signed) if r.format == "folder" else [None] * len(r.documents))]
@@ -63,9 +63,10 @@ def scan(
         )
 
 
-def _signing_reader(config: ScanConfig, executor: Executor, out: list[list[Signed]]) -> ingest.Reader:
+def _signing_reader(config: ScanConfig, progress: Progress, executor: Executor, out: list[list[Signed]]) -> ingest.Reader:
     """An ``ingest.Reader`` that reads a folder's files ``FILE_BATCH`` at a time and signs them in ``executor``'s
-    jobs (``sign_files``), and adds the documents' ``Signed`` to ``out``, a list for each folder."""
+    jobs (``sign_files``; here if they are a batch or fewer, as ``sign_documents`` does), and adds the documents' ``Signed`` to ``out``, a list for each folder (progress: "sign", the
+    files of the folder done)."""
 
     def read(found: Sequence[tuple[str, str]], each: Callable[[int, int], None] | None) -> tuple[list[Document], list[Skipped]]:
         jobs = [found[k : k + FILE_BATCH] for k in range(0, len(found), FILE_BATCH)]
@@ -75,13 +76,15 @@ def _signing_reader(config: ScanConfig, executor: Executor, out: list[list[Signe
         skipped: list[Skipped] = []
         signed: list[Signed] = []
         done = 0
-        for job, batch in zip(jobs, executor.map(sign_files, jobs, shared=config)):
+        batches = executor.map(sign_files, jobs, shared=config) if len(jobs) > 1 else (sign_files(config, j) for j in jobs)
+        for job, batch in zip(jobs, batches):
             documents += batch.documents
             skipped += batch.skipped
             signed += batch.signed
             done += len(job)
             if each is not None:
                 each(done, len(found))
+            progress("sign", done, len(found))
         out.append(signed)
         return documents, skipped
 
