@@ -55,20 +55,23 @@ def token_masks(
     known: np.ndarray = NO_HASHES,
     population: int | None = None,
     wanted: Collection[int] | None = None,
+    sets: Sequence[HashSets] | None = None,
 ) -> list[np.ndarray]:
     """Per document, the tokens that are boilerplate among ``docs`` (``labels``: one related group per document),
     or in ``known`` (sorted long-shingle hashes judged boilerplate before, e.g. an archive's).
 
     ``wanted``: the documents whose masks are needed (a scan's: those of candidate pairs); the others get a
-    mask with nothing marked. All documents count in what is boilerplate, whatever ``wanted``."""
-    sets = long_shingle_sets([d.norm for d in docs])
+    mask with nothing marked. All documents count in what is boilerplate, whatever ``wanted``. ``sets``: the
+    documents' ``long_shingle_sets``, in parts (a batch of documents each, in order), if already known."""
+    parts = list(sets) if sets is not None else [long_shingle_sets([d.norm for d in docs])]
     held = [NO_HASHES] * len(docs)
     wanted = range(len(docs)) if wanted is None else sorted(wanted)
     uniques = {i: long_shingle_set(docs[i].norm)[0] for i in wanted}
     if len(wanted) * 4 <= len(docs):  # the frequencies that matter: those of the wanted documents' hashes
-        sets = sets.restricted(np.concatenate([NO_HASHES, *uniques.values()]))
-    boiler = boilerplate_of([sets], labels, config, population=population)
-    del sets
+        keep = np.concatenate([NO_HASHES, *uniques.values()])
+        parts = [p.restricted(keep) for p in parts]
+    boiler = boilerplate_of(parts, labels, config, population=population)
+    del parts
     for i, u in uniques.items():
         held[i] = u[member(u, boiler) | member(u, known)]  # sorted, as the sets
     return masks(docs, held, config)

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 from dedup import boilerplate, ingest
 from dedup.archive import match_archive, open_index
-from dedup.candidates import candidate_pairs
+from dedup.candidates import HashSets, candidate_pairs
 from dedup.config import ScanConfig
 from dedup.errors import InputError
 from dedup.executors import Executor, LocalExecutor
 from dedup.match import Matcher, clusters, duplicate_clusters
 from dedup.models import Document, DocumentEntry, Progress, Report, Skipped, document_list, no_progress, skipped_lines
-from dedup.sign import FILE_BATCH, Signed, SignedDocument, sign_files, sign_documents, warm_up
+from dedup.sign import FILE_BATCH, Signed, SignedDocument, SignedFiles, sign_documents, sign_files, warm_up
 from dedup.store import Store
 
 
@@ -50,23 +52,56 @@ def scan(
     progress = progress or no_progress
     executor = executor or LocalExecutor(config.workers)
     sources = [root] if isinstance(root, (str, Path)) else list(root)
-    batches: list[list[Signed]] = []  # a folder's files are read and signed together, in the executor's jobs
+    batches: list[list[ScannedFiles]] = []  # a folder's files are read and signed together, in the executor's jobs
     reader = _signing_reader(config, progress, executor, batches)
     reads, documents, skipped = read_sources(sources, config=config, progress=progress, reader=reader)
-    signed = iter(batches)
-    known = [s for r in reads for s in (next(signed) if r.format == "folder" else [None] * len(r.documents))]
+    folders = iter(batches)
+    scanned = [next(folders) if r.format == "folder" else None for r in reads]
+    known: list[Signed | None] = []  # each document's Signed, None for those of dataset files (signed later)
+    for r, f in zip(reads, scanned):
+        known += [s for b in f for s in b.files.signed] if f is not None else [None] * len(r.documents)
+    sets = [b.long_shingles for f in scanned for b in f] if all(f is not None for f in scanned) else None
+    del batches, folders, scanned
     place = ", ".join(str(Path(s)) for s in sources)
     with ExitStack() as opened:
         store = opened.enter_context(open_index(index, config=config))[0] if index is not None else None
         return _compare(
-            documents, skipped, config=config, progress=progress, root=place, store=store, executor=executor, signed=known
+            documents, skipped, config=config, progress=progress, root=place, store=store, executor=executor,
+            signed=known, long_shingles=sets,
         )
 
 
-def _signing_reader(config: ScanConfig, progress: Progress, executor: Executor, out: list[list[Signed]]) -> ingest.Reader:
-    """An ``ingest.Reader`` that reads a folder's files ``FILE_BATCH`` at a time and signs them in ``executor``'s
-    jobs (``sign_files``; here if they are a batch or fewer, as ``sign_documents`` does), and adds the documents' ``Signed`` to ``out``, a list for each folder (progress: "sign", the
-    files of the folder done)."""
+def scan_files(config: ScanConfig, found: Sequence[tuple[str, str]]) -> ScannedFiles:
+    """Read, normalize and sign a batch of files ``(name, path)`` and find their long-shingle sets (a stage function:
+    ``executor.map`` runs it with the config shared)."""
+    files = sign_files(config, found)
+    return ScannedFiles(files, boilerplate.long_shingle_sets([s.norm for s in files.signed]))
+
+
+@dataclass(frozen=True, eq=False)
+class ScannedFiles:
+    """What a scan keeps of a batch of files read in a job: ``SignedFiles``, and the documents' long-shingle sets
+    (``boilerplate.long_shingle_sets``); it packs into arrays as ``SignedFiles`` does."""
+
+    files: SignedFiles
+    long_shingles: HashSets
+
+    def pack(self) -> tuple[tuple[tuple[np.ndarray, ...], ...], tuple]:
+        groups, rest = self.files.pack()
+        return (*groups, (self.long_shingles.values, self.long_shingles.counts)), rest
+
+    @classmethod
+    def unpack(cls, groups: Sequence[tuple[np.ndarray, ...]], rest: tuple) -> ScannedFiles:
+        *files, (values, counts) = groups
+        return cls(SignedFiles.unpack(files, rest), HashSets(values, counts))
+
+
+def _signing_reader(
+    config: ScanConfig, progress: Progress, executor: Executor, out: list[list[ScannedFiles]]
+) -> ingest.Reader:
+    """An ``ingest.Reader`` that reads a folder's files ``FILE_BATCH`` at a time and signs them in ``executor``'s jobs
+    (``scan_files``; here if they are a batch or fewer, as ``sign_documents`` does), and adds what the jobs gave to
+    ``out``, a list for each folder (progress: "sign", the files of the folder done)."""
 
     def read(found: Sequence[tuple[str, str]], each: Callable[[int, int], None] | None) -> tuple[list[Document], list[Skipped]]:
         jobs = [found[k : k + FILE_BATCH] for k in range(0, len(found), FILE_BATCH)]
@@ -74,18 +109,18 @@ def _signing_reader(config: ScanConfig, progress: Progress, executor: Executor, 
             warm_up(config)  # the compiled kernels loaded here: processes forked next have them
         documents: list[Document] = []
         skipped: list[Skipped] = []
-        signed: list[Signed] = []
+        scanned: list[ScannedFiles] = []
         done = 0
-        batches = executor.map(sign_files, jobs, shared=config) if len(jobs) > 1 else (sign_files(config, j) for j in jobs)
+        batches = executor.map(scan_files, jobs, shared=config) if len(jobs) > 1 else (scan_files(config, j) for j in jobs)
         for job, batch in zip(jobs, batches):
-            documents += batch.documents
-            skipped += batch.skipped
-            signed += batch.signed
+            documents += batch.files.documents
+            skipped += batch.files.skipped
+            scanned.append(batch)
             done += len(job)
             if each is not None:
                 each(done, len(found))
             progress("sign", done, len(found))
-        out.append(signed)
+        out.append(scanned)
         return documents, skipped
 
     return read
@@ -145,6 +180,7 @@ def compare(
 def _compare(
     documents: Sequence[Document], skipped: Sequence[Skipped], *, config: ScanConfig, progress: Progress, root: str,
     store: Store | None, executor: Executor, signed: Sequence[Signed | None] = (),
+    long_shingles: Sequence[HashSets] | None = None,
 ) -> Report:
     docs = _signed_documents(documents, signed, config=config, progress=progress, executor=executor)
 
@@ -160,7 +196,8 @@ def _compare(
     # 3. boilerplate: long shingles found in at least min_docs unrelated documents
     related = [(i, j) for i, j in candidates if matcher.related(i, j)]
     paired = {x for pair in candidates for x in pair}  # only the documents of candidate pairs are judged
-    boiler = boilerplate.token_masks(docs, clusters(len(docs), related), config, wanted=paired)
+    boiler = boilerplate.token_masks(docs, clusters(len(docs), related), config, wanted=paired, sets=long_shingles)
+    del long_shingles
 
     # 4. judge each pair with boilerplate known
     pairs = [p for p in (matcher.judge(c, boiler) for c in candidates) if p is not None]
