@@ -28,7 +28,7 @@ import numpy as np
 
 from dedup import set_kernels
 from dedup.arrays import member
-from dedup.candidates import HashSets, banded_candidates, hash_frequencies, lsh_params
+from dedup.candidates import HashSets, banded_candidates, hash_frequencies, lsh_params, restricted_sets
 from dedup.config import ScanConfig, SignConfig
 from dedup.explain import covered_mask
 from dedup.match import RELATED_COVERAGE, clusters
@@ -69,7 +69,7 @@ def token_masks(
     uniques = {i: long_shingle_set(docs[i].norm)[0] for i in wanted}
     if len(wanted) * 4 <= len(docs):  # the frequencies that matter: those of the wanted documents' hashes
         keep = np.concatenate([NO_HASHES, *uniques.values()])
-        parts = [p.restricted(keep) for p in parts]
+        parts = restricted_sets(parts, keep)
     boiler = boilerplate_of(parts, labels, config, population=population)
     del parts
     for i, u in uniques.items():

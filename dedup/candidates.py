@@ -241,8 +241,13 @@ class HashSets:
     def restricted(self, hashes: np.ndarray, *, bits: int = 27) -> HashSets:
         """The same sets without most values whose hash is not among ``hashes`` (uint32): every value of those
         hashes stays (so their frequencies are the same), and others whose top ``bits`` bits are those of one."""
-        table = set_kernels.hash_filter(np.asarray(hashes, dtype=np.uint32), bits)
-        return HashSets(*set_kernels.filter_parts(self.values, self.counts, table, bits, _LOW_BITS))
+        return restricted_sets([self], hashes, bits=bits)[0]
+
+
+def restricted_sets(sets: Sequence[HashSets], hashes: np.ndarray, *, bits: int = 27) -> list[HashSets]:
+    """``HashSets.restricted`` of each of ``sets`` (the filter of ``hashes`` made once for all)."""
+    table = set_kernels.hash_filter(np.asarray(hashes, dtype=np.uint32), bits)
+    return [HashSets(*set_kernels.filter_parts(s.values, s.counts, table, bits, _LOW_BITS)) for s in sets]
 
 
 def hash_frequencies(
