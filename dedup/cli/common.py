@@ -29,6 +29,7 @@ from dedup import (
     at_least,
     check_output,
     check_output_folder,
+    open_executor,
     open_output,
     printable,
     skipped_lines,
@@ -235,6 +236,12 @@ def write_out(
         for line in skipped_lines(report.documents):
             console.print(Text("  " + printable(line)))
 
+
+
+def run_on(engine: Engine, address: Optional[str], workers: int, job, progress: bool):
+    """``run`` a library call that takes the executor the engine options ask for: ``job(on_progress, executor)``."""
+    with open_executor(engine.value, address=address, workers=workers) as executor:
+        return run(lambda on_progress: job(on_progress, executor), progress)
 
 
 def run(job, progress: bool):

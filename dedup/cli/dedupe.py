@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.text import Text
 
-from dedup import KEEP_RULES, ScanConfig, dedupe as dedupe_sources, open_executor, printable, skipped_lines
+from dedup import KEEP_RULES, ScanConfig, dedupe as dedupe_sources, printable, skipped_lines
 from dedup.cli.common import (
     AddressOption,
     Engine,
@@ -24,7 +24,7 @@ from dedup.cli.common import (
     ThresholdOption,
     WorkersOption,
     app,
-    run,
+    run_on,
     stderr,
 )
 
@@ -70,14 +70,14 @@ def dedupe(
         include_hidden=hidden,
         workers=workers,
     )
-    with open_executor(engine.value, address=address, workers=workers) as executor:
-        result = run(
-            lambda on_progress: dedupe_sources(
-                sources, output, keep=keep.value, date_column=date_column, config=config, progress=on_progress,
-                executor=executor,
-            ),
-            progress,
-        )
+    result = run_on(
+        engine, address, workers,
+        lambda on_progress, executor: dedupe_sources(
+            sources, output, keep=keep.value, date_column=date_column, config=config, progress=on_progress,
+            executor=executor,
+        ),
+        progress,
+    )
     console = stderr()
     if result.skipped:
         console.print(Text(f"{len(result.skipped)} skipped (not read, not written):", style="yellow"))

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dedup import (
-    IndexUpdate, ScanConfig, add_to_index, build_index, index_info as read_index_info, open_executor, printable, remove_from_index,
+    IndexUpdate, ScanConfig, add_to_index, build_index, index_info as read_index_info, printable, remove_from_index,
     to_json,
 )
 from dedup.cli.common import (
@@ -31,6 +31,7 @@ from dedup.cli.common import (
     app,
     fail,
     run,
+    run_on,
     stderr,
     writing,
 )
@@ -79,8 +80,7 @@ def index_build(
         text_column=text_column, workers=workers,
     )
     root = sources[0] if len(sources) == 1 else sources
-    with open_executor(engine.value, address=address, workers=workers) as executor:
-        _print_update(run(lambda p: build_index(root, index, config=config, progress=p, executor=executor), progress), "build")
+    _print_update(run_on(engine, address, workers, lambda p, ex: build_index(root, index, config=config, progress=p, executor=ex), progress), "build")
 
 
 @index_app.command("add")
@@ -96,8 +96,7 @@ def index_add(
 ) -> None:
     """Add documents to an index (one atomic change: all of them or none); dataset files add their rows."""
     config = ScanConfig(id_column=id_column, text_column=text_column, workers=workers)
-    with open_executor(engine.value, address=address, workers=workers) as executor:
-        _print_update(run(lambda p: add_to_index(paths, index, config=config, progress=p, executor=executor), progress), "add")
+    _print_update(run_on(engine, address, workers, lambda p, ex: add_to_index(paths, index, config=config, progress=p, executor=ex), progress), "add")
 
 
 @index_app.command("remove")

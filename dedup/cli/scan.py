@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from dedup import (
-    ScanConfig, archive_text_loader, check as check_archive, no_documents_message, open_executor, scan as scan_folder,
+    ScanConfig, archive_text_loader, check as check_archive, no_documents_message, scan as scan_folder,
 )
 from dedup.cli.common import (
     AddressOption,
@@ -33,7 +33,7 @@ from dedup.cli.common import (
     check_destination,
     exit_on,
     fail,
-    run,
+    run_on,
     write_out,
 )
 
@@ -91,10 +91,11 @@ def scan(
     index_file = [index] if index else []
     check_destination(format, output, [*sources, *index_file])  # before the work: never over (or around) an input
     root = sources[0] if len(sources) == 1 else sources
-    with open_executor(engine.value, address=address, workers=workers) as executor:
-        report = run(
-            lambda on_progress: scan_folder(root, config=config, progress=on_progress, index=index, executor=executor), progress
-        )
+    report = run_on(
+        engine, address, workers,
+        lambda on_progress, executor: scan_folder(root, config=config, progress=on_progress, index=index, executor=executor),
+        progress,
+    )
     archived = archive_text_loader(index, (p.b for p in report.pairs if p.b_origin == "archive"), config=config)
     read = [d for d in report.documents if d.status == "ok"]
     files = {Path(d.source) for d in read if d.source is not None}  # dataset files; a folder's files by path:
@@ -128,8 +129,11 @@ def check(
         min_passage=min_passage, threshold=threshold, workers=workers, id_column=id_column, text_column=text_column
     )
     check_destination(format, output, [*files, index])  # before the work
-    with open_executor(engine.value, address=address, workers=workers) as executor:
-        report = run(lambda on_progress: check_archive(files, index, config=config, progress=on_progress, executor=executor), progress)
+    report = run_on(
+        engine, address, workers,
+        lambda on_progress, executor: check_archive(files, index, config=config, progress=on_progress, executor=executor),
+        progress,
+    )
     if not report.scanned:  # as a scan of nothing readable: said, never an empty report
         raise fail(no_documents_message("the files given", report.documents))
     archived = archive_text_loader(index, (p.b for p in report.pairs), config=config)
