@@ -12,8 +12,11 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
-__all__ = ["FORMATS", "SUPPORTED_SUFFIXES", "html_text", "megabytes"]
+from dedup.errors import IngestError
+
+__all__ = ["FORMATS", "SUPPORTED_SUFFIXES", "extracting", "html_text", "megabytes"]
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
 
@@ -52,6 +55,18 @@ class _Budget:
             raise _Stop(f"text too long: over the limit of {self.max_chars:,} characters (max_text_chars) by {self.at}")
         if clock and time.monotonic() > self.deadline:
             raise _Stop(f"too slow: over the limit of {self.max_seconds:g} s (max_seconds) at {self.at}")
+
+
+@contextmanager
+def extracting(where: str, kind: str) -> Iterator[None]:
+    """Where the text of a Word or PDF file is extracted: a limit passed (``_Stop``) is the reason the file is
+    skipped; any other error says it is a corrupt ``.kind`` file."""
+    try:
+        yield
+    except _Stop as stop:
+        raise IngestError(where, str(stop)) from None
+    except Exception as exc:
+        raise IngestError(where, f"corrupt .{kind}: {exc}") from exc
 
 
 # --------------------------------------------------------------------------- HTML

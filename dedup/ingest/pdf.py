@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from dedup.errors import IngestError
-from dedup.ingest.formats import _Budget, _Stop, megabytes
+from dedup.ingest.formats import _Budget, _Stop, extracting, megabytes
 
 __all__ = ["pdf_text"]
 
@@ -138,7 +138,7 @@ def pdf_text(
                 raise IngestError(where, "encrypted PDF: needs a password")
         budget = _Budget(max_chars, deadline, max_seconds)
         texts: list[str] = []
-        try:
+        with extracting(where, "pdf"):
             count = len(reader.pages)
             for number, page in enumerate(reader.pages, start=1):
                 budget.at = f"page {number:,} of {count:,}"
@@ -158,8 +158,4 @@ def pdf_text(
                 budget.chars = done + len(text)
                 budget.check(clock=False)
                 texts.append(text)
-        except _Stop as stop:
-            raise IngestError(where, str(stop)) from None
-        except Exception as exc:
-            raise IngestError(where, f"corrupt .pdf: {exc}") from exc
         return "\n".join(texts)

@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Iterator
 
 from dedup.errors import IngestError
-from dedup.ingest.formats import _Budget, _Stop, megabytes
+from dedup.ingest.formats import _Budget, extracting, megabytes
 
 __all__ = ["docx_text"]
 
@@ -187,7 +187,7 @@ def docx_text(
     package = _unzipped(where, data, max_unzipped, max_xml)
     budget = _Budget(max_chars, deadline, max_seconds)
     texts: list[str] = []
-    try:
+    with extracting(where, "docx"):
         document = docx.Document(package)
         tags = (qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:sdt"), qn("w:sdtContent"))
         for number, text in enumerate(_blocks(document.element.body, tags), start=1):
@@ -196,8 +196,4 @@ def docx_text(
                 budget.at = f"paragraph {number:,}"
                 budget.check()
             texts.append(text)
-    except _Stop as stop:
-        raise IngestError(where, str(stop)) from None
-    except Exception as exc:
-        raise IngestError(where, f"corrupt .docx: {exc}") from exc
     return "\n".join(texts)
