@@ -122,11 +122,14 @@ def long_shingle_sets(norms: Sequence[Normalized]) -> HashSets:
     return HashSets.of_shingles(norms, **BOILERPLATE_NGRAM, edge=EDGE)
 
 
-def masks(docs: Sequence[SignedDocument], held: Sequence[np.ndarray], config: ScanConfig) -> list[np.ndarray]:
+def masks(docs: Sequence[SignedDocument | None], held: Sequence[np.ndarray], config: ScanConfig) -> list[np.ndarray]:
     """Per document, the tokens covered by the boilerplate long shingles it holds (``held``, sorted), template
     slots filled. Most documents hold none: no second pass over them."""
     out = []
     for d, values in zip(docs, held):
+        if d is None:  # (a document not signed: a documents-only scan signs only those of candidate pairs)
+            out.append(np.zeros(0, dtype=bool))
+            continue
         if not len(values):
             out.append(np.zeros(len(d.norm), dtype=bool))
             continue

@@ -16,7 +16,7 @@ once (the LSH band shuffle): it is asked of a ``group_by_key`` function, which a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -160,9 +160,7 @@ def candidate_pairs(
     collides in LSH, documents whose windows share buckets, and documents with the same normalized tokens."""
     signed_docs = np.array([i for i, d in enumerate(docs) if len(d.signed.hashes)], dtype=np.int64)
     doc_signatures = signatures([docs[i].signed.hashes for i in signed_docs], config.sign)
-    found = banded_candidates(
-        band_keys(doc_signatures, threshold=config.candidates.doc_threshold), signed_docs, group_by_key=group_by_key
-    )
+    found = document_pairs(doc_signatures, signed_docs, config, group_by_key=group_by_key)
     found |= identical_pairs(docs)
     if not config.passages:  # documents only: no window candidates
         return sorted(found)
@@ -188,13 +186,27 @@ def candidate_pairs(
     return sorted(found)
 
 
+def document_pairs(
+    hashvalues: np.ndarray, owners: np.ndarray, config: ScanConfig, *, group_by_key: GroupByKey = sorted_groups
+) -> set[tuple[int, int]]:
+    """Pairs of documents whose MinHash signatures (``hashvalues``, one row each of documents ``owners``) collide in
+    the document LSH (``config.candidates.doc_threshold``)."""
+    keys = band_keys(hashvalues, threshold=config.candidates.doc_threshold)
+    return banded_candidates(keys, owners, group_by_key=group_by_key)
+
+
 def identical_pairs(docs: Sequence[SignedDocument]) -> set[tuple[int, int]]:
     """Pairs of documents with the same normalized tokens (none empty)."""
-    by_tokens: dict[str, list[int]] = {}
-    for i, d in enumerate(docs):
-        if len(d.norm):
-            by_tokens.setdefault(d.norm.tokens, []).append(i)
-    return {(g[x], g[y]) for g in by_tokens.values() for x in range(len(g)) for y in range(x + 1, len(g))}
+    return same_key_pairs([d.norm.tokens if len(d.norm) else None for d in docs])
+
+
+def same_key_pairs(keys: Sequence[Hashable | None]) -> set[tuple[int, int]]:
+    """Pairs ``(i, j)``, ``i < j``, of positions with the same key (None: none)."""
+    by_key: dict[Hashable, list[int]] = {}
+    for i, key in enumerate(keys):
+        if key is not None:
+            by_key.setdefault(key, []).append(i)
+    return {(g[x], g[y]) for g in by_key.values() for x in range(len(g)) for y in range(x + 1, len(g))}
 
 
 #: ``HashSets`` are grouped by this many top bits of the hashes, and counted one such part at a time.

@@ -77,14 +77,38 @@ class Matcher:
                 self.spans(i, j)
                 progress("align", n + 1, len(pairs))
             return
-        workers = getattr(executor, "workers", 1)  # fewer pairs than a batch a process: spread them over all
-        batch_size = max(1, min(batch_size, -(-len(pairs) // max(1, workers))))
-        batches = [pairs[k : k + batch_size] for k in range(0, len(pairs), batch_size)]
+        batches = _batches(pairs, batch_size, getattr(executor, "workers", 1))
         done = 0
         for batch, results in zip(batches, executor.map(align_batch, batches, shared=self)):
             self._spans.update(zip(batch, results))
             done += len(batch)
             progress("align", done, len(pairs))
+
+    def __getstate__(self) -> dict:  # (sent to other processes without its seed indexes: they are made again there)
+        return {**self.__dict__, "_indexes": {}}
+
+    def judge_all(
+        self,
+        pairs: Sequence[tuple[int, int]],
+        boiler: Sequence[np.ndarray],
+        *,
+        executor: Mapper | None = None,
+        progress: Progress = no_progress,
+        batch_size: int = ALIGN_BATCH,
+    ) -> list[Pair]:
+        """``judge`` every pair (those that share nothing but boilerplate left out), in batches of ``batch_size``
+        handed to ``executor`` (the matcher and ``boiler`` are shared with whatever runs them); without one, here."""
+        batches = _batches(pairs, batch_size, getattr(executor, "workers", 1))
+        results = executor.map(judge_batch, batches, shared=(self, boiler)) if executor is not None else (
+            judge_batch((self, boiler), b) for b in batches
+        )
+        out: list[Pair] = []
+        done = 0
+        for batch, judged in zip(batches, results):
+            out += [p for p in judged if p is not None]
+            done += len(batch)
+            progress("judge", done, len(pairs))
+        return out
 
     def spans(self, i: int, j: int) -> list[TokenSpan]:
         key = (i, j)
@@ -165,9 +189,23 @@ class Matcher:
         )
 
 
+def _batches(pairs: Sequence[tuple[int, int]], batch_size: int, workers: int) -> list[Sequence[tuple[int, int]]]:
+    """``pairs`` cut into batches of ``batch_size``, smaller when there are fewer pairs than a batch a worker (so that
+    all workers have some)."""
+    batch_size = max(1, min(batch_size, -(-len(pairs) // max(1, workers))))
+    return [pairs[k : k + batch_size] for k in range(0, len(pairs), batch_size)]
+
+
 def align_batch(matcher: Matcher, pairs: Sequence[tuple[int, int]]) -> list[list[TokenSpan]]:
     """Align a batch of pairs of the matcher's documents (a stage function: ``executor.map`` runs it)."""
     return [matcher.spans(i, j) for i, j in pairs]
+
+
+def judge_batch(shared: tuple[Matcher, Sequence[np.ndarray]], pairs: Sequence[tuple[int, int]]) -> list[Pair | None]:
+    """``Matcher.judge`` a batch of pairs (a stage function: ``shared`` is the matcher and the documents' boilerplate
+    masks)."""
+    matcher, boiler = shared
+    return [matcher.judge(pair, boiler) for pair in pairs]
 
 
 def is_boilerplate(span: TokenSpan, wa: np.ndarray, bp_a: np.ndarray, wb: np.ndarray, bp_b: np.ndarray, min_passage: float) -> bool:

@@ -24,6 +24,7 @@ from dedup.executors import Executor, LocalExecutor
 from dedup.match import Matcher, clusters, duplicate_clusters
 from dedup.models import Document, DocumentEntry, Progress, Report, Skipped, document_list, no_progress, skipped_lines
 from dedup.sign import FILE_BATCH, Signed, SignedDocument, SignedFiles, sign_documents, sign_files, warm_up
+from dedup.sketch import SketchedFiles, Sketches, sketch_documents, sketch_files, sketched_candidates
 from dedup.store import Store
 
 
@@ -52,22 +53,29 @@ def scan(
     progress = progress or no_progress
     executor = executor or LocalExecutor(config.workers)
     sources = [root] if isinstance(root, (str, Path)) else list(root)
-    batches: list[list[ScannedFiles]] = []  # a folder's files are read and signed together, in the executor's jobs
-    reader = _signing_reader(config, progress, executor, batches)
+    sketching = not config.passages and index is None  # documents only: the jobs keep sketches, not signed texts
+    batches: list[list[ScannedFiles] | list[SketchedFiles]] = []  # a folder's files are read and signed in jobs
+    job = sketch_files if sketching else scan_files
+    reader = _signing_reader(job, config, progress, executor, batches)
     reads, documents, skipped = read_sources(sources, config=config, progress=progress, reader=reader)
     folders = iter(batches)
     scanned = [next(folders) if r.format == "folder" else None for r in reads]
     known: list[Signed | None] = []  # each document's Signed, None for those of dataset files (signed later)
+    parts: list[Sketches | range] = []  # sketches of the documents in order; a range of documents not sketched yet
     for r, f in zip(reads, scanned):
-        known += [s for b in f for s in b.files.signed] if f is not None else [None] * len(r.documents)
-    sets = [b.long_shingles for f in scanned for b in f] if all(f is not None for f in scanned) else None
+        if sketching:
+            parts += [b.sketches for b in f] if f is not None else [range(len(known), len(known) + len(r.documents))]
+            known += [None] * len(r.documents)
+        else:
+            known += [s for b in f for s in b.files.signed] if f is not None else [None] * len(r.documents)
+    sets = [b.long_shingles for f in scanned for b in f] if all(f is not None for f in scanned) and not sketching else None
     del batches, folders, scanned
     place = ", ".join(str(Path(s)) for s in sources)
     with ExitStack() as opened:
         store = opened.enter_context(open_index(index, config=config))[0] if index is not None else None
         return _compare(
             documents, skipped, config=config, progress=progress, root=place, store=store, executor=executor,
-            signed=known, long_shingles=sets,
+            signed=[] if sketching else known, long_shingles=sets, sketches=parts,
         )
 
 
@@ -86,6 +94,14 @@ class ScannedFiles:
     files: SignedFiles
     long_shingles: HashSets
 
+    @property
+    def documents(self) -> list[Document]:
+        return self.files.documents
+
+    @property
+    def skipped(self) -> list[Skipped]:
+        return self.files.skipped
+
     def pack(self) -> tuple[tuple[tuple[np.ndarray, ...], ...], tuple]:
         groups, rest = self.files.pack()
         return (*groups, (self.long_shingles.values, self.long_shingles.counts)), rest
@@ -97,11 +113,13 @@ class ScannedFiles:
 
 
 def _signing_reader(
-    config: ScanConfig, progress: Progress, executor: Executor, out: list[list[ScannedFiles]]
+    job: Callable[[ScanConfig, Sequence[tuple[str, str]]], ScannedFiles | SketchedFiles], config: ScanConfig,
+    progress: Progress, executor: Executor, out: list,
 ) -> ingest.Reader:
     """An ``ingest.Reader`` that reads a folder's files ``FILE_BATCH`` at a time and signs them in ``executor``'s jobs
-    (``scan_files``; here if they are a batch or fewer, as ``sign_documents`` does), and adds what the jobs gave to
-    ``out``, a list for each folder (progress: "sign", the files of the folder done)."""
+    (``job``: ``scan_files``, or ``sketch_files`` for a documents-only scan; here if they are a batch or fewer, as
+    ``sign_documents`` does), and adds what the jobs gave to ``out``, a list for each folder (progress: "sign", the
+    files of the folder done)."""
 
     def read(found: Sequence[tuple[str, str]], each: Callable[[int, int], None] | None) -> tuple[list[Document], list[Skipped]]:
         jobs = [found[k : k + FILE_BATCH] for k in range(0, len(found), FILE_BATCH)]
@@ -109,14 +127,14 @@ def _signing_reader(
             warm_up(config)  # the compiled kernels loaded here: processes forked next have them
         documents: list[Document] = []
         skipped: list[Skipped] = []
-        scanned: list[ScannedFiles] = []
+        scanned = []
         done = 0
-        batches = executor.map(scan_files, jobs, shared=config) if len(jobs) > 1 else (scan_files(config, j) for j in jobs)
-        for job, batch in zip(jobs, batches):
-            documents += batch.files.documents
-            skipped += batch.files.skipped
+        batches = executor.map(job, jobs, shared=config) if len(jobs) > 1 else (job(config, j) for j in jobs)
+        for files, batch in zip(jobs, batches):
+            documents += batch.documents
+            skipped += batch.skipped
             scanned.append(batch)
-            done += len(job)
+            done += len(files)
             if each is not None:
                 each(done, len(found))
             progress("sign", done, len(found))
@@ -180,14 +198,16 @@ def compare(
 def _compare(
     documents: Sequence[Document], skipped: Sequence[Skipped], *, config: ScanConfig, progress: Progress, root: str,
     store: Store | None, executor: Executor, signed: Sequence[Signed | None] = (),
-    long_shingles: Sequence[HashSets] | None = None,
+    long_shingles: Sequence[HashSets] | None = None, sketches: Sequence[Sketches | range] = (),
 ) -> Report:
-    docs = _signed_documents(documents, signed, config=config, progress=progress, executor=executor)
-
-    # 1. candidates: whole documents and windows that collide in LSH
-    progress("candidates", 0, 1)
-    candidates = candidate_pairs(docs, config, group_by_key=executor.group_by_key)
-    progress("candidates", 1, 1)
+    if not config.passages and store is None:  # documents only: sketches first, then the candidates' documents
+        docs, candidates, long_shingles = _sketched(documents, sketches, config=config, progress=progress, executor=executor)
+    else:
+        docs = _signed_documents(documents, signed, config=config, progress=progress, executor=executor)
+        # 1. candidates: whole documents and windows that collide in LSH
+        progress("candidates", 0, 1)
+        candidates = candidate_pairs(docs, config, group_by_key=executor.group_by_key)
+        progress("candidates", 1, 1)
 
     # 2. verify on the text: align every candidate pair
     matcher = Matcher(docs, config)
@@ -200,7 +220,7 @@ def _compare(
     del long_shingles
 
     # 4. judge each pair with boilerplate known
-    pairs = [p for p in (matcher.judge(c, boiler) for c in candidates) if p is not None]
+    pairs = matcher.judge_all(candidates, boiler, executor=executor, progress=progress)
     archive = 0
     if store is not None:  # 5. the folder against the archive
         match = match_archive(docs, store, config, executor=executor, progress=progress, skip_same=True)
@@ -232,3 +252,27 @@ def _signed_documents(
     missing = [k for k, s in enumerate(signed) if s is None]
     more = iter(sign_documents([documents[k] for k in missing], config=config, progress=progress, executor=executor))
     return [SignedDocument(d, s) if s is not None else next(more) for d, s in zip(documents, signed)]
+
+
+def _sketched(
+    documents: Sequence[Document], parts: Sequence[Sketches | range], *, config: ScanConfig, progress: Progress,
+    executor: Executor,
+) -> tuple[list[SignedDocument | None], list[tuple[int, int]], list[HashSets]]:
+    """A documents-only scan's candidates: the documents sketched (``parts``: their ``Sketches`` in order, a range of
+    documents where they are not known yet, by default one for all), the candidate pairs from the sketches, and
+    only the documents of candidate pairs signed (the others None); with the long-shingle sets of all."""
+    known: list[Sketches] = []
+    for part in parts or [range(len(documents))]:
+        if isinstance(part, range):
+            known += sketch_documents(documents[part.start : part.stop], config=config, progress=progress, executor=executor)
+        else:
+            known.append(part)
+    progress("candidates", 0, 1)
+    candidates = sketched_candidates(known, config, group_by_key=executor.group_by_key)
+    progress("candidates", 1, 1)
+    wanted = sorted({x for pair in candidates for x in pair})
+    docs: list[SignedDocument | None] = [None] * len(documents)
+    signed = sign_documents([documents[i] for i in wanted], config=config, executor=executor)
+    for i, d in zip(wanted, signed):
+        docs[i] = d
+    return docs, candidates, [p.long_shingles for p in known]

@@ -231,19 +231,31 @@ class SignedFiles:
 
     def pack(self) -> tuple[tuple[tuple[np.ndarray, ...], ...], tuple]:
         (arrays,), rest = SignedBatch(self.signed).pack()
-        texts = [d.text.encode("utf-8", "surrogatepass") for d in self.documents]
-        ends = np.cumsum([len(t) for t in texts], dtype=np.int64)
-        joined = np.frombuffer(b"".join(texts), dtype=np.uint8)
-        records = [(d.path, d.format, d.encoding) for d in self.documents]
-        return (arrays, (joined, ends)), (rest, records, self.skipped)
+        texts, records = texts_packed(self.documents)
+        return (arrays, texts), (rest, records, self.skipped)
 
     @classmethod
     def unpack(cls, groups: Sequence[tuple[np.ndarray, ...]], rest: tuple) -> SignedFiles:
-        arrays, (joined, ends) = groups
+        arrays, texts = groups
         signed_rest, records, skipped = rest
-        texts = _split_at(joined, ends, "surrogatepass")
-        documents = [Document(path=p, text=t, format=f, encoding=e) for (p, f, e), t in zip(records, texts)]
-        return cls(documents, skipped, SignedBatch.unpack((arrays,), signed_rest).signed)
+        return cls(texts_unpacked(texts, records), skipped, SignedBatch.unpack((arrays,), signed_rest).signed)
+
+
+def texts_packed(documents: Sequence[Document]) -> tuple[tuple[np.ndarray, np.ndarray], list[tuple[str, str, str | None]]]:
+    """A folder's documents as two arrays (their texts' UTF-8 bytes, joined, and where each ends) and a record of
+    each (path, format, encoding): how results holding them travel (``texts_unpacked`` gives them back)."""
+    texts = [d.text.encode("utf-8", "surrogatepass") for d in documents]
+    ends = np.cumsum([len(t) for t in texts], dtype=np.int64)
+    return (np.frombuffer(b"".join(texts), dtype=np.uint8), ends), [(d.path, d.format, d.encoding) for d in documents]
+
+
+def texts_unpacked(texts: tuple[np.ndarray, np.ndarray], records: Sequence[tuple[str, str, str | None]]) -> list[Document]:
+    """The documents ``texts_packed`` made arrays of."""
+    joined, ends = texts
+    return [
+        Document(path=p, text=t, format=f, encoding=e)
+        for (p, f, e), t in zip(records, _split_at(joined, ends, "surrogatepass"))
+    ]
 
 
 def window_size(norm: Normalized, window: int) -> int:

@@ -1,0 +1,136 @@
+"""Sketches: what a documents-only scan keeps of each document until its candidate pairs are known.
+
+A documents-only scan (``ScanConfig(passages=False)``) compares whole documents: its candidates come from
+the documents' MinHash signatures (document LSH) and from identical normalized texts, its boilerplate from
+their long-shingle sets, and only the documents of candidate pairs are aligned. So the jobs that sign the
+documents keep of each only those (``Sketches``: a row of ``num_perm`` MinHash values, a digest of the
+normalized tokens, the long-shingle set; about 4 bytes a character and 0.5 KB a document), not its tokens,
+their offsets and its shingle hashes (about 30 bytes a character). The documents of candidate pairs (a few
+in a hundred of a large corpus) are signed again for alignment (``dedup.pipeline``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup import ingest
+from dedup.boilerplate import long_shingle_sets
+from dedup.candidates import GroupByKey, HashSets, document_pairs, same_key_pairs
+from dedup.config import ScanConfig
+from dedup.models import Document, Progress, Skipped, no_progress
+from dedup.normalize import normalize
+from dedup.sign import FILE_BATCH, SIGN_BATCH, Mapper, Signed, sign, signatures, texts_packed, texts_unpacked, warm_up
+
+#: Bytes of the digest of a document's normalized tokens (identical texts are candidates; the pair is verified).
+DIGEST_BYTES = 16
+
+
+@dataclass(frozen=True, eq=False)
+class Sketches:
+    """What a documents-only scan keeps of a batch of signed documents, one row each, in arrays."""
+
+    hashvalues: np.ndarray  # documents × num_perm MinHash values (uint32; meaningless where ``shingles`` is 0)
+    shingles: np.ndarray  # shingles of each document (int64; 0: no signature)
+    digests: np.ndarray  # documents × DIGEST_BYTES (uint8): blake2b of the normalized tokens
+    tokens: np.ndarray  # normalized tokens of each document (int64; 0: nothing to compare)
+    long_shingles: HashSets  # ``boilerplate.long_shingle_sets`` of the documents
+
+    @classmethod
+    def of(cls, signed: Sequence[Signed], config: ScanConfig) -> Sketches:
+        digests = b"".join(
+            hashlib.blake2b(s.norm.tokens.encode("utf-8", "surrogatepass"), digest_size=DIGEST_BYTES).digest() for s in signed
+        )
+        return cls(
+            hashvalues=signatures([s.hashes for s in signed], config.sign),
+            shingles=np.array([len(s.hashes) for s in signed], dtype=np.int64),
+            digests=np.frombuffer(digests, dtype=np.uint8).reshape(len(signed), DIGEST_BYTES),
+            tokens=np.array([len(s.norm) for s in signed], dtype=np.int64),
+            long_shingles=long_shingle_sets([s.norm for s in signed]),
+        )
+
+    def __len__(self) -> int:
+        return len(self.shingles)
+
+    def pack(self) -> tuple[tuple[tuple[np.ndarray, ...], ...], tuple]:
+        s = self.long_shingles
+        return ((self.hashvalues, self.shingles, self.digests, self.tokens), (s.values, s.counts)), ()
+
+    @classmethod
+    def unpack(cls, groups: Sequence[tuple[np.ndarray, ...]], rest: tuple) -> Sketches:
+        (hashvalues, shingles, digests, tokens), sets = groups
+        return cls(hashvalues, shingles, digests, tokens, HashSets(*sets))
+
+
+def sketch_batch(shared: tuple[Sequence[Document], ScanConfig], job: tuple[int, int]) -> Sketches:
+    """Normalize, sign and sketch ``documents[start:end]`` (a stage function: ``shared`` is ``(documents, config)``)."""
+    documents, config = shared
+    start, end = job
+    return Sketches.of([sign(normalize(d.text, config.normalize), config.sign) for d in documents[start:end]], config)
+
+
+def sketch_documents(
+    documents: Sequence[Document], *, config: ScanConfig, progress: Progress = no_progress, executor: Mapper | None = None,
+    batch_size: int = SIGN_BATCH,
+) -> list[Sketches]:
+    """The documents' sketches, ``batch_size`` documents a part (in order), by ``executor`` when there are several
+    parts (here otherwise)."""
+    jobs = [(k, min(k + batch_size, len(documents))) for k in range(0, len(documents), batch_size)]
+    if executor is not None and len(jobs) > 1:
+        warm_up(config)  # the compiled kernels loaded here: processes forked next have them
+        results = executor.map(sketch_batch, jobs, shared=(documents, config))
+    else:
+        results = (sketch_batch((documents, config), job) for job in jobs)
+    out = []
+    for (_, end), part in zip(jobs, results):
+        out.append(part)
+        progress("sign", end, len(documents))
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class SketchedFiles:
+    """What reading and sketching a batch of files gives: the documents (with their texts), the files skipped and
+    the documents' ``Sketches``; it packs into arrays."""
+
+    documents: list[Document]
+    skipped: list[Skipped]
+    sketches: Sketches
+
+    def pack(self) -> tuple[tuple[tuple[np.ndarray, ...], ...], tuple]:
+        groups, _ = self.sketches.pack()
+        texts, records = texts_packed(self.documents)
+        return (*groups, texts), (records, self.skipped)
+
+    @classmethod
+    def unpack(cls, groups: Sequence[tuple[np.ndarray, ...]], rest: tuple) -> SketchedFiles:
+        *sketches, texts = groups
+        records, skipped = rest
+        return cls(texts_unpacked(texts, records), skipped, Sketches.unpack(sketches, ()))
+
+
+def sketch_files(config: ScanConfig, found: Sequence[tuple[str, str]]) -> SketchedFiles:
+    """Read, normalize, sign and sketch a batch of files ``(name, path)`` (a stage function: ``executor.map`` runs it
+    with the config shared; at most ``FILE_BATCH`` files a job)."""
+    documents, skipped = ingest.read_files(found, limits=config.ingest)
+    signed = [sign(normalize(d.text, config.normalize), config.sign) for d in documents]
+    return SketchedFiles(documents, skipped, Sketches.of(signed, config))
+
+
+def sketched_candidates(parts: Sequence[Sketches], config: ScanConfig, *, group_by_key: GroupByKey) -> list[tuple[int, int]]:
+    """The candidate pairs ``(i, j)``, ``i < j``, sorted, of the documents of ``parts`` (in order) that a
+    documents-only ``candidates.candidate_pairs`` gives of them: MinHash LSH collisions and identical tokens."""
+    shingles = np.concatenate([np.zeros(0, np.int64), *(p.shingles for p in parts)])
+    signed = np.flatnonzero(shingles > 0)
+    hashvalues = np.concatenate([np.zeros((0, config.sign.num_perm), np.uint32), *(p.hashvalues for p in parts)])
+    found = document_pairs(hashvalues[signed], signed, config, group_by_key=group_by_key)
+    tokens = np.concatenate([np.zeros(0, np.int64), *(p.tokens for p in parts)])
+    digests = np.concatenate([np.zeros((0, DIGEST_BYTES), np.uint8), *(p.digests for p in parts)])
+    found |= same_key_pairs([row.tobytes() if n else None for row, n in zip(digests, tokens.tolist())])
+    return sorted(found)
+
+
+__all__ = ["FILE_BATCH", "SketchedFiles", "Sketches", "sketch_documents", "sketch_files", "sketched_candidates"]
