@@ -20,7 +20,7 @@ MinHash estimates (``related_labels``), without aligning.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -28,7 +28,7 @@ import numpy as np
 
 from dedup import set_kernels
 from dedup.arrays import member
-from dedup.candidates import HashSets, banded_candidates, hash_frequencies, lsh_params, restricted_sets
+from dedup.candidates import FILTER_BITS, HashSets, Mapper, banded_candidates, hash_frequencies, lsh_params
 from dedup.config import ScanConfig, SignConfig
 from dedup.explain import covered_mask
 from dedup.match import RELATED_COVERAGE, clusters
@@ -48,7 +48,7 @@ NO_HASHES = np.zeros(0, dtype=np.uint32)
 
 
 def token_masks(
-    docs: Sequence[SignedDocument],
+    docs: Sequence[SignedDocument | None],
     labels: Sequence[int],
     config: ScanConfig,
     *,
@@ -56,35 +56,66 @@ def token_masks(
     population: int | None = None,
     wanted: Collection[int] | None = None,
     sets: Sequence[HashSets] | None = None,
+    executor: Mapper | None = None,
 ) -> list[np.ndarray]:
     """Per document, the tokens that are boilerplate among ``docs`` (``labels``: one related group per document),
     or in ``known`` (sorted long-shingle hashes judged boilerplate before, e.g. an archive's).
 
     ``wanted``: the documents whose masks are needed (a scan's: those of candidate pairs); the others get a
-    mask with nothing marked. All documents count in what is boilerplate, whatever ``wanted``. ``sets``: the
-    documents' ``long_shingle_sets``, in parts (a batch of documents each, in order), if already known."""
+    mask with nothing marked (None in ``docs``: a document not signed, an empty mask). All documents count in what
+    is boilerplate, whatever ``wanted``. ``sets``: the documents' ``long_shingle_sets``, in parts (a batch of
+    documents each, in order), if already known. ``executor``: runs the work per document and per part of the
+    hash range in its jobs (here without one)."""
     parts = list(sets) if sets is not None else [long_shingle_sets([d.norm for d in docs])]
-    held = [NO_HASHES] * len(docs)
-    wanted = range(len(docs)) if wanted is None else sorted(wanted)
-    uniques = {i: long_shingle_set(docs[i].norm)[0] for i in wanted}
+    wanted = list(range(len(docs))) if wanted is None else sorted(wanted)
+    chunks = [wanted[k : k + MASK_BATCH] for k in range(0, len(wanted), MASK_BATCH)]
+    uniques = [u for batch in _mapped(executor, unique_sets, chunks, docs) for u in batch]
+    within = None
     if len(wanted) * 4 <= len(docs):  # the frequencies that matter: those of the wanted documents' hashes
-        keep = np.concatenate([NO_HASHES, *uniques.values()])
-        parts = restricted_sets(parts, keep)
-    boiler = boilerplate_of(parts, labels, config, population=population)
+        within = set_kernels.hash_filter(np.concatenate([NO_HASHES, *uniques]), FILTER_BITS)
+    boiler = boilerplate_of(parts, labels, config, population=population, within=within, executor=executor)
     del parts
-    for i, u in uniques.items():
-        held[i] = u[member(u, boiler) | member(u, known)]  # sorted, as the sets
-    return masks(docs, held, config)
+    jobs = [list(zip(chunk, uniques[k : k + len(chunk)])) for k, chunk in zip(range(0, len(wanted), MASK_BATCH), chunks)]
+    out = [np.zeros(len(d.norm) if d is not None else 0, dtype=bool) for d in docs]
+    for chunk, found in zip(chunks, _mapped(executor, masks_batch, jobs, (docs, boiler, known, config))):
+        for i, mask in zip(chunk, found):
+            out[i] = mask
+    return out
+
+
+#: Documents per job of ``token_masks``.
+MASK_BATCH = 500
+
+
+def _mapped(executor: Mapper | None, fn, jobs: Sequence, shared: object) -> Iterable:
+    return executor.map(fn, jobs, shared=shared) if executor is not None else (fn(shared, job) for job in jobs)
+
+
+def unique_sets(docs: Sequence[SignedDocument], wanted: Sequence[int]) -> list[np.ndarray]:
+    """The distinct long-shingle hashes (sorted) of the documents ``wanted`` (a stage function: ``docs`` shared)."""
+    return [long_shingle_set(docs[i].norm)[0] for i in wanted]
+
+
+def masks_batch(
+    shared: tuple[Sequence[SignedDocument], np.ndarray, np.ndarray, ScanConfig], job: Sequence[tuple[int, np.ndarray]]
+) -> list[np.ndarray]:
+    """The boilerplate masks of documents (``job``: the number of each and its ``unique_sets``; a stage function:
+    ``shared`` is the documents, the boilerplate hashes found, those known before, and the config)."""
+    docs, boiler, known, config = shared
+    held = [u[member(u, boiler) | member(u, known)] for _, u in job]  # sorted, as the sets
+    return masks([docs[i] for i, _ in job], held, config)
 
 
 def boilerplate_of(
-    sets: Sequence[HashSets], labels: Sequence[int], config: ScanConfig, *, population: int | None = None
+    sets: Sequence[HashSets], labels: Sequence[int], config: ScanConfig, *, population: int | None = None,
+    within: np.ndarray | None = None, executor: Mapper | None = None,
 ) -> np.ndarray:
     """The sorted long-shingle hashes that are boilerplate, from the documents' long-shingle sets (flagged: at an
     edge) and ``labels``, one related group per document. ``population``: how many groups the frequency is
-    measured against (by default, those of ``labels``)."""
+    measured against (by default, those of ``labels``). ``within``, ``executor``: as ``hash_frequencies`` takes them
+    (only hashes that pass the filter ``within`` are judged)."""
     min_docs = config.min_docs_boilerplate
-    common, common_df, edge_df, groups = hash_frequencies(sets, labels, min_docs=min_docs)
+    common, common_df, edge_df, groups = hash_frequencies(sets, labels, min_docs=min_docs, within=within, executor=executor)
     candidate = groups >= min_docs
     population = len(set(labels)) if population is None else population
     frequent = groups >= max(min_docs, FREQUENT * population)

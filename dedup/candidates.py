@@ -16,9 +16,10 @@ once (the LSH band shuffle): it is asked of a ``group_by_key`` function, which a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 
@@ -31,6 +32,12 @@ from dedup.sign import Signed, SignedDocument, bag_signed, signatures, window_si
 #: ``group_by_key(keys, values)``: the records grouped by key, as shards ``(keys, values)`` sorted by key
 #: (then value), every key's records in one shard.
 GroupByKey = Callable[[np.ndarray, np.ndarray], Iterator[tuple[np.ndarray, np.ndarray]]]
+
+
+class Mapper(Protocol):
+    """What a stage that hands out jobs needs of an executor (see ``dedup.executors``)."""
+
+    def map(self, fn, jobs: Sequence, *, shared: object = None) -> Iterable: ...
 
 
 @lru_cache(maxsize=16)
@@ -212,6 +219,8 @@ def same_key_pairs(keys: Sequence[Hashable | None]) -> set[tuple[int, int]]:
 #: ``HashSets`` are grouped by this many top bits of the hashes, and counted one such part at a time.
 SET_PART_BITS = 4
 _LOW_BITS = 32 - SET_PART_BITS
+#: Bits of the filter of ``restricted_sets`` and of ``hash_frequencies(within=...)``.
+FILTER_BITS = 27
 
 
 @dataclass(frozen=True, eq=False)
@@ -250,38 +259,57 @@ class HashSets:
             codes, cjk, offsets, cjk_ngram, word_ngram, edge, _LOW_BITS, 1 << SET_PART_BITS
         ))
 
-    def restricted(self, hashes: np.ndarray, *, bits: int = 27) -> HashSets:
+    def restricted(self, hashes: np.ndarray, *, bits: int = FILTER_BITS) -> HashSets:
         """The same sets without most values whose hash is not among ``hashes`` (uint32): every value of those
         hashes stays (so their frequencies are the same), and others whose top ``bits`` bits are those of one."""
         return restricted_sets([self], hashes, bits=bits)[0]
 
 
-def restricted_sets(sets: Sequence[HashSets], hashes: np.ndarray, *, bits: int = 27) -> list[HashSets]:
+def restricted_sets(sets: Sequence[HashSets], hashes: np.ndarray, *, bits: int = FILTER_BITS) -> list[HashSets]:
     """``HashSets.restricted`` of each of ``sets`` (the filter of ``hashes`` made once for all)."""
     table = set_kernels.hash_filter(np.asarray(hashes, dtype=np.uint32), bits)
     return [HashSets(*set_kernels.filter_parts(s.values, s.counts, table, bits, _LOW_BITS)) for s in sets]
 
 
 def hash_frequencies(
-    sets: Sequence[HashSets], groups: Sequence[int], *, min_docs: int
+    sets: Sequence[HashSets], groups: Sequence[int], *, min_docs: int, within: np.ndarray | None = None,
+    executor: Mapper | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The hashes held by at least ``min_docs`` documents of ``sets`` (sorted), and for each: how many
     documents hold it, how many of those have it flagged, and in how many distinct ``groups`` it occurs.
 
     ``groups`` has one label per document of all the sets, in order (documents of one label, e.g.
-    near-duplicates of each other, count once in the last figure). One part of the hash range at a
-    time (one sort each): most hashes are held by one document.
+    near-duplicates of each other, count once in the last figure). ``within``: a filter of hashes
+    (``set_kernels.hash_filter`` of ``FILTER_BITS``): only hashes that pass it are counted (the others'
+    figures are not needed; those that pass are counted exactly). One part of the hash range at a
+    time (one sort each: most hashes are held by one document), the parts as jobs of ``executor`` if given.
     """
     labels = np.asarray(groups, dtype=np.uint64)
     if len(labels) and int(labels.max()) >= 1 << 32:
         raise ValueError("group labels must fit in 32 bits")
-    counts = np.concatenate([np.zeros((0, 1 << SET_PART_BITS), np.int64), *(s.counts for s in sets)])
-    bounds = [np.concatenate([[0], np.cumsum(s.counts.sum(axis=0))]) for s in sets]
-    out: list[tuple[np.ndarray, ...]] = []
-    for p in range(1 << SET_PART_BITS):
-        values = np.concatenate([np.zeros(0, np.uint32), *(s.values[b[p] : b[p + 1]] for s, b in zip(sets, bounds))])
-        coded = set_kernels.grouped_coded(values, counts[:, p], labels)
-        coded.sort()
-        low, docs, flagged, distinct_groups = set_kernels.run_frequencies(coded, max(1, min_docs))
-        out.append(((np.uint32(p) << np.uint32(_LOW_BITS)) | low.astype(np.uint32), docs, flagged, distinct_groups))
+    shared = (list(sets), labels, max(1, min_docs), within)
+    parts = range(1 << SET_PART_BITS)
+    out = executor.map(part_frequencies, parts, shared=shared) if executor is not None else (
+        part_frequencies(shared, p) for p in parts
+    )
     return tuple(np.concatenate(column) for column in zip(*out))  # type: ignore[return-value]
+
+
+def part_frequencies(
+    shared: tuple[Sequence[HashSets], np.ndarray, int, np.ndarray | None], part: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``hash_frequencies`` of the hashes of one part (a stage function: ``shared`` is the sets, the documents' group
+    labels, ``min_docs`` and the filter or None)."""
+    sets, labels, min_docs, within = shared
+    values, counts = [np.zeros(0, np.uint32)], [np.zeros(0, np.int64)]
+    for s in sets:
+        start = int(s.counts[:, :part].sum())
+        v, c = s.values[start : start + int(s.counts[:, part].sum())], s.counts[:, part]
+        if within is not None:
+            v, c = set_kernels.filter_part(v, np.ascontiguousarray(c), within, FILTER_BITS, _LOW_BITS, part)
+        values.append(v)
+        counts.append(c)
+    coded = set_kernels.grouped_coded(np.concatenate(values), np.concatenate(counts), labels)
+    coded.sort()
+    low, docs, flagged, distinct_groups = set_kernels.run_frequencies(coded, min_docs)
+    return (np.uint32(part) << np.uint32(_LOW_BITS)) | low.astype(np.uint32), docs, flagged, distinct_groups

@@ -23,7 +23,9 @@ from dedup.errors import InputError
 from dedup.executors import Executor, LocalExecutor
 from dedup.match import Matcher, clusters, duplicate_clusters
 from dedup.models import Document, DocumentEntry, Progress, Report, Skipped, document_list, no_progress, skipped_lines
-from dedup.sign import FILE_BATCH, Signed, SignedDocument, SignedFiles, sign_documents, sign_files, warm_up
+from dedup.sign import (
+    FILE_BATCH, Signed, SignedDocument, SignedDocuments, SignedFiles, sign_documents, sign_files, warm_up,
+)
 from dedup.sketch import SketchedFiles, Sketches, sketch_documents, sketch_files, sketched_candidates
 from dedup.store import Store
 
@@ -203,7 +205,7 @@ def _compare(
     if not config.passages and store is None:  # documents only: sketches first, then the candidates' documents
         docs, candidates, long_shingles = _sketched(documents, sketches, config=config, progress=progress, executor=executor)
     else:
-        docs = _signed_documents(documents, signed, config=config, progress=progress, executor=executor)
+        docs = SignedDocuments.of(_signed_documents(documents, signed, config=config, progress=progress, executor=executor))
         # 1. candidates: whole documents and windows that collide in LSH
         progress("candidates", 0, 1)
         candidates = candidate_pairs(docs, config, group_by_key=executor.group_by_key)
@@ -216,7 +218,9 @@ def _compare(
     # 3. boilerplate: long shingles found in at least min_docs unrelated documents
     related = [(i, j) for i, j in candidates if matcher.related(i, j)]
     paired = {x for pair in candidates for x in pair}  # only the documents of candidate pairs are judged
-    boiler = boilerplate.token_masks(docs, clusters(len(docs), related), config, wanted=paired, sets=long_shingles)
+    boiler = boilerplate.token_masks(
+        docs, clusters(len(docs), related), config, wanted=paired, sets=long_shingles, executor=executor
+    )
     del long_shingles
 
     # 4. judge each pair with boilerplate known
@@ -257,7 +261,7 @@ def _signed_documents(
 def _sketched(
     documents: Sequence[Document], parts: Sequence[Sketches | range], *, config: ScanConfig, progress: Progress,
     executor: Executor,
-) -> tuple[list[SignedDocument | None], list[tuple[int, int]], list[HashSets]]:
+) -> tuple[SignedDocuments, list[tuple[int, int]], list[HashSets]]:
     """A documents-only scan's candidates: the documents sketched (``parts``: their ``Sketches`` in order, a range of
     documents where they are not known yet, by default one for all), the candidate pairs from the sketches, and
     only the documents of candidate pairs signed (the others None); with the long-shingle sets of all."""
@@ -271,8 +275,5 @@ def _sketched(
     candidates = sketched_candidates(known, config, group_by_key=executor.group_by_key)
     progress("candidates", 1, 1)
     wanted = sorted({x for pair in candidates for x in pair})
-    docs: list[SignedDocument | None] = [None] * len(documents)
     signed = sign_documents([documents[i] for i in wanted], config=config, executor=executor)
-    for i, d in zip(wanted, signed):
-        docs[i] = d
-    return docs, candidates, [p.long_shingles for p in known]
+    return SignedDocuments(len(documents), dict(zip(wanted, signed))), candidates, [p.long_shingles for p in known]

@@ -219,6 +219,28 @@ def filter_parts(values, counts, table, bits, low_bits):
     return out[:m].copy(), kept
 
 
+@njit(cache=True, nogil=True)
+def filter_part(values, counts, table, bits, low_bits, part):
+    """``filter_parts`` of one part's values (``part``; ``counts[d]`` of document ``d``, one after the other): the
+    values kept and how many each document keeps."""
+    out = np.empty_like(values)
+    kept = np.zeros_like(counts)
+    shift = np.uint32(32 - bits)
+    top = np.uint32(part) << np.uint32(low_bits)
+    i = 0
+    m = 0
+    for d in range(len(counts)):
+        for _ in range(counts[d]):
+            v = values[i]
+            i += 1
+            slot = np.uint64((top | (v >> np.uint32(1))) >> shift)
+            if table[slot >> np.uint64(6)] & (np.uint64(1) << (slot & np.uint64(63))):
+                out[m] = v
+                m += 1
+                kept[d] += 1
+    return out[:m].copy(), kept
+
+
 @njit(cache=True)
 def group_parts(values, part_of, sizes, parts):
     """Documents' values (``sizes[d]`` of document ``d``, one after the other) grouped by their part

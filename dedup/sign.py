@@ -15,7 +15,7 @@ makes a ``MinHash`` with ``MinHash(num_perm=..., seed=..., scheme=..., hashvalue
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Protocol
 
@@ -101,6 +101,46 @@ class SignedDocument:
     @property
     def norm(self) -> Normalized:
         return self.signed.norm
+
+
+class SignedDocuments(Sequence):
+    """A scan's signed documents by number, some of them absent (None: a documents-only scan signs only those of
+    candidate pairs). It pickles as a few arrays (those of ``SignedBatch`` and the texts), not as ~15 objects a
+    document: what a Ray executor sends its workers as a stage's shared data (pickling objects one by one cost
+    seconds a stage there)."""
+
+    def __init__(self, size: int, present: dict[int, SignedDocument]) -> None:
+        self.size = size
+        self.present = present
+
+    @classmethod
+    def of(cls, docs: Sequence[SignedDocument]) -> SignedDocuments:
+        return cls(len(docs), dict(enumerate(docs)))
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i):  # (an int: a document or None; a slice: a list)
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self.size))]
+        if not -self.size <= i < self.size:
+            raise IndexError(i)
+        return self.present.get(i % self.size)
+
+    def __reduce__(self):
+        numbers = sorted(self.present)
+        docs = [self.present[k] for k in numbers]
+        groups, rest = SignedBatch([d.signed for d in docs]).pack()
+        texts, _ = texts_packed([d.doc for d in docs])
+        others = [replace(d.doc, text="") for d in docs]  # (names, formats, metadata; the texts are in the arrays)
+        return _signed_documents, (self.size, np.array(numbers, dtype=np.int64), groups, rest, texts, others)
+
+
+def _signed_documents(size, numbers, groups, rest, texts, others) -> SignedDocuments:
+    signed = SignedBatch.unpack(groups, rest).signed
+    records = [(d.path, d.format, d.encoding) for d in others]
+    docs = [replace(d, text=t.text) for d, t in zip(others, texts_unpacked(texts, records))]
+    return SignedDocuments(size, {k: SignedDocument(d, s) for k, d, s in zip(numbers.tolist(), docs, signed)})
 
 
 #: Documents normalized and signed per job when an executor signs them.

@@ -70,6 +70,23 @@ def shingles(codes, cjk, cjk_ngram, word_ngram):
 
 
 @njit(cache=True)
+def digest(codes):
+    """Two 64-bit hashes of a token string (``uint64[2]``): FNV-1a and a multiplicative polynomial over its code
+    points, each with its own start, then mixed with the length. The same strings give the same; two others almost
+    never (and what uses them checks the strings)."""
+    a = np.uint64(0xCBF29CE484222325)
+    b = np.uint64(0x243F6A8885A308D3)
+    for c in codes:
+        a = (a ^ np.uint64(c)) * np.uint64(0x100000001B3)
+        b = b * _MIX + np.uint64(c) + np.uint64(1)
+    out = np.empty(2, dtype=np.uint64)
+    n = np.uint64(len(codes))
+    out[0] = (a ^ (a >> np.uint64(29)) ^ n) * np.uint64(0xBF58476D1CE4E5B9)
+    out[1] = (b ^ (b >> np.uint64(31)) ^ n) * np.uint64(0x94D049BB133111EB)
+    return out
+
+
+@njit(cache=True)
 def _premixed(hashes):
     """``fmix32`` of each shingle hash, as uint32 (datasketch's affine32 pre-mix, done once per hash)."""
     xs = np.empty(len(hashes), dtype=np.uint32)

@@ -11,13 +11,12 @@ in a hundred of a large corpus) are signed again for alignment (``dedup.pipeline
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from dedup import ingest
+from dedup import ingest, sign_kernels
 from dedup.boilerplate import long_shingle_sets
 from dedup.candidates import GroupByKey, HashSets, document_pairs, same_key_pairs
 from dedup.config import ScanConfig
@@ -35,19 +34,19 @@ class Sketches:
 
     hashvalues: np.ndarray  # documents × num_perm MinHash values (uint32; meaningless where ``shingles`` is 0)
     shingles: np.ndarray  # shingles of each document (int64; 0: no signature)
-    digests: np.ndarray  # documents × DIGEST_BYTES (uint8): blake2b of the normalized tokens
+    digests: np.ndarray  # documents × DIGEST_BYTES (uint8): ``sign_kernels.digest`` of the normalized tokens
     tokens: np.ndarray  # normalized tokens of each document (int64; 0: nothing to compare)
     long_shingles: HashSets  # ``boilerplate.long_shingle_sets`` of the documents
 
     @classmethod
     def of(cls, signed: Sequence[Signed], config: ScanConfig) -> Sketches:
-        digests = b"".join(
-            hashlib.blake2b(s.norm.tokens.encode("utf-8", "surrogatepass"), digest_size=DIGEST_BYTES).digest() for s in signed
-        )
+        digests = np.zeros((len(signed), 2), dtype=np.uint64)
+        for row, s in zip(digests, signed):
+            row[:] = sign_kernels.digest(s.norm.codes)
         return cls(
             hashvalues=signatures([s.hashes for s in signed], config.sign),
             shingles=np.array([len(s.hashes) for s in signed], dtype=np.int64),
-            digests=np.frombuffer(digests, dtype=np.uint8).reshape(len(signed), DIGEST_BYTES),
+            digests=digests.view(np.uint8),
             tokens=np.array([len(s.norm) for s in signed], dtype=np.int64),
             long_shingles=long_shingle_sets([s.norm for s in signed]),
         )

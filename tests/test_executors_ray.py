@@ -48,7 +48,7 @@ def ray_here():
 
 @pytest.fixture
 def executor(ray_here):
-    with RayExecutor(workers=2) as ex:  # (each actor is a process that imports dedup: two on two cores)
+    with RayExecutor(workers=2) as ex:  # (each worker is a process that imports dedup: two on two cores)
         assert not ex.started  # (the module's Ray: used, never shut down by the executor)
         yield ex
     assert ray.is_initialized()
@@ -111,14 +111,14 @@ def test_scan_of_the_corpus_finds_the_same_with_ray(executor):
 
 
 def test_scan_of_a_generated_corpus_finds_the_same_with_ray(executor, generated, generated_local):
-    """Signing and aligning in several jobs on the actor pool; the band shuffle over at least 4 blocks."""
+    """Signing and aligning in several jobs on the workers; the band shuffle over at least 4 blocks."""
     assert findings(report_to_dict(scan(generated, executor=executor))) == findings(generated_local)
 
 
 def test_a_worker_killed_mid_stage_changes_nothing(executor, generated, generated_local, tmp_path):
     marker = tmp_path / "killed"
     report = scan(generated, executor=KillOnce(executor, marker))
-    assert marker.exists()  # an actor was killed (its job retried on the restarted actor)
+    assert marker.exists()  # a worker was killed (its job run again by another)
     assert findings(report_to_dict(report)) == findings(generated_local)
 
 

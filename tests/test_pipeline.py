@@ -138,6 +138,10 @@ class _OnePairAJob:
 
     def map(self, fn, jobs, *, shared=None):
         for job in jobs:
+            if not isinstance(job, (list, tuple)):  # (a job that is not a batch of records: a part of the hash range)
+                self.jobs += 1
+                yield from self.local.map(fn, [job], shared=shared)
+                continue
             single = [job[k : k + 1] for k in range(len(job))]
             self.jobs += len(single)
             yield [result for out in self.local.map(fn, single, shared=shared) for result in out]

@@ -3,13 +3,17 @@
 Nothing here computes a finding: the stages are the ones the local executor runs, and only how their batches
 travel differs.
 
-- ``map``: the jobs become a dataset of one job a block; ``Dataset.map_batches`` runs them on a pool of actors
-  (``ActorPoolStrategy``). What every job needs (``shared``, and the stage function) is put in the object store
-  once (``ray.put``) and fetched once by each actor, when it starts. A result that packs into arrays
-  (``pack()``/``unpack()``) is pickled as those arrays (a few large buffers, not many small objects). An
-  exception a job raises comes back as it was raised, as with the local executor. Results are yielded in the
-  order of the jobs, as they come. Actors are restarted and their jobs retried when a worker dies
-  (Ray Data's defaults for actor pools: ``max_restarts=-1``, ``max_task_retries=-1``).
+- ``map``: the jobs become a dataset of at most ``BLOCKS_PER_WORKER`` blocks a worker; ``Dataset.map_batches``
+  runs a block at a time as a Ray task, at most ``workers`` at once. What every job needs (``shared``, and the
+  stage function) is put in the object store once (``ray.put``) and fetched once by each worker process
+  (``fetched``): Ray reuses its worker processes for tasks, so a process imports dedup and loads its compiled
+  kernels once for all stages, where a pool of actors for each stage started new processes every stage. A
+  scan's signed documents (``SignedDocuments``), which several stages share, are put once for all of them
+  (a serializer of Ray's, ``_sent_once``) and unpickled once a process (``documents_of``). A result that packs
+  into arrays (``pack()``/``unpack()``) is pickled as those arrays (a few large buffers, not many small
+  objects). An exception a job raises comes back as it was raised, as with the local executor. Results are
+  yielded in the order of the jobs, as they come. A task whose worker dies is run again (Ray Data's default
+  for its tasks: ``max_retries=-1``).
 - ``group_by_key``: the LSH band shuffle. Records are hashed into ``P`` shards by key (never one group per key:
   the overhead of a group is large), ``groupby("shard", num_partitions=P).map_groups`` sorts each shard by key,
   then value, and each shard comes back whole, as one row. The shuffle is Ray Data's sort-based one (pull-based):
@@ -21,7 +25,7 @@ Ray is imported when a ``RayExecutor`` is made, not before: ``import dedup`` doe
 ``address`` a Ray is started on this machine (and shut down by ``close``); with one, the executor connects to
 that cluster (``"auto"``: the one this machine belongs to) and leaves it running. A Ray already started in this
 process (``ray.init`` by the caller) is used as it is. Worker processes run with ``NUMBA_NUM_THREADS=1``: each
-actor is one core's worth of work.
+task is one core's worth of work.
 """
 
 from __future__ import annotations
@@ -32,17 +36,21 @@ import pickle
 import socket
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from dedup.errors import EngineError
+from dedup.sign import SignedDocuments
 
 #: What every worker process of ours runs with (one thread each: Ray runs as many workers as there are cores).
 WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-#: CPUs an actor asks Ray for: less than one, so that an actor pool the size of the cluster's CPUs leaves room
-#: for the tasks that feed it (a pool asking for all the CPUs starves them: the job hangs).
+#: CPUs a task of ours asks Ray for: less than one, so that as many of them as the cluster has CPUs leave room for
+#: the tasks that feed them (asking for all the CPUs starved those: the job hung, with actor pools).
 ACTOR_CPUS = 0.5
+#: Blocks of jobs ``map`` makes a worker at most (a block is a Ray task; jobs are usually many more).
+BLOCKS_PER_WORKER = 8
 #: Records per shard of ``group_by_key`` at most, about (a shard comes back as one row: under 2 GB of Arrow binary).
 SHARD_RECORDS = 4_000_000
 #: Blocks the records of ``group_by_key`` are cut into at least, so that the shuffle moves data between tasks.
@@ -62,11 +70,11 @@ def import_ray() -> Any:
 
 
 class RayExecutor:
-    """Runs stages on Ray Data: ``workers`` actors (0: one per CPU of the cluster).
+    """Runs stages on Ray Data: ``workers`` tasks at once (0: one per CPU of the cluster).
 
     ``address``: a Ray cluster to connect to (``ray://…``, ``host:port`` or ``"auto"``); None: start Ray on this
     machine with ``num_cpus`` logical CPUs (default: the cores) and ``object_store_memory`` bytes (default: Ray's).
-    ``actor_cpus``: what each actor asks for (``ACTOR_CPUS``). ``shards``: shards of ``group_by_key``
+    ``actor_cpus``: what each task asks for (``ACTOR_CPUS``). ``shards``: shards of ``group_by_key``
     (0: two per worker, more for many records). Use it as a context manager, or call ``close``.
     """
 
@@ -102,13 +110,27 @@ class RayExecutor:
         self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         self.actor_cpus = actor_cpus
         self.shards = shards
+        self._documents: tuple[object, Any] | None = None  # the signed documents last sent, and their ref
+        ray.util.register_serializer(SignedDocuments, serializer=self._sent_once, deserializer=documents_of)
 
     def close(self) -> None:
         """Shut Ray down if this executor started it (a cluster connected to, or a Ray started by the caller, is left
         running)."""
+        ray = import_ray()
+        self._documents = None
+        if ray.is_initialized():
+            ray.util.deregister_serializer(SignedDocuments)
         if self.started:
-            import_ray().shutdown()
+            ray.shutdown()
             self.started = False
+
+    def _sent_once(self, documents: SignedDocuments) -> Any:
+        """How a scan's signed documents travel within a stage's shared data (a serializer of Ray's): a ref to them,
+        put once however many stages send them (aligning, boilerplate, judging share the same documents)."""
+        if self._documents is None or self._documents[0] is not documents:
+            ray = import_ray()
+            self._documents = (documents, ray.put(pickle.dumps(documents, protocol=5)))
+        return self._documents[1]
 
     def __enter__(self) -> RayExecutor:
         return self
@@ -117,20 +139,21 @@ class RayExecutor:
         self.close()
 
     def map(self, fn: Callable[[Any, Any], Any], jobs: Sequence, *, shared: object = None) -> Iterator:
-        """``fn(shared, job)`` for each job on a pool of up to ``workers`` actors (a single job: here); the results in
+        """``fn(shared, job)`` for each job in up to ``workers`` tasks at once (a single job: here); the results in
         the order of the jobs, as they come."""
         if len(jobs) < 2:  # (as the local executor: one job is not worth sending)
             yield from (fn(shared, job) for job in jobs)
             return
         ray = import_ray()
-        common = ray.put((fn, shared))  # once; each actor fetches it once
+        common = ray.put((fn, shared))  # once; each worker process fetches it once (``fetched``)
         rows = [{"k": k, "job": pickle.dumps(job, protocol=5)} for k, job in enumerate(jobs)]
-        results = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
-            StageActor,
-            fn_constructor_kwargs={"common": [common]},  # (in a list: the actor fetches it, not the pool)
-            batch_size=1,
+        blocks = min(len(rows), BLOCKS_PER_WORKER * self.workers)  # (a task a block: each task costs)
+        results = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
+            run_jobs,
+            fn_kwargs={"common": [common]},  # (in a list: the task fetches it, not Ray Data)
+            batch_size=None,
             batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=min(self.workers, len(jobs))),
+            concurrency=min(self.workers, len(jobs)),
             num_cpus=self.actor_cpus,
             runtime_env={"env_vars": dict(WORKER_ENV)},
         )
@@ -206,19 +229,33 @@ def sorted_shard(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {"shard": batch["shard"][:1], "keys": out[0], "values": out[1]}
 
 
-class StageActor:
-    """An actor of ``map``'s pool: fetches the stage function and what it shares once, then runs jobs."""
+def run_jobs(batch: dict[str, np.ndarray], common: list) -> dict[str, np.ndarray]:
+    """Run a block of ``map``'s jobs (a Ray Data task): the stage function and what it shares, fetched once by each
+    worker process (``fetched``), on each job."""
+    fn, shared = fetched(common[0])
+    out = np.empty(len(batch["k"]), dtype=object)
+    for n, job in enumerate(batch["job"]):
+        out[n] = sendable(lambda: fn(shared, pickle.loads(job)))
+    return {"k": batch["k"], "result": out}
 
-    def __init__(self, common: list) -> None:
-        import ray
 
-        self.fn, self.shared = ray.get(common[0])
+@lru_cache(maxsize=1)
+def fetched(ref: Any) -> Any:
+    """What ``ref`` holds (``ray.get``), kept for the next jobs of the same ``map`` this worker process runs, as an
+    actor keeps its state: Ray reuses a worker process for many tasks, so the stage function's modules are imported
+    and what it shares is fetched once a process, not once a job (nor once a stage, as a pool of new actors would:
+    each is a process that imports dedup, seconds a stage)."""
+    import ray
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        out = np.empty(len(batch["k"]), dtype=object)
-        for n, job in enumerate(batch["job"]):
-            out[n] = sendable(lambda: self.fn(self.shared, pickle.loads(job)))
-        return {"k": batch["k"], "result": out}
+    return ray.get(ref)
+
+
+@lru_cache(maxsize=1)
+def documents_of(ref: Any) -> SignedDocuments:
+    """The signed documents ``_sent_once`` sent (unpickled once a worker process, for all the stages that share them)."""
+    import ray
+
+    return pickle.loads(ray.get(ref))
 
 
 def call(fn: Callable[..., Any], args: tuple) -> bytes:
