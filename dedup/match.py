@@ -36,6 +36,8 @@ RELATED_COVERAGE = 0.5
 INDEX_CACHE = 4096
 #: Candidate pairs per batch of alignment work.
 ALIGN_BATCH = 2000
+#: Batches a worker gets at least, when there are enough pairs (the batches of the workers even out).
+JOBS_PER_WORKER = 4
 
 
 class Mapper(Protocol):
@@ -190,9 +192,9 @@ class Matcher:
 
 
 def _batches(pairs: Sequence[tuple[int, int]], batch_size: int, workers: int) -> list[Sequence[tuple[int, int]]]:
-    """``pairs`` cut into batches of ``batch_size``, smaller when there are fewer pairs than a batch a worker (so that
-    all workers have some)."""
-    batch_size = max(1, min(batch_size, -(-len(pairs) // max(1, workers))))
+    """``pairs`` cut into batches of ``batch_size``, smaller when there are fewer pairs than ``JOBS_PER_WORKER`` batches
+    a worker (so that all workers have some, and none is left with the last of them alone)."""
+    batch_size = max(1, min(batch_size, -(-len(pairs) // (JOBS_PER_WORKER * max(1, workers)))))
     return [pairs[k : k + batch_size] for k in range(0, len(pairs), batch_size)]
 
 
