@@ -149,19 +149,22 @@ class DocumentEntry:
 
 
 def document_list(
-    documents: Sequence[Document], skipped: Sequence[Skipped], *, keep_text: Collection[str] | None = None
+    documents: Sequence[Document], skipped: Sequence[Skipped], *, keep_text: Collection[str] | None = None,
+    chars: Sequence[int | None] = (),
 ) -> tuple[DocumentEntry, ...]:
     """A report's document list: every document read and every file skipped (with its reason), by path.
 
     Entries keep the text of the documents whose path is in ``keep_text`` (by default of every document), so
-    that a report shows the text that was read, never the file as it is later."""
+    that a report shows the text that was read, never the file as it is later. ``chars``, if given: the length of
+    each document's text where the document does not hold it (None where it does)."""
+    sizes = chars or [None] * len(documents)
     entries = [
         DocumentEntry(
-            path=d.path, status="ok", chars=len(d.text), format=d.format, encoding=d.encoding,
+            path=d.path, status="ok", chars=len(d.text) if n is None else n, format=d.format, encoding=d.encoding,
             metadata=d.metadata, source=d.source, row=d.row,
             text=d.text if keep_text is None or d.path in keep_text else None,
         )
-        for d in documents
+        for d, n in zip(documents, sizes)
     ]
     entries += [DocumentEntry(path=s.path, status="skipped", reason=s.reason) for s in skipped]
     return tuple(sorted(entries, key=lambda e: e.path))

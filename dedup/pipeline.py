@@ -26,7 +26,7 @@ from dedup.models import Document, DocumentEntry, Progress, Report, Skipped, doc
 from dedup.sign import (
     FILE_BATCH, Signed, SignedDocument, SignedDocuments, SignedFiles, sign_documents, sign_files, warm_up,
 )
-from dedup.sketch import SketchedFiles, Sketches, sketch_documents, sketch_files, sketched_candidates
+from dedup.sketch import SketchedFiles, Sketches, signed_again, sketch_documents, sketch_files, sketched_candidates
 from dedup.store import Store
 
 
@@ -64,9 +64,13 @@ def scan(
     scanned = [next(folders) if r.format == "folder" else None for r in reads]
     known: list[Signed | None] = []  # each document's Signed, None for those of dataset files (signed later)
     parts: list[Sketches | range] = []  # sketches of the documents in order; a range of documents not sketched yet
+    files: list[str | None] = []  # documents only: the file each document was read from (None: its text is here)
+    chars: list[int | None] = []  # documents only: the length of its text (None: its text is here)
     for r, f in zip(reads, scanned):
         if sketching:
             parts += [b.sketches for b in f] if f is not None else [range(len(known), len(known) + len(r.documents))]
+            files += [p for b in f for p in b.opened] if f is not None else [None] * len(r.documents)
+            chars += [n for b in f for n in b.chars.tolist()] if f is not None else [None] * len(r.documents)
             known += [None] * len(r.documents)
         else:
             known += [s for b in f for s in b.files.signed] if f is not None else [None] * len(r.documents)
@@ -77,8 +81,13 @@ def scan(
         store = opened.enter_context(open_index(index, config=config))[0] if index is not None else None
         return _compare(
             documents, skipped, config=config, progress=progress, root=place, store=store, executor=executor,
-            signed=[] if sketching else known, long_shingles=sets, sketches=parts,
+            signed=[] if sketching else known, long_shingles=sets, sketches=parts, files=files, chars=chars,
         )
+
+
+#: Why a documents-only scan skips a file whose text changed between its first reading and the second (the
+#: documents of candidate pairs are read again).
+CHANGED = "changed while it was being scanned (scan again)"
 
 
 def scan_files(config: ScanConfig, found: Sequence[tuple[str, str]]) -> ScannedFiles:
@@ -201,10 +210,21 @@ def _compare(
     documents: Sequence[Document], skipped: Sequence[Skipped], *, config: ScanConfig, progress: Progress, root: str,
     store: Store | None, executor: Executor, signed: Sequence[Signed | None] = (),
     long_shingles: Sequence[HashSets] | None = None, sketches: Sequence[Sketches | range] = (),
+    files: Sequence[str | None] = (), chars: Sequence[int | None] = (),
 ) -> Report:
     if not config.passages and store is None:  # documents only: sketches first, then the candidates' documents
-        docs, candidates, long_shingles = _sketched(documents, sketches, config=config, progress=progress, executor=executor)
+        docs, candidates, long_shingles, changed = _sketched(
+            documents, sketches, files, config=config, progress=progress, executor=executor
+        )
+        shown_documents = [docs.present[k].doc if k in docs.present else d for k, d in enumerate(documents)]  # (read again)
+        chars = [None if k in docs.present else n for k, n in enumerate(chars)]
+        if changed:  # files that changed since they were read: not compared, listed as skipped
+            gone = set(changed)
+            skipped = [*skipped, *(Skipped(documents[k].path, CHANGED) for k in changed)]
+            chars = [n for k, n in enumerate(chars) if k not in gone]
+            shown_documents = [d for k, d in enumerate(shown_documents) if k not in gone]
     else:
+        shown_documents = documents
         docs = SignedDocuments.of(_signed_documents(documents, signed, config=config, progress=progress, executor=executor))
         # 1. candidates: whole documents and windows that collide in LSH
         progress("candidates", 0, 1)
@@ -236,7 +256,7 @@ def _compare(
     shown = {p.a for p in pairs if p.a_origin == "scanned"} | {p.b for p in pairs if p.b_origin == "scanned"}
     return Report(
         root=root,
-        documents=document_list(documents, skipped, keep_text=shown),  # the texts a report shows, as they were read
+        documents=document_list(shown_documents, skipped, keep_text=shown, chars=chars),  # the texts shown, as they were read
         pairs=tuple(pairs),
         clusters=duplicate_clusters(pairs),
         config=config.to_dict(),
@@ -259,12 +279,13 @@ def _signed_documents(
 
 
 def _sketched(
-    documents: Sequence[Document], parts: Sequence[Sketches | range], *, config: ScanConfig, progress: Progress,
-    executor: Executor,
-) -> tuple[SignedDocuments, list[tuple[int, int]], list[HashSets]]:
+    documents: Sequence[Document], parts: Sequence[Sketches | range], files: Sequence[str | None], *, config: ScanConfig,
+    progress: Progress, executor: Executor,
+) -> tuple[SignedDocuments, list[tuple[int, int]], list[HashSets], list[int]]:
     """A documents-only scan's candidates: the documents sketched (``parts``: their ``Sketches`` in order, a range of
     documents where they are not known yet, by default one for all), the candidate pairs from the sketches, and
-    only the documents of candidate pairs signed (the others None); with the long-shingle sets of all."""
+    only the documents of candidate pairs signed (those read from ``files`` read again: ``sketch.signed_again``);
+    with the long-shingle sets of all, and the documents whose file changed since (their pairs left out)."""
     known: list[Sketches] = []
     for part in parts or [range(len(documents))]:
         if isinstance(part, range):
@@ -275,5 +296,8 @@ def _sketched(
     candidates = sketched_candidates(known, config, group_by_key=executor.group_by_key)
     progress("candidates", 1, 1)
     wanted = sorted({x for pair in candidates for x in pair})
-    signed = sign_documents([documents[i] for i in wanted], config=config, executor=executor)
-    return SignedDocuments(len(documents), dict(zip(wanted, signed))), candidates, [p.long_shingles for p in known]
+    signed, changed = signed_again(documents, files, known, wanted, config=config, executor=executor)
+    if changed:  # (they keep their numbers, and count in the boilerplate as they were read)
+        gone = set(changed)
+        candidates = [(i, j) for i, j in candidates if i not in gone and j not in gone]
+    return SignedDocuments(len(documents), signed), candidates, [p.long_shingles for p in known], changed

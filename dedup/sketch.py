@@ -12,7 +12,7 @@ in a hundred of a large corpus) are signed again for alignment (``dedup.pipeline
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -22,7 +22,9 @@ from dedup.candidates import GroupByKey, HashSets, document_pairs, same_key_pair
 from dedup.config import ScanConfig
 from dedup.models import Document, Progress, Skipped, no_progress
 from dedup.normalize import normalize
-from dedup.sign import FILE_BATCH, SIGN_BATCH, Mapper, Signed, sign, signatures, texts_packed, texts_unpacked, warm_up
+from dedup.sign import (
+    FILE_BATCH, SIGN_BATCH, Mapper, Signed, SignedDocument, sign, sign_documents, sign_files, signatures, warm_up,
+)
 
 #: Bytes of the digest of a document's normalized tokens (identical texts are candidates; the pair is verified).
 DIGEST_BYTES = 16
@@ -92,23 +94,27 @@ def sketch_documents(
 
 @dataclass(frozen=True, eq=False)
 class SketchedFiles:
-    """What reading and sketching a batch of files gives: the documents (with their texts), the files skipped and
-    the documents' ``Sketches``; it packs into arrays."""
+    """What reading and sketching a batch of files gives: the documents without their texts (``text`` is empty; the
+    texts of the documents of candidate pairs are read again, ``signed_again``), the files skipped, the documents'
+    ``Sketches``, the path each was read from and the length of its text; it packs into arrays."""
 
     documents: list[Document]
     skipped: list[Skipped]
     sketches: Sketches
+    opened: list[str]
+    chars: np.ndarray  # int64
 
     def pack(self) -> tuple[tuple[tuple[np.ndarray, ...], ...], tuple]:
         groups, _ = self.sketches.pack()
-        texts, records = texts_packed(self.documents)
-        return (*groups, texts), (records, self.skipped)
+        records = [(d.path, d.format, d.encoding) for d in self.documents]
+        return (*groups, (self.chars,)), (records, self.skipped, self.opened)
 
     @classmethod
     def unpack(cls, groups: Sequence[tuple[np.ndarray, ...]], rest: tuple) -> SketchedFiles:
-        *sketches, texts = groups
-        records, skipped = rest
-        return cls(texts_unpacked(texts, records), skipped, Sketches.unpack(sketches, ()))
+        *sketches, (chars,) = groups
+        records, skipped, opened = rest
+        documents = [Document(path=p, text="", format=f, encoding=e) for p, f, e in records]
+        return cls(documents, skipped, Sketches.unpack(sketches, ()), opened, chars)
 
 
 def sketch_files(config: ScanConfig, found: Sequence[tuple[str, str]]) -> SketchedFiles:
@@ -116,7 +122,39 @@ def sketch_files(config: ScanConfig, found: Sequence[tuple[str, str]]) -> Sketch
     with the config shared; at most ``FILE_BATCH`` files a job)."""
     documents, skipped = ingest.read_files(found, limits=config.ingest)
     signed = [sign(normalize(d.text, config.normalize), config.sign) for d in documents]
-    return SketchedFiles(documents, skipped, Sketches.of(signed, config))
+    paths = dict(found)
+    return SketchedFiles(
+        [replace(d, text="") for d in documents], skipped, Sketches.of(signed, config), [paths[d.path] for d in documents],
+        np.array([len(d.text) for d in documents], dtype=np.int64),
+    )
+
+
+def signed_again(
+    documents: Sequence[Document], files: Sequence[str | None], parts: Sequence[Sketches], wanted: Sequence[int], *,
+    config: ScanConfig, executor: Mapper | None = None,
+) -> tuple[dict[int, SignedDocument], list[int]]:
+    """The documents ``wanted`` (numbers into ``documents``) signed, by number: those read from a file (``files[i]``,
+    the path; None: the text is in ``documents``) read again and signed in ``executor``'s jobs, and kept only if their
+    normalized tokens are those sketched (``parts``, the sketches of all the documents in order); the numbers of those
+    whose file changed or can no longer be read since."""
+    digests = np.concatenate([np.zeros((0, DIGEST_BYTES), np.uint8), *(p.digests for p in parts)])
+    again = [i for i in wanted if files and files[i] is not None]
+    jobs = [[(documents[i].path, files[i]) for i in again[k : k + FILE_BATCH]] for k in range(0, len(again), FILE_BATCH)]
+    results = executor.map(sign_files, jobs, shared=config) if executor is not None else (
+        sign_files(config, job) for job in jobs
+    )
+    read = {d.path: SignedDocument(d, s) for batch in results for d, s in zip(batch.documents, batch.signed)}
+    out: dict[int, SignedDocument] = {}
+    changed = []
+    for i in again:
+        d = read.get(documents[i].path)
+        if d is None or sign_kernels.digest(d.norm.codes).view(np.uint8).tobytes() != digests[i].tobytes():
+            changed.append(i)
+        else:
+            out[i] = d
+    rest = [i for i in wanted if not (files and files[i] is not None)]
+    out.update(zip(rest, sign_documents([documents[i] for i in rest], config=config, executor=executor)))
+    return out, changed
 
 
 def sketched_candidates(parts: Sequence[Sketches], config: ScanConfig, *, group_by_key: GroupByKey) -> list[tuple[int, int]]:
@@ -132,4 +170,6 @@ def sketched_candidates(parts: Sequence[Sketches], config: ScanConfig, *, group_
     return sorted(found)
 
 
-__all__ = ["FILE_BATCH", "SketchedFiles", "Sketches", "sketch_documents", "sketch_files", "sketched_candidates"]
+__all__ = [
+    "FILE_BATCH", "SketchedFiles", "Sketches", "signed_again", "sketch_documents", "sketch_files", "sketched_candidates",
+]

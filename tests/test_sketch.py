@@ -2,6 +2,8 @@
 documents."""
 
 import numpy as np
+
+import dedup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +14,7 @@ from dedup.config import ScanConfig
 from dedup.executors import LocalExecutor
 from dedup.models import Document
 from dedup.normalize import normalize
-from dedup.sign import sign, sign_documents, signatures
+from dedup.sign import sign, sign_documents, sign_files, signatures
 from dedup.sketch import Sketches, sketch_documents, sketch_files, sketched_candidates
 
 from texts import EN_SPEECH, ZH_SPEECH, write
@@ -54,15 +56,59 @@ def test_sketches_hold_the_signatures_and_long_shingle_sets_of_signing():
         assert np.array_equal(getattr(again, name), getattr(part, name))
 
 
-def test_files_read_in_a_job_give_their_documents_and_sketches(tmp_path):
+def test_files_read_in_a_job_give_their_documents_without_texts_and_sketches(tmp_path):
     found = [("a.txt", str(write(tmp_path / "a.txt", ZH_SPEECH))), ("b.txt", str(write(tmp_path / "b.txt", b"\x00\x01" * 50)))]
     files = sketch_files(CONFIG, found)
     (doc,) = files.documents
     (bad,) = files.skipped
-    assert doc.path == "a.txt" and doc.text == ZH_SPEECH and bad.path == "b.txt"
+    assert doc.path == "a.txt" and doc.text == "" and bad.path == "b.txt"  # (the text is read again if needed)
+    assert files.opened == [found[0][1]] and files.chars.tolist() == [len(ZH_SPEECH)]
     again = type(files).unpack(*files.pack())
-    assert again.documents == files.documents and again.skipped == files.skipped
+    assert again.documents == files.documents and again.skipped == files.skipped and again.opened == files.opened
     assert np.array_equal(again.sketches.hashvalues, files.sketches.hashvalues)
+    assert again.chars.tolist() == files.chars.tolist()
+
+
+def test_a_documents_only_scan_reads_again_only_the_documents_of_pairs(tmp_path):
+    write(tmp_path / "a.txt", ZH_SPEECH)
+    write(tmp_path / "b.txt", ZH_SPEECH.replace("发展", "开展"))
+    write(tmp_path / "en.txt", EN_SPEECH)
+    report = dedup.scan(tmp_path, config=ScanConfig(passages=False, workers=1))
+    (pair,) = report.pairs
+    entries = {d.path: d for d in report.documents}
+    assert pair.relation == "near_duplicate" and entries["en.txt"].chars == len(EN_SPEECH)
+    assert entries["a.txt"].text == ZH_SPEECH and entries["en.txt"].text is None  # (shown: the pair's texts)
+    full = dedup.scan(tmp_path, config=ScanConfig(workers=1))
+    assert [d.chars for d in report.documents] == [d.chars for d in full.documents]
+
+
+class _EditsBeforeReadingAgain:
+    """An executor (in this process) that rewrites a file just before the documents of candidate pairs are read again."""
+
+    workers = 1
+    group_by_key = staticmethod(LocalExecutor.group_by_key)
+
+    def __init__(self, path, text: str) -> None:
+        self.path, self.text = path, text
+        self.beside = LocalExecutor(1).beside
+
+    def map(self, fn, jobs, *, shared=None):
+        if fn is sign_files:
+            write(self.path, self.text)
+        return LocalExecutor(1).map(fn, jobs, shared=shared)
+
+
+def test_a_file_changed_between_its_two_readings_is_skipped_not_compared(tmp_path):
+    write(tmp_path / "a.txt", ZH_SPEECH)
+    write(tmp_path / "b.txt", ZH_SPEECH.replace("发展", "开展"))
+    write(tmp_path / "c.txt", ZH_SPEECH.replace("服务", "效劳"))
+    executor = _EditsBeforeReadingAgain(tmp_path / "b.txt", EN_SPEECH)
+    report = dedup.scan(tmp_path, config=ScanConfig(passages=False), executor=executor)
+    (pair,) = report.pairs
+    assert pair.names() == ("a.txt", "c.txt")
+    (skipped,) = [d for d in report.documents if d.status == "skipped"]
+    assert skipped.path == "b.txt" and "changed" in skipped.reason
+    assert sorted(d.path for d in report.documents if d.status == "ok") == ["a.txt", "c.txt"]
 
 
 @settings(max_examples=200, deadline=None)
