@@ -15,7 +15,7 @@ groups of exact and near-duplicate pairs.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -92,7 +92,7 @@ class Matcher:
     def judge_all(
         self,
         pairs: Sequence[tuple[int, int]],
-        boiler: Sequence[np.ndarray],
+        boiler: Sequence[np.ndarray] | Mapping[int, np.ndarray],
         *,
         executor: Mapper | None = None,
         progress: Progress = no_progress,
@@ -101,6 +101,7 @@ class Matcher:
         """``judge`` every pair (those that share nothing but boilerplate left out), in batches of ``batch_size``
         handed to ``executor`` (the matcher and ``boiler`` are shared with whatever runs them); without one, here."""
         batches = _batches(pairs, batch_size, getattr(executor, "workers", 1))
+        boiler = {i: boiler[i] for pair in pairs for i in pair}  # (what the jobs need: not a mask per document)
         results = executor.map(judge_batch, batches, shared=(self, boiler)) if executor is not None else (
             judge_batch((self, boiler), b) for b in batches
         )
