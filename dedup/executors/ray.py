@@ -50,8 +50,9 @@ WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 #: keeps as few worker processes (with half a CPU each, Ray started twice as many processes, each importing dedup
 #: and loading its kernels: 100k documents only took 71 s instead of 59 s on 2 cores).
 TASK_CPUS = 1.0
-#: Blocks of jobs ``map`` makes a worker at most (a block is a Ray task; jobs are usually many more).
-BLOCKS_PER_WORKER = 8
+#: Blocks of jobs ``map`` makes a worker at most (a block is a Ray task, each costs ~0.1 s on 2 cores: 100k documents
+#: only took 54 s with 3, 60 s with 8).
+BLOCKS_PER_WORKER = 3
 #: Records per shard of ``group_by_key`` at most, about (a shard comes back as one row: under 2 GB of Arrow binary).
 SHARD_RECORDS = 4_000_000
 #: Blocks the records of ``group_by_key`` are cut into at least, so that the shuffle moves data between tasks.
