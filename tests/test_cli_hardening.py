@@ -97,6 +97,20 @@ def test_output_to_dev_null_leaves_the_device(folder: Path):
     assert not {name for name in set(os.listdir("/dev")) - dev if name.startswith(".null")}  # no temporary file
 
 
+def test_output_that_is_an_input_of_one_of_several_folders_is_refused(tmp_path: Path):
+    """Two folders with a file of the same name: the report names their documents ``folder:name``, and both files
+    are still inputs."""
+    a = write(tmp_path / "a" / "x.txt", ZH_SPEECH)
+    write(tmp_path / "b" / "x.txt", ZH_SPEECH.replace("发展", "开展"))
+    write(tmp_path / "b" / "y.txt", EN_SPEECH)
+    for out in (a, tmp_path / "b" / "y.txt"):
+        original = out.read_bytes()
+        args = ["scan", str(tmp_path / "a"), str(tmp_path / "b"), "-f", "json", "-o", str(out), "--no-progress"]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and "one of the inputs" in result.stderr, result.output
+        assert out.read_bytes() == original
+
+
 def test_output_that_is_an_input_is_refused_and_left_alone(folder: Path, index: Path):
     inside = folder / "c.txt"
     original = inside.read_bytes()

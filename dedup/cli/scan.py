@@ -99,7 +99,9 @@ def scan(
     archived = archive_text_loader(index, (p.b for p in report.pairs if p.b_origin == "archive"), config=config)
     read = [d for d in report.documents if d.status == "ok"]
     files = {Path(d.source) for d in read if d.source is not None}  # dataset files; a folder's files by path:
-    files |= {folder / d.path for folder in sources for d in read if d.source is None}
+    # (a name may be qualified by its folder, ``folder:name``, when several are scanned: both readings are inputs)
+    names = {n for d in read if d.source is None for n in (d.path, d.path.partition(":")[2]) if n}
+    files |= {folder / n for folder in sources for n in names}
     inputs = [*sources, *sorted(files)] + index_file  # (the files read)
     write_out(report, format, output, inputs=inputs, load_archived=archived, show=show)
     exit_on(fail_on, report.pairs)
