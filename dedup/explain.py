@@ -143,6 +143,12 @@ def _segmenter():
     return jieba
 
 
+def warm_up() -> None:
+    """Load the word segmenter (jieba's dictionary, ~0.7 s) that the differences of Chinese pairs use: a process
+    about to fork the ones that describe pairs loads it once for all of them."""
+    _segmenter().initialize()
+
+
 def _word_extension(norm: Normalized, lo: int, hi: int) -> tuple[int, int]:
     """How many CJK characters to add left and right so that tokens ``lo:hi`` become whole words."""
     start, stop = lo, hi

@@ -15,7 +15,7 @@ groups of exact and near-duplicate pairs.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -71,9 +71,11 @@ class Matcher:
         executor: Mapper | None = None,
         progress: Progress = no_progress,
         batch_size: int = ALIGN_BATCH,
+        meanwhile: Callable[[], object] | None = None,
     ) -> None:
         """Align every pair, in batches of ``batch_size`` handed to ``executor`` (the matcher is shared with
-        whatever runs them); without one, here."""
+        whatever runs them); without one, here. ``meanwhile``: work of this process's to do while the executor's
+        processes align (called once the first batch is back: the processes have the next ones)."""
         if executor is None:
             for n, (i, j) in enumerate(pairs):
                 self.spans(i, j)
@@ -85,6 +87,9 @@ class Matcher:
             self._spans.update(zip(batch, results))
             done += len(batch)
             progress("align", done, len(pairs))
+            if meanwhile is not None:
+                meanwhile()
+                meanwhile = None
 
     def __getstate__(self) -> dict:  # (sent to other processes without its seed indexes: they are made again there)
         return {**self.__dict__, "_indexes": {}}
