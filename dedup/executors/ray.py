@@ -128,7 +128,8 @@ class RayExecutor:
 
     def _sent_once(self, documents: SignedDocuments) -> Any:
         """How a scan's signed documents travel within a stage's shared data (a serializer of Ray's): a ref to them,
-        put once however many stages send them (aligning, boilerplate, judging share the same documents)."""
+        put once however many stages send them (aligning, boilerplate, judging share the same documents). The last
+        documents sent stay in the object store until others are sent or the executor is closed."""
         if self._documents is None or self._documents[0] is not documents:
             ray = import_ray()
             self._documents = (documents, ray.put(pickle.dumps(documents, protocol=5)))
