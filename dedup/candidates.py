@@ -219,7 +219,7 @@ def same_key_pairs(keys: Sequence[Hashable | None]) -> set[tuple[int, int]]:
 #: ``HashSets`` are grouped by this many top bits of the hashes, and counted one such part at a time.
 SET_PART_BITS = 4
 _LOW_BITS = 32 - SET_PART_BITS
-#: Bits of the filter of ``restricted_sets`` and of ``hash_frequencies(within=...)``.
+#: Bits of the filter (``set_kernels.hash_filter``) a scan gives ``hash_frequencies(within=...)``.
 FILTER_BITS = 27
 
 
@@ -259,17 +259,6 @@ class HashSets:
             codes, cjk, offsets, cjk_ngram, word_ngram, edge, _LOW_BITS, 1 << SET_PART_BITS
         ))
 
-    def restricted(self, hashes: np.ndarray, *, bits: int = FILTER_BITS) -> HashSets:
-        """The same sets without most values whose hash is not among ``hashes`` (uint32): every value of those
-        hashes stays (so their frequencies are the same), and others whose top ``bits`` bits are those of one."""
-        return restricted_sets([self], hashes, bits=bits)[0]
-
-
-def restricted_sets(sets: Sequence[HashSets], hashes: np.ndarray, *, bits: int = FILTER_BITS) -> list[HashSets]:
-    """``HashSets.restricted`` of each of ``sets`` (the filter of ``hashes`` made once for all)."""
-    table = set_kernels.hash_filter(np.asarray(hashes, dtype=np.uint32), bits)
-    return [HashSets(*set_kernels.filter_parts(s.values, s.counts, table, bits, _LOW_BITS)) for s in sets]
-
 
 def hash_frequencies(
     sets: Sequence[HashSets], groups: Sequence[int], *, min_docs: int, within: np.ndarray | None = None,
@@ -280,7 +269,7 @@ def hash_frequencies(
 
     ``groups`` has one label per document of all the sets, in order (documents of one label, e.g.
     near-duplicates of each other, count once in the last figure). ``within``: a filter of hashes
-    (``set_kernels.hash_filter`` of ``FILTER_BITS``): only hashes that pass it are counted (the others'
+    (``set_kernels.hash_filter``, of 6 bits or more): only hashes that pass it are counted (the others'
     figures are not needed; those that pass are counted exactly). One part of the hash range at a
     time (one sort each: most hashes are held by one document), the parts as jobs of ``executor`` if given.
     """
@@ -301,12 +290,13 @@ def part_frequencies(
     """``hash_frequencies`` of the hashes of one part (a stage function: ``shared`` is the sets, the documents' group
     labels, ``min_docs`` and the filter or None)."""
     sets, labels, min_docs, within = shared
+    bits = (len(within) * 64).bit_length() - 1 if within is not None else 0  # (the filter has 2**bits bits)
     values, counts = [np.zeros(0, np.uint32)], [np.zeros(0, np.int64)]
     for s in sets:
         start = int(s.counts[:, :part].sum())
         v, c = s.values[start : start + int(s.counts[:, part].sum())], s.counts[:, part]
         if within is not None:
-            v, c = set_kernels.filter_part(v, np.ascontiguousarray(c), within, FILTER_BITS, _LOW_BITS, part)
+            v, c = set_kernels.filter_part(v, np.ascontiguousarray(c), within, bits, _LOW_BITS, part)
         values.append(v)
         counts.append(c)
     coded = set_kernels.grouped_coded(np.concatenate(values), np.concatenate(counts), labels)

@@ -197,32 +197,9 @@ def hash_filter(hashes, bits):
 
 
 @njit(cache=True, nogil=True)
-def filter_parts(values, counts, table, bits, low_bits):
-    """``HashSets`` arrays (``values`` grouped by part, then document; ``counts``: documents × parts) keeping only
-    the values whose hash has its bit set in ``table`` (``hash_filter``), in the same layout."""
-    docs, parts = counts.shape
-    out = np.empty_like(values)
-    kept = np.zeros_like(counts)
-    shift = np.uint32(32 - bits)
-    i = 0
-    m = 0
-    for p in range(parts):
-        for d in range(docs):
-            for _ in range(counts[d, p]):
-                v = values[i]
-                i += 1
-                slot = np.uint64(((np.uint32(p) << np.uint32(low_bits)) | (v >> np.uint32(1))) >> shift)
-                if table[slot >> np.uint64(6)] & (np.uint64(1) << (slot & np.uint64(63))):
-                    out[m] = v
-                    m += 1
-                    kept[d, p] += 1
-    return out[:m].copy(), kept
-
-
-@njit(cache=True, nogil=True)
 def filter_part(values, counts, table, bits, low_bits, part):
-    """``filter_parts`` of one part's values (``part``; ``counts[d]`` of document ``d``, one after the other): the
-    values kept and how many each document keeps."""
+    """One part's ``HashSets`` values (``part``; ``counts[d]`` of document ``d``, one after the other) whose hash has
+    its bit set in ``table`` (``hash_filter`` of ``bits``): the values kept and how many each document keeps."""
     out = np.empty_like(values)
     kept = np.zeros_like(counts)
     shift = np.uint32(32 - bits)

@@ -53,9 +53,9 @@ def test_distinct_segments_keeps_each_segments_first_occurrences(seed, sizes):
 
 @settings(max_examples=30, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 30), st.sampled_from([8, 12, 27]))
-def test_restricted_hash_sets_keep_the_frequencies_of_the_hashes_kept(seed, docs, bits):
-    """``HashSets.restricted``: the hashes asked for keep every value (the same frequencies, flags and groups);
-    others may stay (a filter on the top bits), none is added."""
+def test_frequencies_within_a_filter_are_those_of_the_hashes_kept(seed, docs, bits):
+    """``hash_frequencies(within=hash_filter(hashes))``: the hashes asked for keep every value (the same frequencies,
+    flags and groups); others may stay (a filter on the top bits), none is added."""
     rng = np.random.default_rng(seed)
     pool = rng.integers(0, 2**32, 200, dtype=np.uint32)  # shared hashes: frequencies above 1
     sets = [np.unique(rng.choice(pool, int(rng.integers(0, 60)))) for _ in range(docs)]
@@ -63,10 +63,8 @@ def test_restricted_hash_sets_keep_the_frequencies_of_the_hashes_kept(seed, docs
     labels = rng.integers(0, max(1, docs // 2), docs).tolist()
     full = HashSets.of(sets, flags)
     wanted = np.concatenate([np.zeros(0, np.uint32), *sets[: max(1, docs // 3)]])
-    kept = full.restricted(wanted, bits=bits)
-    assert kept.counts.shape == full.counts.shape and (kept.counts <= full.counts).all()
     all_h, *all_rest = hash_frequencies([full], labels, min_docs=1)
-    kept_h, *kept_rest = hash_frequencies([kept], labels, min_docs=1)
+    kept_h, *kept_rest = hash_frequencies([full], labels, min_docs=1, within=kernels.hash_filter(wanted, bits))
     assert set(kept_h.tolist()) <= set(all_h.tolist())
     at_all, at_kept = np.isin(all_h, wanted), np.isin(kept_h, wanted)
     assert np.array_equal(all_h[at_all], kept_h[at_kept])
