@@ -20,7 +20,7 @@ MinHash estimates (``related_labels``), without aligning.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -28,12 +28,12 @@ import numpy as np
 
 from dedup import set_kernels
 from dedup.arrays import member
-from dedup.candidates import FILTER_BITS, HashSets, Mapper, banded_candidates, hash_frequencies, lsh_params
+from dedup.candidates import FILTER_BITS, HashSets, banded_candidates, hash_frequencies, lsh_params
 from dedup.config import ScanConfig, SignConfig
 from dedup.explain import covered_mask
 from dedup.match import RELATED_COVERAGE, clusters
 from dedup.normalize import Normalized, runs
-from dedup.sign import Signed, SignedDocument, sign
+from dedup.sign import Mapper, Signed, SignedDocument, mapped, sign
 
 #: Long shingles, on which boilerplate is judged.
 BOILERPLATE_NGRAM = {"cjk_ngram": 15, "word_ngram": 6}
@@ -69,7 +69,7 @@ def token_masks(
     parts = list(sets) if sets is not None else [long_shingle_sets([d.norm for d in docs])]
     wanted = list(range(len(docs))) if wanted is None else sorted(wanted)
     chunks = [wanted[k : k + MASK_BATCH] for k in range(0, len(wanted), MASK_BATCH)]
-    uniques = [u for batch in _mapped(executor, unique_sets, chunks, docs) for u in batch]
+    uniques = [u for batch in mapped(executor, unique_sets, chunks, docs) for u in batch]
     within = None
     if len(wanted) * 4 <= len(docs):  # the frequencies that matter: those of the wanted documents' hashes
         within = set_kernels.hash_filter(np.concatenate([NO_HASHES, *uniques]), FILTER_BITS)
@@ -77,7 +77,7 @@ def token_masks(
     del parts
     jobs = [list(zip(chunk, uniques[k : k + len(chunk)])) for k, chunk in zip(range(0, len(wanted), MASK_BATCH), chunks)]
     out = [np.zeros(len(d.norm) if d is not None else 0, dtype=bool) for d in docs]
-    for chunk, found in zip(chunks, _mapped(executor, masks_batch, jobs, (docs, boiler, known, config))):
+    for chunk, found in zip(chunks, mapped(executor, masks_batch, jobs, (docs, boiler, known, config))):
         for i, mask in zip(chunk, found):
             out[i] = mask
     return out
@@ -85,10 +85,6 @@ def token_masks(
 
 #: Documents per job of ``token_masks``.
 MASK_BATCH = 500
-
-
-def _mapped(executor: Mapper | None, fn, jobs: Sequence, shared: object) -> Iterable:
-    return executor.map(fn, jobs, shared=shared) if executor is not None else (fn(shared, job) for job in jobs)
 
 
 def unique_sets(docs: Sequence[SignedDocument], wanted: Sequence[int]) -> list[np.ndarray]:

@@ -16,10 +16,9 @@ once (the LSH band shuffle): it is asked of a ``group_by_key`` function, which a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
 
 import numpy as np
 
@@ -27,17 +26,11 @@ from dedup import set_kernels, sign_kernels
 from dedup.arrays import run_starts, sorted_groups
 from dedup.config import CandidateConfig, ScanConfig
 from dedup.normalize import Normalized
-from dedup.sign import Signed, SignedDocument, bag_signed, signatures, window_signatures, window_size
+from dedup.sign import Mapper, Signed, SignedDocument, bag_signed, mapped, signatures, window_signatures, window_size
 
 #: ``group_by_key(keys, values)``: the records grouped by key, as shards ``(keys, values)`` sorted by key
 #: (then value), every key's records in one shard.
 GroupByKey = Callable[[np.ndarray, np.ndarray], Iterator[tuple[np.ndarray, np.ndarray]]]
-
-
-class Mapper(Protocol):
-    """What a stage that hands out jobs needs of an executor (see ``dedup.executors``)."""
-
-    def map(self, fn, jobs: Sequence, *, shared: object = None) -> Iterable: ...
 
 
 @lru_cache(maxsize=16)
@@ -278,9 +271,7 @@ def hash_frequencies(
         raise ValueError("group labels must fit in 32 bits")
     shared = (list(sets), labels, max(1, min_docs), within)
     parts = range(1 << SET_PART_BITS)
-    out = executor.map(part_frequencies, parts, shared=shared) if executor is not None else (
-        part_frequencies(shared, p) for p in parts
-    )
+    out = mapped(executor, part_frequencies, parts, shared)
     return tuple(np.concatenate(column) for column in zip(*out))  # type: ignore[return-value]
 
 

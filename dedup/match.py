@@ -16,7 +16,6 @@ groups of exact and near-duplicate pairs.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from typing import Protocol
 
 import numpy as np
 
@@ -25,7 +24,7 @@ from dedup.config import ScanConfig
 from dedup.explain import covered_mask, describe
 from dedup.models import Pair, Passage, Progress, no_progress
 from dedup.seed import ShingleIndex, shingle_index
-from dedup.sign import SignedDocument
+from dedup.sign import Mapper, SignedDocument, mapped
 
 #: A near-duplicate must also cover at least this share of the longer document.
 NEAR_DUPLICATE_MIN_OTHER = 0.5
@@ -38,12 +37,6 @@ INDEX_CACHE = 4096
 ALIGN_BATCH = 2000
 #: Batches a worker gets at least, when there are enough pairs (the batches of the workers even out).
 JOBS_PER_WORKER = 4
-
-
-class Mapper(Protocol):
-    """What ``Matcher.align_all`` needs of an executor (see ``dedup.executors``)."""
-
-    def map(self, fn, jobs: Sequence, *, shared: object = None) -> Iterable: ...
 
 
 class Matcher:
@@ -107,9 +100,7 @@ class Matcher:
         handed to ``executor`` (the matcher and ``boiler`` are shared with whatever runs them); without one, here."""
         batches = _batches(pairs, batch_size, getattr(executor, "workers", 1))
         boiler = {i: boiler[i] for pair in pairs for i in pair}  # (what the jobs need: not a mask per document)
-        results = executor.map(judge_batch, batches, shared=(self, boiler)) if executor is not None else (
-            judge_batch((self, boiler), b) for b in batches
-        )
+        results = mapped(executor, judge_batch, batches, (self, boiler))
         out: list[Pair] = []
         done = 0
         for batch, judged in zip(batches, results):

@@ -14,10 +14,10 @@ makes a ``MinHash`` with ``MinHash(num_perm=..., seed=..., scheme=..., hashvalue
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -153,9 +153,14 @@ WARM_UP_TEXTS = (
 
 
 class Mapper(Protocol):
-    """What ``sign_documents`` needs of an executor (see ``dedup.executors``)."""
+    """What a stage that hands out jobs needs of an executor (see ``dedup.executors``)."""
 
     def map(self, fn, jobs: Sequence, *, shared: object = None) -> Iterable: ...
+
+
+def mapped(executor: Mapper | None, fn: Callable[[Any, Any], Any], jobs: Sequence, shared: object) -> Iterable:
+    """``fn(shared, job)`` for each job, in order: by ``executor`` (``map``), or here without one."""
+    return executor.map(fn, jobs, shared=shared) if executor is not None else (fn(shared, job) for job in jobs)
 
 
 def sign_documents(

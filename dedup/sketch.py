@@ -23,7 +23,8 @@ from dedup.config import ScanConfig
 from dedup.models import Document, Progress, Skipped, no_progress
 from dedup.normalize import normalize
 from dedup.sign import (
-    FILE_BATCH, SIGN_BATCH, Mapper, Signed, SignedDocument, sign, sign_documents, sign_files, signatures, warm_up,
+    FILE_BATCH, SIGN_BATCH, Mapper, Signed, SignedDocument, mapped, sign, sign_documents, sign_files, signatures,
+    warm_up,
 )
 
 #: Bytes of the digest of a document's normalized tokens (identical texts are candidates; the pair is verified).
@@ -140,9 +141,7 @@ def signed_again(
     digests = np.concatenate([np.zeros((0, DIGEST_BYTES), np.uint8), *(p.digests for p in parts)])
     again = [i for i in wanted if files and files[i] is not None]
     jobs = [[(documents[i].path, files[i]) for i in again[k : k + FILE_BATCH]] for k in range(0, len(again), FILE_BATCH)]
-    results = executor.map(sign_files, jobs, shared=config) if executor is not None else (
-        sign_files(config, job) for job in jobs
-    )
+    results = mapped(executor, sign_files, jobs, config)
     read = {d.path: SignedDocument(d, s) for batch in results for d, s in zip(batch.documents, batch.signed)}
     out: dict[int, SignedDocument] = {}
     changed = []
