@@ -62,16 +62,15 @@ def scan(
     reads, documents, skipped = read_sources(sources, config=config, progress=progress, reader=reader)
     folders = iter(batches)
     scanned = [next(folders) if r.format == "folder" else None for r in reads]
-    known: list[Signed | None] = []  # each document's Signed, None for those of dataset files (signed later)
+    known: list[Signed | None] = []  # a full scan: each document's Signed, None for those of dataset files (signed later)
     parts: list[Sketches | range] = []  # sketches of the documents in order; a range of documents not sketched yet
     files: list[str | None] = []  # documents only: the file each document was read from (None: its text is here)
     chars: list[int | None] = []  # documents only: the length of its text (None: its text is here)
     for r, f in zip(reads, scanned):
         if sketching:
-            parts += [b.sketches for b in f] if f is not None else [range(len(known), len(known) + len(r.documents))]
+            parts += [b.sketches for b in f] if f is not None else [range(len(files), len(files) + len(r.documents))]
             files += [p for b in f for p in b.opened] if f is not None else [None] * len(r.documents)
             chars += [n for b in f for n in b.chars.tolist()] if f is not None else [None] * len(r.documents)
-            known += [None] * len(r.documents)
         else:
             known += [s for b in f for s in b.files.signed] if f is not None else [None] * len(r.documents)
     sets = [b.long_shingles for f in scanned for b in f] if all(f is not None for f in scanned) and not sketching else None
@@ -81,7 +80,7 @@ def scan(
         store = opened.enter_context(open_index(index, config=config))[0] if index is not None else None
         return _compare(
             documents, skipped, config=config, progress=progress, root=place, store=store, executor=executor,
-            signed=[] if sketching else known, long_shingles=sets, sketches=parts, files=files, chars=chars,
+            signed=known, long_shingles=sets, sketches=parts, files=files, chars=chars,
         )
 
 
@@ -233,12 +232,12 @@ def _compare(
 
     # 2. verify on the text: align every candidate pair
     matcher = Matcher(docs, config)
-    chinese = any(docs[i].norm.mostly_cjk for i in {x for pair in candidates for x in pair})  # (then jieba, to judge)
+    paired = {x for pair in candidates for x in pair}  # only the documents of candidate pairs are judged
+    chinese = any(docs[i].norm.mostly_cjk for i in paired)  # (then jieba, to judge them)
     matcher.align_all(candidates, executor=executor, progress=progress, meanwhile=explain.warm_up if chinese else None)
 
     # 3. boilerplate: long shingles found in at least min_docs unrelated documents
     related = [(i, j) for i, j in candidates if matcher.related(i, j)]
-    paired = {x for pair in candidates for x in pair}  # only the documents of candidate pairs are judged
     boiler = boilerplate.token_masks(
         docs, clusters(len(docs), related), config, wanted=paired, sets=long_shingles, executor=executor
     )

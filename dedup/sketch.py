@@ -140,6 +140,7 @@ def signed_again(
     whose file changed or can no longer be read since."""
     digests = np.concatenate([np.zeros((0, DIGEST_BYTES), np.uint8), *(p.digests for p in parts)])
     again = [i for i in wanted if files and files[i] is not None]
+    rest = sorted(set(wanted) - set(again))
     jobs = [[(documents[i].path, files[i]) for i in again[k : k + FILE_BATCH]] for k in range(0, len(again), FILE_BATCH)]
     results = mapped(executor, sign_files, jobs, config)
     read = {d.path: SignedDocument(d, s) for batch in results for d, s in zip(batch.documents, batch.signed)}
@@ -151,7 +152,6 @@ def signed_again(
             changed.append(i)
         else:
             out[i] = d
-    rest = [i for i in wanted if not (files and files[i] is not None)]
     out.update(zip(rest, sign_documents([documents[i] for i in rest], config=config, executor=executor)))
     return out, changed
 
