@@ -25,6 +25,7 @@ from dedup import (
     CheckReport,
     DedupError,
     Report,
+    ScanConfig,
     __version__,
     at_least,
     check_output,
@@ -236,6 +237,12 @@ def write_out(
         for line in skipped_lines(report.documents):
             console.print(Text("  " + printable(line)))
 
+
+
+def folder_config(include: Optional[list[str]], exclude: Optional[list[str]], hidden: bool, **options) -> ScanConfig:
+    """The ``ScanConfig`` of a command's options: which files of a folder are read (``--include``, ``--exclude``,
+    ``--hidden``, as typer gives them), and the other ``options`` as they are."""
+    return ScanConfig(include=tuple(include or ()), exclude=tuple(exclude or ()), include_hidden=hidden, **options)
 
 
 def run_on(engine: Engine, address: Optional[str], workers: int, job, progress: bool):

@@ -24,6 +24,7 @@ from dedup.cli.common import (
     ThresholdOption,
     WorkersOption,
     app,
+    folder_config,
     run_on,
     stderr,
 )
@@ -60,15 +61,9 @@ def dedupe(
     progress: ProgressOption = True,
 ) -> None:
     """Write the input minus its exact and near-duplicate copies (one kept a cluster) to a folder, in the input's format."""
-    config = ScanConfig(
-        id_column=id_column,
-        text_column=text_column,
-        min_passage=min_passage,
-        threshold=threshold,
-        include=tuple(include or ()),
-        exclude=tuple(exclude or ()),
-        include_hidden=hidden,
-        workers=workers,
+    config = folder_config(
+        include, exclude, hidden, id_column=id_column, text_column=text_column, min_passage=min_passage,
+        threshold=threshold, workers=workers,
     )
     result = run_on(
         engine, address, workers,

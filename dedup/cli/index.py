@@ -31,6 +31,7 @@ from dedup.cli.common import (
     app,
     fail,
     run,
+    folder_config,
     run_on,
     stderr,
     writing,
@@ -75,10 +76,7 @@ def index_build(
     text_column: TextColumnOption = ScanConfig().text_column,
 ) -> None:
     """Build a new index of a folder (an existing index at that place is replaced once the new one is complete)."""
-    config = ScanConfig(
-        include=tuple(include or ()), exclude=tuple(exclude or ()), include_hidden=hidden, id_column=id_column,
-        text_column=text_column, workers=workers,
-    )
+    config = folder_config(include, exclude, hidden, id_column=id_column, text_column=text_column, workers=workers)
     root = sources[0] if len(sources) == 1 else sources
     _print_update(run_on(engine, address, workers, lambda p, ex: build_index(root, index, config=config, progress=p, executor=ex), progress), "build")
 

@@ -33,6 +33,7 @@ from dedup.cli.common import (
     check_destination,
     exit_on,
     fail,
+    folder_config,
     run_on,
     write_out,
 )
@@ -77,16 +78,9 @@ def scan(
     ] = True,
 ) -> None:
     """Scan a folder (or dataset files) for near-duplicate documents and copied passages."""
-    config = ScanConfig(
-        id_column=id_column,
-        text_column=text_column,
-        min_passage=min_passage,
-        threshold=threshold,
-        include=tuple(include or ()),
-        exclude=tuple(exclude or ()),
-        include_hidden=hidden,
-        workers=workers,
-        passages=passages,
+    config = folder_config(
+        include, exclude, hidden, id_column=id_column, text_column=text_column, min_passage=min_passage,
+        threshold=threshold, workers=workers, passages=passages,
     )
     index_file = [index] if index else []
     check_destination(format, output, [*sources, *index_file])  # before the work: never over (or around) an input
