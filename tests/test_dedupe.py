@@ -18,7 +18,7 @@ import zstandard
 import dedup
 from dedup import ConfigError, InputError, ScanConfig
 
-from texts import EN_SPEECH, ZH_SPEECH
+from texts import EN_SPEECH, ZH_SPEECH, write_compressed
 
 ONE = ScanConfig(workers=1)
 ZH_COPY = ZH_SPEECH.replace("2019年9月18日", "2023年6月5日")
@@ -39,14 +39,7 @@ def jsonl_bytes(records: list) -> bytes:
 
 
 def write(path: Path, records: list) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = jsonl_bytes(records)
-    if path.name.endswith(".gz"):
-        data = gzip.compress(data)
-    elif path.name.endswith(".zst"):
-        data = zstandard.ZstdCompressor().compress(data)
-    path.write_bytes(data)
-    return path
+    return write_compressed(path, jsonl_bytes(records))
 
 
 def decisions(out: Path) -> dict[str, dict]:

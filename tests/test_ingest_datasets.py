@@ -13,7 +13,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import zstandard
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import dedup
@@ -21,7 +20,7 @@ from dedup import IngestConfig, InputError, ScanConfig, Skipped
 from dedup.ingest import expand_sources, read_dataset, read_sources
 
 from conftest import CORPUS
-from texts import EN_SPEECH, ZH_SPEECH
+from texts import EN_SPEECH, ZH_SPEECH, write_compressed
 
 ONE = ScanConfig(workers=1)
 ZH_COPY = ZH_SPEECH.replace("2019年9月18日", "2023年6月5日")
@@ -29,13 +28,7 @@ ZH_COPY = ZH_SPEECH.replace("2019年9月18日", "2023年6月5日")
 
 def write_jsonl(path: Path, records: list, *, raw_lines: list[str] = ()) -> Path:
     lines = [json.dumps(r, ensure_ascii=False) for r in records] + list(raw_lines)
-    data = ("\n".join(lines) + "\n").encode("utf-8")
-    if path.name.endswith(".gz"):
-        data = gzip.compress(data)
-    elif path.name.endswith(".zst"):
-        data = zstandard.ZstdCompressor().compress(data)
-    path.write_bytes(data)
-    return path
+    return write_compressed(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 def write_csv(path: Path, header: list[str], rows: list[list]) -> Path:

@@ -1,6 +1,9 @@
 """Small original texts for tests (written for this project), and how tests write them to files."""
 
+import gzip
 from pathlib import Path
+
+import zstandard
 
 ZH_SPEECH = """在全市秋季安全生产工作会议上的讲话
 张明远
@@ -41,6 +44,15 @@ SITE_HEAD = """分享
 网站客服:400123456
 """
 SITE_FOOT = "\n此文档下载收益归作者所有\n下载文档\n你可能关注的文档\n收起\n展开\n"
+
+
+def write_compressed(path: Path, data: bytes) -> Path:
+    """Write a test file compressed as its name says (.gz: gzip, .zst: zstd; else as it is), making its folders."""
+    if path.name.endswith(".gz"):
+        data = gzip.compress(data)
+    elif path.name.endswith(".zst"):
+        data = zstandard.ZstdCompressor().compress(data)
+    return write(path, data)
 
 
 def write(path: Path, data: bytes | str) -> Path:
