@@ -138,8 +138,7 @@ class SignedDocuments(Sequence):
 
 def _signed_documents(size, numbers, groups, rest, texts, others) -> SignedDocuments:
     signed = SignedBatch.unpack(groups, rest).signed
-    records = [(d.path, d.format, d.encoding) for d in others]
-    docs = [replace(d, text=t.text) for d, t in zip(others, texts_unpacked(texts, records))]
+    docs = [replace(d, text=t) for d, t in zip(others, _split_at(*texts, "surrogatepass"))]
     return SignedDocuments(size, {k: SignedDocument(d, s) for k, d, s in zip(numbers.tolist(), docs, signed)})
 
 

@@ -1,3 +1,5 @@
+import pickle
+
 import numpy as np
 from datasketch import MinHash
 from hypothesis import given, settings
@@ -5,9 +7,13 @@ from hypothesis import strategies as st
 
 import reference
 from dedup import sign_kernels
-from dedup.config import SignConfig
+from dedup.config import ScanConfig, SignConfig
+from dedup.models import Document
 from dedup.normalize import normalize
-from dedup.sign import STOPWORDS, bag_features, permutations, sign, signatures, window_signatures, window_size
+from dedup.sign import (
+    STOPWORDS, SignedDocuments, bag_features, permutations, sign, sign_documents, signatures, window_signatures,
+    window_size,
+)
 
 from texts import EN_SPEECH, ZH_SPEECH
 
@@ -142,3 +148,17 @@ def test_permutations_are_datasketchs(num_perm, seed):
     want = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
     got = permutations(num_perm, seed, "affine32")
     assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_signed_documents_pickle_as_arrays_and_come_back_the_same():
+    config = ScanConfig()
+    docs = sign_documents(
+        [Document("a.txt", ZH_SPEECH[:300], metadata={"year": 2019}, source="d.jsonl", row=3), Document("b.txt", EN_SPEECH[:300])],
+        config=config,
+    )
+    present = SignedDocuments(5, {1: docs[0], 4: docs[1]})
+    back = pickle.loads(pickle.dumps(present))
+    assert len(back) == 5 and back[0] is None and back[-1].doc == docs[1].doc
+    for k, d in ((1, docs[0]), (4, docs[1])):
+        assert back[k].doc == d.doc and back[k].norm.tokens == d.norm.tokens
+        assert np.array_equal(back[k].signed.hashes, d.signed.hashes) and np.array_equal(back[k].norm.starts, d.norm.starts)
