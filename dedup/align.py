@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz.distance import Indel, Levenshtein
 
+from dedup.align_kernels import by_start, chain_fragments
 from dedup.config import AlignConfig
 from dedup.normalize import Normalized
 from dedup.seed import ShingleIndex, bag_similarity, fragments, seeds, sentence_seeds, shingle_index
@@ -45,74 +46,22 @@ class _Chain:
     parts: list  # fragments (a0, a1, b0, b1)
 
 
-def _trim_islands(chain: _Chain, wa: np.ndarray) -> _Chain:
-    """Drop small fragments at either end that sit far from the rest (chance matches)."""
-    parts = chain.parts
-    while len(parts) > 1:
-        first, second = parts[0], parts[1]
-        if wa[first[1]] - wa[first[0]] < wa[second[0]] - wa[first[1]]:
-            parts = parts[1:]
-        else:
-            break
-    while len(parts) > 1:
-        last, before = parts[-1], parts[-2]
-        if wa[last[1]] - wa[last[0]] < wa[last[0]] - wa[before[1]]:
-            parts = parts[:-1]
-        else:
-            break
-    return _Chain(
-        a0=min(p[0] for p in parts),
-        a1=max(p[1] for p in parts),
-        b0=min(p[2] for p in parts),
-        b1=max(p[3] for p in parts),
-        parts=parts,
-    )
-
-
 def chain(frags: np.ndarray, wa: np.ndarray, wb: np.ndarray, max_gap: float, *, min_size: float = 0) -> list[_Chain]:
     """Chain fragments whose gaps on both sides are at most ``max_gap`` (weighted).
 
-    ``wa``/``wb`` are cumulative token weights (length n+1) of the two
-    documents. Chains smaller than ``min_size`` on either side are dropped.
+    ``frags``: ``(a0, a1, b0, b1)`` rows sorted by ``a0``; ``wa``/``wb`` are cumulative token weights
+    (length n+1) of the two documents. Each fragment joins the open chain (one whose end in a is at most
+    ``max_gap`` before it) it continues with the smallest gap, forward on both sides and near the diagonal
+    of the chain's last fragment, or starts a chain. Chains smaller than ``min_size`` on either side are
+    dropped, and small fragments at either end that sit farther from the rest than their own size (chance
+    matches) are cut off (``align_kernels.chain_fragments``).
     """
-    chains: list[_Chain] = []
-    open_: list[_Chain] = []
-    for a0, a1, b0, b1 in frags.tolist():
-        open_ = [c for c in open_ if wa[a0] - wa[c.a1] <= max_gap]
-        best, best_gap = None, None
-        for c in open_:
-            if a1 <= c.a1 and c.b0 <= b0 and b1 <= c.b1:
-                best, best_gap = c, -1.0  # already inside
-                break
-            ga = wa[a0] - wa[c.a1]
-            gb = wb[b0] - wb[c.b1] if b0 >= c.b1 else -(wb[c.b1] - wb[b0])
-            if ga > max_gap or gb > max_gap:
-                continue
-            if b1 <= c.b1 or b0 < c.b0:  # going backwards on b: a different passage
-                continue
-            overlap_a = max(0.0, -ga)
-            overlap_b = max(0.0, -gb)
-            if overlap_a > (wa[a1] - wa[a0]) or overlap_b > (wb[b1] - wb[b0]):
-                continue
-            last = c.parts[-1]
-            if abs((a0 - b0) - (last[0] - last[2])) > max_gap:  # a jump to another alignment
-                continue
-            gap = max(ga, gb)
-            if best is None or gap < best_gap:
-                best, best_gap = c, gap
-        if best is None:
-            c = _Chain(a0, a1, b0, b1, [(a0, a1, b0, b1)])
-            chains.append(c)
-            open_.append(c)
-        elif best_gap >= 0 or a1 > best.a1 or b1 > best.b1:
-            best.a1, best.b1 = max(best.a1, a1), max(best.b1, b1)
-            best.parts.append((a0, a1, b0, b1))
-    big = [c for c in chains if min(wa[c.a1] - wa[c.a0], wb[c.b1] - wb[c.b0]) >= min_size]
-    return [_trim_islands(c, wa) for c in big]
-
-
-def _cumweights(norm: Normalized) -> np.ndarray:
-    return np.concatenate([[0.0], np.cumsum(norm.weights)])
+    bounds, first, parts = chain_fragments(frags, wa, wb, float(max_gap), float(min_size))
+    parts, first = [tuple(p) for p in parts.tolist()], first.tolist()
+    return [
+        _Chain(a0, a1, b0, b1, parts[first[k] : first[k + 1]])
+        for k, (a0, a1, b0, b1) in enumerate(bounds.tolist())
+    ]
 
 
 def similarity(
@@ -139,15 +88,14 @@ def align(
     """
     index_a = index_a or shingle_index(sa)
     index_b = index_b or shingle_index(sb)
-    frags = fragments(seeds(sa, sb, index_a=index_a, index_b=index_b))
+    frags = fragments(seeds(index_a, index_b))
     if config.sentence_seeds:
         extra = sentence_seeds(index_a, index_b)
         if len(extra):
-            frags = np.concatenate([frags, extra])
-            frags = frags[np.lexsort((-frags[:, 1], frags[:, 0]))]
+            frags = by_start(np.concatenate([frags, extra]))
     if len(frags) == 0:
         return []
-    wa, wb = _cumweights(sa.norm), _cumweights(sb.norm)
+    wa, wb = index_a.weights, index_b.weights
     if float((wa[frags[:, 1]] - wa[frags[:, 0]]).sum()) < min_passage:
         return []  # not enough matching text for one passage: most candidate pairs end here
 
@@ -160,6 +108,8 @@ def align(
 
     spans = []
     for c in _merge_neighbours(chain(frags, wa, wb, config.max_gap, min_size=min_passage), wa, wb, score, config):
+        if _matched(c, wa) < min_passage:  # (trimming only takes from the ends: no need to trim this one)
+            continue
         c = _trim_edges(sa.norm, sb.norm, c)
         if c is None or min(wa[c.a1] - wa[c.a0], wb[c.b1] - wb[c.b0]) < min_passage:
             continue

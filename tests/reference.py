@@ -659,3 +659,119 @@ def docx_text(data: bytes) -> str:
 
     document = docx.Document(io.BytesIO(data))
     return "\n".join(blocks(document.element.body, document))
+
+
+# =========================================================================== dedup.align_kernels
+#
+# Specification (dedup/seed.py, dedup/align.py):
+#
+# * Seeds: every pair (shingle of a, shingle of b) with the same hash, where neither hash occurs
+#   more than ``max_repeats`` times in its own document, as (start in a, start in b, length).
+# * Fragments: seeds on one diagonal (start in a minus start in b), sorted by start in a, joined
+#   while the next one starts at or before the furthest end reached; rows (a0, a1, b0, b1) sorted
+#   by a0, then by diagonal.
+# * Sentence seeds: sentences i of a and j of b, each with at least ``min_features`` distinct
+#   features, whose feature sets have a Dice coefficient of at least ``min_dice``, counting only
+#   the features found in at most ``max_per_feature`` sentences of b; rows (a0, a1, b0, b1) of the
+#   sentences' token ranges, sorted by (i, j).
+# * Chains: fragments taken in order (sorted by a0, the longer first); a fragment joins the open
+#   chain (end in a at most ``max_gap`` weighted tokens before the fragment's start; chains close
+#   for good once they are farther) it continues with the smallest gap, or none if it lies inside
+#   one already; it may continue a chain when both gaps are at most ``max_gap``, it goes forward
+#   on b (ends after the chain's end, starts after its start), overlaps the chain by no more than
+#   its own size on either side, and its diagonal is within ``max_gap`` of the chain's last
+#   fragment's. Otherwise it starts a chain. Chains under ``min_size`` (weighted) on either side
+#   are dropped; then small fragments at either end (smaller than their distance to the next
+#   fragment in a) are cut off, and the chain's bounds are those of the fragments left.
+
+
+def shared_seeds(hashes_a, positions_a, lengths_a, hashes_b, positions_b, max_repeats: int = 8) -> list[tuple[int, int, int]]:
+    count_a, count_b = {}, {}
+    for h in hashes_a:
+        count_a[h] = count_a.get(h, 0) + 1
+    for h in hashes_b:
+        count_b[h] = count_b.get(h, 0) + 1
+    out = []
+    for x, h in enumerate(hashes_a):
+        if count_a[h] > max_repeats or count_b.get(h, max_repeats + 1) > max_repeats:
+            continue
+        for y, g in enumerate(hashes_b):
+            if g == h:
+                out.append((int(positions_a[x]), int(positions_b[y]), int(lengths_a[x])))
+    return sorted(out)
+
+
+def diagonal_fragments(seeds) -> list[tuple[int, int, int, int]]:
+    by_diagonal: dict[int, list[tuple[int, int]]] = {}
+    for pa, pb, k in seeds:
+        by_diagonal.setdefault(pa - pb, []).append((pa, pa + k))
+    out = []
+    for d in sorted(by_diagonal):
+        runs: list[list[int]] = []
+        for start, end in sorted(by_diagonal[d]):
+            if runs and start <= runs[-1][1]:
+                runs[-1][1] = max(runs[-1][1], end)
+            else:
+                runs.append([start, end])
+        out += [(s, e, s - d, e - d) for s, e in runs]
+    return sorted(out, key=lambda r: r[0])  # (stable: by diagonal where a0 is the same)
+
+
+def similar_sentence_pairs(sets_a, sets_b, starts_a, starts_b, *, min_dice: float = 0.4, min_features: int = 4,
+                           max_per_feature: int = 30) -> list[tuple[int, int, int, int]]:
+    """``sets_a``/``sets_b``: the feature set of each sentence; ``starts``: sentence starts plus the end."""
+    in_b: dict[int, int] = {}
+    for features in sets_b:
+        for f in features:
+            in_b[f] = in_b.get(f, 0) + 1
+    out = []
+    for i, fa in enumerate(sets_a):
+        for j, fb in enumerate(sets_b):
+            shared = sum(1 for f in fa & fb if in_b[f] <= max_per_feature)
+            if shared and len(fa) >= min_features and len(fb) >= min_features:
+                if 2 * shared / max(len(fa) + len(fb), 1) >= min_dice:
+                    out.append((starts_a[i], starts_a[i + 1], starts_b[j], starts_b[j + 1]))
+    return out
+
+
+def chains(frags, wa, wb, max_gap: float, min_size: float = 0) -> list[tuple[tuple[int, int, int, int], list]]:
+    """Each chain as ((a0, a1, b0, b1), its fragments in the order they joined)."""
+    made: list[dict] = []
+    open_: list[dict] = []
+    for a0, a1, b0, b1 in frags:
+        open_ = [c for c in open_ if wa[a0] - wa[c["a1"]] <= max_gap]
+        best, best_gap = None, None
+        for c in open_:
+            if a1 <= c["a1"] and c["b0"] <= b0 and b1 <= c["b1"]:
+                best, best_gap = c, -1.0
+                break
+            ga = wa[a0] - wa[c["a1"]]
+            gb = wb[b0] - wb[c["b1"]] if b0 >= c["b1"] else -(wb[c["b1"]] - wb[b0])
+            if ga > max_gap or gb > max_gap or b1 <= c["b1"] or b0 < c["b0"]:
+                continue
+            if max(0.0, -ga) > wa[a1] - wa[a0] or max(0.0, -gb) > wb[b1] - wb[b0]:
+                continue
+            last = c["parts"][-1]
+            if abs((a0 - b0) - (last[0] - last[2])) > max_gap:
+                continue
+            if best is None or max(ga, gb) < best_gap:
+                best, best_gap = c, max(ga, gb)
+        if best is None:
+            c = {"a0": a0, "a1": a1, "b0": b0, "b1": b1, "parts": [(a0, a1, b0, b1)]}
+            made.append(c)
+            open_.append(c)
+        elif best_gap >= 0 or a1 > best["a1"] or b1 > best["b1"]:
+            best["a1"], best["b1"] = max(best["a1"], a1), max(best["b1"], b1)
+            best["parts"].append((a0, a1, b0, b1))
+    out = []
+    for c in made:
+        if min(wa[c["a1"]] - wa[c["a0"]], wb[c["b1"]] - wb[c["b0"]]) < min_size:
+            continue
+        parts = c["parts"]
+        while len(parts) > 1 and wa[parts[0][1]] - wa[parts[0][0]] < wa[parts[1][0]] - wa[parts[0][1]]:
+            parts = parts[1:]
+        while len(parts) > 1 and wa[parts[-1][1]] - wa[parts[-1][0]] < wa[parts[-1][0]] - wa[parts[-2][1]]:
+            parts = parts[:-1]
+        bounds = (min(p[0] for p in parts), max(p[1] for p in parts), min(p[2] for p in parts), max(p[3] for p in parts))
+        out.append((bounds, parts))
+    return out

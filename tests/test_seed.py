@@ -12,7 +12,7 @@ SIGN = SignConfig()
 
 def test_seeds_and_fragments():
     sa, sb = sign(normalize("一二三四五六七八九十"), SIGN), sign(normalize("零一二三四五六七八九十"), SIGN)
-    seed_array = seeds(sa, sb)
+    seed_array = seeds(shingle_index(sa), shingle_index(sb))
     assert sorted(map(tuple, seed_array.tolist())) == [(i, i + 1, 5) for i in range(6)]
     assert fragments(seed_array).tolist() == [[0, 10, 1, 11]]
 
@@ -39,7 +39,7 @@ def test_shuffled_sentences_are_seeds_and_bags_alike():
 
 def test_shingles_repeated_more_than_max_repeats_are_not_seeds():
     a = sign(normalize("一二三四五" * 20 + "六七八九十"), SIGN)
-    found = seeds(a, a, index_a=shingle_index(a, max_repeats=8), index_b=shingle_index(a, max_repeats=8))
+    found = seeds(shingle_index(a, max_repeats=8), shingle_index(a, max_repeats=8))
     assert sorted(map(tuple, found.tolist())) == [(p, p, 5) for p in range(96, 101)]  # those reaching 六七八九十
-    every = seeds(a, a, index_a=shingle_index(a, max_repeats=100), index_b=shingle_index(a, max_repeats=100))
+    every = seeds(shingle_index(a, max_repeats=100), shingle_index(a, max_repeats=100))
     assert len(every) == 20**2 + 4 * 19**2 + 5  # shingles at 0, 5, … 95 alike (20), at 1, 6, … 91 (19), …
