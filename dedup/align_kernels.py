@@ -92,7 +92,8 @@ def diagonal_runs(seeds):
 
 @njit(cache=True, nogil=True)
 def similar_sentences(
-    sent_a, fv_a, fs_a, size_a, starts_a, sent_b, fv_b, fs_b, size_b, starts_b, min_dice, min_features, max_per_feature
+    sent_a, fv_a, fs_a, size_a, starts_a, sent_b, fv_b, fs_b, size_b, starts_b, min_dice, min_features, max_per_feature,
+    dense_cells,
 ):
     """Sentence pairs whose feature sets have a Dice coefficient of at least ``min_dice`` (each with at least
     ``min_features`` features), as ``(a0, a1, b0, b1)`` token ranges, sorted by sentence in a, then in b.
@@ -101,7 +102,8 @@ def similar_sentences(
     (sorted), and where each one's rows start in ``sent`` (their sentences; ``fs``, one bound more at the
     end); ``size``: distinct features per sentence; ``starts``: each sentence's first token, and the number of
     tokens at the end. A feature found in more than ``max_per_feature`` sentences of b is left out (it says
-    little).
+    little). The features the sentence pairs share are counted in a table of sentences of a by sentences of b
+    when it has up to ``dense_cells`` cells, else by sorting.
     """
     na, nb = len(starts_a) - 1, len(starts_b) - 1
     ma, mb = _matching(fv_a, fv_b)
@@ -110,37 +112,29 @@ def similar_sentences(
         rows_b = fs_b[mb[t] + 1] - fs_b[mb[t]]
         if rows_b <= max_per_feature:
             total += (fs_a[ma[t] + 1] - fs_a[ma[t]]) * rows_b
-    if na * nb <= _DENSE_CELLS:  # count the features each pair of sentences shares in a table
+    every = np.empty(total, dtype=np.int64)  # a key for each feature a sentence pair shares: a's * nb + b's
+    k = 0
+    for t in range(len(ma)):
+        i, j = ma[t], mb[t]
+        if fs_b[j + 1] - fs_b[j] <= max_per_feature:
+            for x in range(fs_a[i], fs_a[i + 1]):
+                for y in range(fs_b[j], fs_b[j + 1]):
+                    every[k] = sent_a[x] * nb + sent_b[y]
+                    k += 1
+    keys, counts = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
+    n = 0
+    if na * nb <= dense_cells:  # counted in a table
         table = np.zeros(na * nb, dtype=np.int32)
-        keys = np.empty(min(total, na * nb), dtype=np.int64)
-        n = 0
-        for t in range(len(ma)):
-            i, j = ma[t], mb[t]
-            if fs_b[j + 1] - fs_b[j] <= max_per_feature:
-                for x in range(fs_a[i], fs_a[i + 1]):
-                    for y in range(fs_b[j], fs_b[j + 1]):
-                        key = sent_a[x] * nb + sent_b[y]
-                        if table[key] == 0:
-                            keys[n] = key
-                            n += 1
-                        table[key] += 1
-        keys = keys[:n]
-        counts = np.empty(n, dtype=np.int64)
+        for key in every:
+            if table[key] == 0:
+                keys[n] = key
+                n += 1
+            table[key] += 1
         for t in range(n):
             counts[t] = table[keys[t]]
-    else:  # or sort the pairs' keys, one for each feature they share
-        every = np.empty(total, dtype=np.int64)
-        k = 0
-        for t in range(len(ma)):
-            i, j = ma[t], mb[t]
-            if fs_b[j + 1] - fs_b[j] <= max_per_feature:
-                for x in range(fs_a[i], fs_a[i + 1]):
-                    for y in range(fs_b[j], fs_b[j + 1]):
-                        every[k] = sent_a[x] * nb + sent_b[y]
-                        k += 1
+    else:  # or sorted
         every.sort()
-        keys, counts = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
-        n, t = 0, 0
+        t = 0
         while t < total:
             u = t
             while u < total and every[u] == every[t]:
@@ -148,7 +142,7 @@ def similar_sentences(
             keys[n], counts[n] = every[t], u - t
             n += 1
             t = u
-        keys, counts = keys[:n], counts[:n]
+    keys, counts = keys[:n], counts[:n]
     similar = np.empty(len(keys), dtype=np.int64)
     n = 0
     for t in range(len(keys)):
@@ -163,11 +157,6 @@ def similar_sentences(
         r, c = similar[t] // nb, similar[t] % nb
         out[t, 0], out[t, 1], out[t, 2], out[t, 3] = starts_a[r], starts_a[r + 1], starts_b[c], starts_b[c + 1]
     return out
-
-
-#: ``similar_sentences`` counts the features of sentence pairs in a table of sentences of a by sentences of b
-#: up to this many cells (16 MB); beyond, it sorts the pairs' keys.
-_DENSE_CELLS = 1 << 22
 
 
 @njit(cache=True, nogil=True)

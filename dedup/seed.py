@@ -63,6 +63,9 @@ def _groups(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 _MAX_SENTENCES_PER_FEATURE = 30
+#: ``sentence_seeds`` counts the features sentence pairs share in a table of sentences of a by sentences of b up
+#: to this many cells (16 MB); beyond, it sorts them.
+_DENSE_CELLS = 1 << 22
 
 
 def _sentence_sets(features: np.ndarray, sentence: np.ndarray, n_sentences: int):
@@ -92,7 +95,7 @@ def sentence_seeds(
     return similar_sentences(
         a.sentence_of, a.feature_values, a.feature_starts, a.sentence_sizes, a.sentence_starts,
         b.sentence_of, b.feature_values, b.feature_starts, b.sentence_sizes, b.sentence_starts,
-        min_dice, min_features, _MAX_SENTENCES_PER_FEATURE,
+        min_dice, min_features, _MAX_SENTENCES_PER_FEATURE, _DENSE_CELLS,
     )
 
 

@@ -53,8 +53,8 @@ def _sentence_sets(index):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.one_of(TEXT, WORDS.map(" ".join)), st.one_of(TEXT, WORDS.map(" ".join)), st.integers(1, 6))
-def test_sentence_seeds_are_their_definition(a, b, max_per_feature):
+@given(st.one_of(TEXT, WORDS.map(" ".join)), st.one_of(TEXT, WORDS.map(" ".join)), st.integers(1, 6), st.sampled_from([0, 1 << 22]))
+def test_sentence_seeds_are_their_definition(a, b, max_per_feature, dense_cells):
     ia, ib = shingle_index(_signed(a)), shingle_index(_signed(b))
     want = reference.similar_sentence_pairs(
         _sentence_sets(ia), _sentence_sets(ib), ia.sentence_starts.tolist(), ib.sentence_starts.tolist(),
@@ -63,6 +63,7 @@ def test_sentence_seeds_are_their_definition(a, b, max_per_feature):
     got = similar_sentences(
         ia.sentence_of, ia.feature_values, ia.feature_starts, ia.sentence_sizes, ia.sentence_starts,
         ib.sentence_of, ib.feature_values, ib.feature_starts, ib.sentence_sizes, ib.sentence_starts, 0.4, 2, max_per_feature,
+        dense_cells,
     )
     assert list(map(tuple, got.tolist())) == want
     assert len(sentence_seeds(ia, ib)) == len(reference.similar_sentence_pairs(

@@ -62,3 +62,37 @@ def test_vs_textdedup_scores_planted_near_duplicates_and_checks_extra_pairs(tmp_
     assert score["extra_pairs"] == score["extra_unplanted"] == 1 and score["extra_unplanted_similar"] == 0
     assert score["false_positives_est"] == 1 and score["precision_est"] == 0.5
     assert vs_textdedup.containment(tmp_path, "a.txt", "b.txt") > 0.95
+
+
+def test_real_speed_measures_a_tiny_folder(tmp_path):
+    """benchmarks/real_speed.py's parts on 4 short files (no ../shared/data): the figures are there and positive."""
+    import real_speed
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    texts = {"a.txt": ZH_SPEECH, "b.txt": "前言\n" + ZH_SPEECH[5:], "c.txt": EN_SPEECH, "d.txt": EN_SPEECH.replace("library", "museum")}
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    files = real_speed.list_files(folder)
+    assert [f.name for f in files] == sorted(texts)
+
+    scan = real_speed.whole_scan("tiny", folder, repeat=1, log=lambda _: None)
+    assert scan["files"] == 4 and scan["mb"] > 0 and scan["ratio"] > 0 and scan["target"] == 5.0
+    assert all(scan[side][k] > 0 for side in ("dedup", "naive") for k in ("wall_s", "cpu_s", "peak_rss_mb"))
+    assert scan["dedup"]["summary"]["documents"] == 4
+
+    stages = real_speed.stage_times(folder, log=lambda _: None)
+    assert {"read", "sign", "align"} <= set(stages["stages"]) and stages["pairs_aligned"] >= 1
+    assert stages["scan_s"] > 0 and abs(sum(v for _, v in stages["segments"]) - stages["scan_s"]) < 0.01
+    assert stages["segments"][0][0] == "before read" and any(s.startswith("between ") for s, _ in stages["segments"])
+
+    sig = real_speed.signature_speed({"tiny": files}, repeats=1, log=lambda _: None)["tiny"]
+    assert sig["files"] == 4 and sig["ratio"] > 0
+    assert all(sig[k]["mb_per_s"] > 0 for k in ("floor", "sign_files", "scan_files"))
+    assert len(real_speed.floor_hashes(files[0])) == len(ZH_SPEECH) - 4
+
+    start = real_speed.startup(files, repeat=1, log=lambda _: None)
+    assert len(start) == 4 and all(v > 0 for v in start.values())
+    text = real_speed.table({"machine": real_speed.machine(), "repeat": 1, "scan": {"tiny": scan},
+                             "stages": {"tiny": stages}, "signatures": {"tiny": sig}, "startup": start})
+    assert "tiny" in text and "start-up" in text
