@@ -203,3 +203,19 @@ def test_no_process_of_the_command_is_left_once_it_has_ended(tmp_path: Path, man
         time.sleep(0.2)
         for line in session_processes(proc.pid):  # (should the test fail: none kept past it)
             os.kill(int(line.split()[0]), 9)
+
+
+def test_a_command_does_not_import_scipy_for_numba(tmp_path: Path):
+    """numba looks for BLAS (importing scipy.linalg, 0.2 to 0.3 s) on its first kernel; a command skips that, and its
+    kernels still run (a scan of the corpus finds its pairs)."""
+    out = tmp_path / "report.json"
+    code = (
+        "import sys\n"
+        "from dedup.cli import app\n"
+        f"sys.argv = ['dedup', 'scan', {str(CORPUS)!r}, '--format', 'json', '-o', {str(out)!r}]\n"
+        "try:\n    app()\nexcept SystemExit as end:\n    code = end.code\n"
+        "print(code, 'scipy.linalg' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.stdout.split() == ["0", "False"], done.stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["pairs"]

@@ -88,6 +88,7 @@ class DedupGroup(TyperGroup):
             raise
 
     def invoke(self, ctx):
+        _numba_without_blas_probe()
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
@@ -104,6 +105,20 @@ class DedupGroup(TyperGroup):
                 )
             )
             raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _numba_without_blas_probe() -> None:
+    """numba, on the first kernel it compiles or loads from its cache, imports scipy.linalg (0.2 to 0.3 s, a third
+    of a small scan's start) only to see whether its array functions can call BLAS; dedup's kernels call none.
+    A command's process, and those it forks, do without: numba's array functions are registered here, once, with
+    scipy.linalg kept out of sight (numba then says BLAS is missing; a library user's process is left alone)."""
+    if "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    sys.modules["scipy.linalg"] = None  # type: ignore[assignment]  (an import of it now fails: ImportError)
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules["scipy.linalg"]
 
 
 app = typer.Typer(
