@@ -270,3 +270,34 @@ def chain_fragments(frags, wa, wb, max_gap, min_size):
         k += 1
         first[k] = p
     return bounds[:k], first[: k + 1], parts[:p]
+
+
+@njit(cache=True, nogil=True)
+def radix_order(keys, bits):
+    """The order that sorts ``keys`` (unsigned, below ``2**bits``), stable: least significant byte first, one
+    counting pass a byte, the keys moved with their places (much faster than numpy's stable argsort of 32- and
+    64-bit keys)."""
+    n = len(keys)
+    order, spare = np.arange(n), np.empty(n, dtype=np.int64)
+    cur, other = keys.copy(), np.empty_like(keys)
+    counts = np.empty((bits + 7) // 8 * 256, dtype=np.int64).reshape(-1, 256)
+    counts[:] = 0
+    for t in range(n):  # every byte's histogram in one pass
+        k = cur[t]
+        for p in range(counts.shape[0]):
+            counts[p, (k >> (8 * p)) & 0xFF] += 1
+    for p in range(counts.shape[0]):
+        if counts[p].max() == n:  # (all keys alike in this byte: nothing to move)
+            continue
+        start, total = np.empty(256, dtype=np.int64), 0
+        for b in range(256):
+            start[b] = total
+            total += counts[p, b]
+        for t in range(n):
+            b = (cur[t] >> (8 * p)) & 0xFF
+            other[start[b]] = cur[t]
+            spare[start[b]] = order[t]
+            start[b] += 1
+        order, spare = spare, order
+        cur, other = other, cur
+    return order

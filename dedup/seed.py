@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.align_kernels import diagonal_runs, shared_shingles, similar_sentences
+from dedup.align_kernels import diagonal_runs, radix_order, shared_shingles, similar_sentences
 from dedup.arrays import run_starts
 from dedup.normalize import sentences
 from dedup.sign import Signed, bag_features
@@ -40,7 +40,7 @@ class ShingleIndex:
 
 def shingle_index(signed: Signed, *, max_repeats: int = 8) -> ShingleIndex:
     """Group a document's shingles by hash; hashes repeated more than ``max_repeats`` times are left out."""
-    order = np.argsort(signed.hashes, kind="stable")
+    order = radix_order(signed.hashes, 32)
     values, starts, counts = _groups(signed.hashes[order])
     ok = counts <= max_repeats
     norm = signed.norm
@@ -73,7 +73,7 @@ def _sentence_sets(features: np.ndarray, sentence: np.ndarray, n_sentences: int)
     their features), and set sizes."""
     tokens = np.flatnonzero(features != 0)
     # sentence numbers grow with the token index, so a stable sort by feature sorts by (feature, sentence)
-    tokens = tokens[np.argsort(features[tokens], kind="stable")]
+    tokens = tokens[radix_order(features[tokens], 64)]
     f, sent = features[tokens], sentence[tokens]
     first = np.ones(len(tokens), dtype=bool)
     first[1:] = (f[1:] != f[:-1]) | (sent[1:] != sent[:-1])
