@@ -44,6 +44,7 @@ class _Chain:
     b0: int
     b1: int
     parts: list  # fragments (a0, a1, b0, b1)
+    matched: float | None = None  # ``_matched`` of the chain, where known
 
 
 def chain(frags: np.ndarray, wa: np.ndarray, wb: np.ndarray, max_gap: float, *, min_size: float = 0) -> list[_Chain]:
@@ -56,11 +57,11 @@ def chain(frags: np.ndarray, wa: np.ndarray, wb: np.ndarray, max_gap: float, *, 
     dropped, and small fragments at either end that sit farther from the rest than their own size (chance
     matches) are cut off (``align_kernels.chain_fragments``).
     """
-    bounds, first, parts = chain_fragments(frags, wa, wb, float(max_gap), float(min_size))
+    bounds, first, parts, matched = chain_fragments(frags, wa, wb, float(max_gap), float(min_size))
     parts, first = [tuple(p) for p in parts.tolist()], first.tolist()
     return [
-        _Chain(a0, a1, b0, b1, parts[first[k] : first[k + 1]])
-        for k, (a0, a1, b0, b1) in enumerate(bounds.tolist())
+        _Chain(a0, a1, b0, b1, parts[first[k] : first[k + 1]], m)
+        for k, ((a0, a1, b0, b1), m) in enumerate(zip(bounds.tolist(), matched.tolist()))
     ]
 
 
@@ -108,7 +109,7 @@ def align(
 
     spans = []
     for c in _merge_neighbours(chain(frags, wa, wb, config.max_gap, min_size=min_passage), wa, wb, score, config):
-        if _matched(c, wa) < min_passage:  # (trimming only takes from the ends: no need to trim this one)
+        if (c.matched if c.matched is not None else _matched(c, wa)) < min_passage:  # (trimming only takes from the ends)
             continue
         c = _trim_edges(sa.norm, sb.norm, c)
         if c is None or min(wa[c.a1] - wa[c.a0], wb[c.b1] - wb[c.b0]) < min_passage:

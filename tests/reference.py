@@ -682,7 +682,9 @@ def docx_text(data: bytes) -> str:
 #   its own size on either side, and its diagonal is within ``max_gap`` of the chain's last
 #   fragment's. Otherwise it starts a chain. Chains under ``min_size`` (weighted) on either side
 #   are dropped; then small fragments at either end (smaller than their distance to the next
-#   fragment in a) are cut off, and the chain's bounds are those of the fragments left.
+#   fragment in a) are cut off, and the chain's bounds are those of the fragments left. A chain's
+#   ``matched`` weight: the weight of the text of a within its bounds that its fragments cover,
+#   added up over the fragments sorted by (a0, a1).
 
 
 def shared_seeds(hashes_a, positions_a, lengths_a, hashes_b, positions_b, max_repeats: int = 8) -> list[tuple[int, int, int]]:
@@ -734,8 +736,8 @@ def similar_sentence_pairs(sets_a, sets_b, starts_a, starts_b, *, min_dice: floa
     return out
 
 
-def chains(frags, wa, wb, max_gap: float, min_size: float = 0) -> list[tuple[tuple[int, int, int, int], list]]:
-    """Each chain as ((a0, a1, b0, b1), its fragments in the order they joined)."""
+def chains(frags, wa, wb, max_gap: float, min_size: float = 0) -> list[tuple[tuple[int, int, int, int], list, float]]:
+    """Each chain as ((a0, a1, b0, b1), its fragments in the order they joined, its matched weight)."""
     made: list[dict] = []
     open_: list[dict] = []
     for a0, a1, b0, b1 in frags:
@@ -773,5 +775,11 @@ def chains(frags, wa, wb, max_gap: float, min_size: float = 0) -> list[tuple[tup
         while len(parts) > 1 and wa[parts[-1][1]] - wa[parts[-1][0]] < wa[parts[-1][0]] - wa[parts[-2][1]]:
             parts = parts[:-1]
         bounds = (min(p[0] for p in parts), max(p[1] for p in parts), min(p[2] for p in parts), max(p[3] for p in parts))
-        out.append((bounds, parts))
+        matched, end = 0.0, bounds[0]
+        for a0, a1, _, _ in sorted(parts):
+            lo, hi = max(a0, end, bounds[0]), min(a1, bounds[1])
+            if hi > lo:
+                matched += wa[hi] - wa[lo]
+                end = hi
+        out.append((bounds, parts, matched))
     return out

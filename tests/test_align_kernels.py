@@ -84,7 +84,7 @@ def test_chains_are_their_definition(raw, max_gap, min_size, seed):
     assert frags.tolist() == sorted(frags.tolist(), key=lambda f: (f[0], -f[1]))
     want = reference.chains(list(map(tuple, frags.tolist())), wa, wb, max_gap, min_size)
     got = chain(frags, wa, wb, max_gap, min_size=min_size)
-    assert [((c.a0, c.a1, c.b0, c.b1), c.parts) for c in got] == want
+    assert [((c.a0, c.a1, c.b0, c.b1), c.parts, c.matched) for c in got] == want
 
 
 def test_by_start_keeps_the_order_of_equal_fragments():
