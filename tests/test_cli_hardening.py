@@ -4,6 +4,7 @@ broken pipe, which needs a real pipe (a subprocess)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import stat
@@ -160,6 +161,18 @@ def test_broken_pipe_of_dedup_text_exits_141_quietly(folder: Path):
 def test_broken_pipe_of_help_exits_141_quietly(args: list[str]):
     """Help is written by typer and rich, which end a broken pipe with exit 1 (that of ``--fail-on``): 141 here too."""
     proc = subprocess.Popen([sys.executable, "-m", "dedup.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode("utf-8", "replace")
+    assert proc.wait(timeout=60) == 141 and stderr == ""
+
+
+@pytest.mark.parametrize("args", [["check", "--help"], ["scan", "--help"]])
+def test_help_cut_short_by_its_reader_exits_141_quietly(args: list[str]):
+    """``dedup check --help | head -40``: the reader takes the first lines and goes; the rest of the help meets a
+    closed pipe (the pipe holds 4 KB, less than the help: the command is still writing when the reader goes)."""
+    proc = subprocess.Popen([sys.executable, "-m", "dedup.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    fcntl.fcntl(proc.stdout.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 4096)
+    assert all(proc.stdout.readline() for _ in range(40))
     proc.stdout.close()
     stderr = proc.stderr.read().decode("utf-8", "replace")
     assert proc.wait(timeout=60) == 141 and stderr == ""

@@ -93,6 +93,9 @@ class DedupGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
+        except BrokenPipeError:  # (a command's help, cut short: ``dedup check --help | head``)
+            _quiet_stdout()
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except DedupError as err:
             raise fail(str(err)) from None
         except Exception as err:
