@@ -13,7 +13,7 @@ For each size N of the scale corpus (``make_scale_corpus.py``, as ``speed.py``):
   stage's docs/s timed just before and after it (their mean: this machine's speed drifts by 20%
   over minutes); the table shows the build with the best ratio, the JSON all of them;
 - **check**: ``dedup.check`` of one ~5,000-character speech at a time against the index, timed in
-  this process after three untimed checks of other speeches and loading jieba's dictionary (no
+  this process after three untimed checks of other speeches and loading the word segmenter (no
   process start-up or first-use costs):
   median and 95th percentile of the whole check
   (read, sign, LSH lookup, load and align the candidates, boilerplate, report) and of the LSH lookup
@@ -154,9 +154,9 @@ def queries(location: str, speeches: list[tuple[str, set[str]]]) -> dict:
             p = Path(tmp) / f"q{k}.txt"
             p.write_text(text, encoding="utf-8")
             paths.append(p)
-        import jieba
+        from dedup.explain import warm_up
 
-        jieba.initialize()  # loaded on first use by the explanations of near-duplicates (0.7 s once per process)
+        warm_up()  # the word segmenter, loaded on first use by the explanations of near-duplicates
         for p in paths[:WARM_UP]:  # other one-time costs: imports, compiled kernels, LSH parameters
             check([p], location, config=config)
         with open_index(location, config=config) as (store, _):

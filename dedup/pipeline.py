@@ -233,7 +233,7 @@ def _compare(
     # 2. verify on the text: align every candidate pair
     matcher = Matcher(docs, config)
     paired = {x for pair in candidates for x in pair}  # only the documents of candidate pairs are judged
-    chinese = any(docs[i].norm.mostly_cjk for i in paired)  # (then jieba, to judge them)
+    chinese = any(docs[i].norm.mostly_cjk for i in paired)  # (then the word segmenter, to judge them)
     matcher.align_all(candidates, executor=executor, progress=progress, meanwhile=explain.warm_up if chinese else None)
 
     # 3. boilerplate: long shingles found in at least min_docs unrelated documents
