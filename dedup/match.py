@@ -128,8 +128,8 @@ class Matcher:
         if not spans:
             return False
         a, b = self.docs[i].norm, self.docs[j].norm
-        cov_a = coverage(a.weights, np.zeros(len(a), dtype=bool), [(s.a0, s.a1) for s in spans])
-        cov_b = coverage(b.weights, np.zeros(len(b), dtype=bool), [(s.b0, s.b1) for s in spans])
+        cov_a = coverage(a.weights, None, [(s.a0, s.a1) for s in spans])
+        cov_b = coverage(b.weights, None, [(s.b0, s.b1) for s in spans])
         return max(cov_a, cov_b) >= RELATED_COVERAGE
 
     def flagged_spans(self, pair: tuple[int, int], boiler: Sequence[np.ndarray]) -> tuple[bool, list[tuple[TokenSpan, bool]]]:
@@ -214,14 +214,14 @@ def is_boilerplate(span: TokenSpan, wa: np.ndarray, bp_a: np.ndarray, wb: np.nda
     return min(rest_a, rest_b) < min_passage
 
 
-def coverage(weights: np.ndarray, boiler: np.ndarray, ranges: list[tuple[int, int]]) -> float:
-    """Share of a document's (non-boilerplate) weight inside ``ranges`` of tokens."""
-    content = ~boiler
-    total = float(weights[content].sum())
+def coverage(weights: np.ndarray, boiler: np.ndarray | None, ranges: list[tuple[int, int]]) -> float:
+    """Share of a document's (non-boilerplate) weight inside ``ranges`` of tokens (``boiler`` None: no boilerplate)."""
+    content = ~boiler if boiler is not None else None
+    total = float((weights[content] if content is not None else weights).sum())
     if total == 0:
         return 0.0
-    inside = covered_mask(len(weights), ranges) & content
-    return float(weights[inside].sum()) / total
+    inside = covered_mask(len(weights), ranges)
+    return float(weights[inside & content if content is not None else inside].sum()) / total
 
 
 def pair_similarity(a: SignedDocument, b: SignedDocument, bp_a, bp_b, spans: Sequence[TokenSpan]) -> float:

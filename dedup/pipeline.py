@@ -21,7 +21,7 @@ from dedup.candidates import HashSets, candidate_pairs
 from dedup.config import ScanConfig
 from dedup.errors import InputError
 from dedup.executors import Executor, LocalExecutor
-from dedup.match import Matcher, clusters, duplicate_clusters
+from dedup.match import JOBS_PER_WORKER, Matcher, clusters, duplicate_clusters
 from dedup.models import Document, DocumentEntry, Progress, Report, Skipped, document_list, no_progress, skipped_lines
 from dedup.sign import (
     FILE_BATCH, Signed, SignedDocument, SignedDocuments, SignedFiles, sign_documents, sign_files, warm_up,
@@ -84,6 +84,10 @@ def scan(
         )
 
 
+#: Files a job of reading and signing holds at least (a folder of fewer is read in this process).
+MIN_FILE_JOB = 32
+
+
 #: Why a documents-only scan skips a file whose text changed between its first reading and the second (the
 #: documents of candidate pairs are read again).
 CHANGED = "changed while it was being scanned (scan again)"
@@ -126,13 +130,15 @@ def _signing_reader(
     job: Callable[[ScanConfig, Sequence[tuple[str, str]]], ScannedFiles | SketchedFiles], config: ScanConfig,
     progress: Progress, executor: Executor, out: list,
 ) -> ingest.Reader:
-    """An ``ingest.Reader`` that reads a folder's files ``FILE_BATCH`` at a time and signs them in ``executor``'s jobs
-    (``job``: ``scan_files``, or ``sketch_files`` for a documents-only scan; here if they are a batch or fewer, as
-    ``sign_documents`` does), and adds what the jobs gave to ``out``, a list for each folder (progress: "sign", the
+    """An ``ingest.Reader`` that reads a folder's files in batches and signs them in ``executor``'s jobs (``job``:
+    ``scan_files``, or ``sketch_files`` for a documents-only scan; here if they are one batch, as ``sign_documents``
+    does): ``FILE_BATCH`` files a batch, fewer so that each worker gets ``JOBS_PER_WORKER`` of them, but not fewer
+    than ``MIN_FILE_JOB``, and adds what the jobs gave to ``out``, a list for each folder (progress: "sign", the
     files of the folder done)."""
 
     def read(found: Sequence[tuple[str, str]], each: Callable[[int, int], None] | None) -> tuple[list[Document], list[Skipped]]:
-        jobs = [found[k : k + FILE_BATCH] for k in range(0, len(found), FILE_BATCH)]
+        size = max(MIN_FILE_JOB, min(FILE_BATCH, -(-len(found) // (JOBS_PER_WORKER * getattr(executor, "workers", 1)))))
+        jobs = [found[k : k + size] for k in range(0, len(found), size)]
         if len(jobs) > 1:
             warm_up(config)  # the compiled kernels loaded here: processes forked next have them
         documents: list[Document] = []

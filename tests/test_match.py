@@ -191,6 +191,8 @@ def test_coverage_by_hand():
     assert coverage(norm.weights, boiler, [(1, 5)]) == pytest.approx((1 + 1 + w) / (5 + w))
     assert coverage(norm.weights, np.ones(8, dtype=bool), [(0, 8)]) == 0.0  # nothing but boilerplate
     assert coverage(norm.weights, none, []) == 0.0
+    for ranges in ([(1, 4)], [(0, 3), (5, 8)], []):  # no boilerplate mask: the same figures, to the bit
+        assert coverage(norm.weights, None, ranges) == coverage(norm.weights, none, ranges)
 
 
 @settings(max_examples=150, deadline=None)
