@@ -46,6 +46,7 @@ class Matcher:
         self.docs = docs
         self.config = config
         self._spans: dict[tuple[int, int], list[TokenSpan]] = {}
+        self._related: dict[tuple[int, int], bool] = {}  # ``related`` of the pairs aligned by an executor's jobs
         self._indexes: dict[int, ShingleIndex] = {}
 
     def index(self, i: int) -> ShingleIndex:
@@ -77,7 +78,8 @@ class Matcher:
         batches = _batches(pairs, batch_size, getattr(executor, "workers", 1))
         done = 0
         for batch, results in zip(batches, executor.map(align_batch, batches, shared=self)):
-            self._spans.update(zip(batch, results))
+            for pair, (spans, related) in zip(batch, results):
+                self._spans[pair], self._related[pair] = spans, related
             done += len(batch)
             progress("align", done, len(pairs))
             if meanwhile is not None:
@@ -124,6 +126,8 @@ class Matcher:
 
     def related(self, i: int, j: int) -> bool:
         """Whether the passages of a pair cover much of either document (before boilerplate is known)."""
+        if (i, j) in self._related:
+            return self._related[i, j]
         spans = self.spans(i, j)
         if not spans:
             return False
@@ -195,9 +199,10 @@ def _batches(pairs: Sequence[tuple[int, int]], batch_size: int, workers: int) ->
     return [pairs[k : k + batch_size] for k in range(0, len(pairs), batch_size)]
 
 
-def align_batch(matcher: Matcher, pairs: Sequence[tuple[int, int]]) -> list[list[TokenSpan]]:
-    """Align a batch of pairs of the matcher's documents (a stage function: ``executor.map`` runs it)."""
-    return [matcher.spans(i, j) for i, j in pairs]
+def align_batch(matcher: Matcher, pairs: Sequence[tuple[int, int]]) -> list[tuple[list[TokenSpan], bool]]:
+    """Align a batch of pairs of the matcher's documents, and say whether each is ``related`` (a stage function:
+    ``executor.map`` runs it)."""
+    return [(matcher.spans(i, j), matcher.related(i, j)) for i, j in pairs]
 
 
 def judge_batch(shared: tuple[Matcher, Sequence[np.ndarray]], pairs: Sequence[tuple[int, int]]) -> list[Pair | None]:

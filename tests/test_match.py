@@ -429,8 +429,10 @@ def test_aligning_in_batches_through_an_executor_gives_the_spans_of_aligning_her
     there = Matcher(docs, CONFIG)
     there.align_all(pairs, executor=executor, batch_size=1, progress=lambda *a: done.append(a))
     assert executor.batches == [[p] for p in pairs]
-    assert executor.results == [[here.spans(*p)] for p in pairs]
+    assert executor.results == [[(here.spans(*p), here.related(*p))] for p in pairs]
     assert [there.spans(*p) for p in pairs] == [here.spans(*p) for p in pairs]
+    assert [there.related(*p) for p in pairs] == [here.related(*p) for p in pairs]
+    assert any(here.related(*p) for p in pairs) and not all(here.related(*p) for p in pairs)
     assert sum(1 for p in pairs if here.spans(*p)) >= 4  # the case aligns something
     assert done[-1] == ("align", len(pairs), len(pairs))
     boiler = no_boilerplate(docs)
