@@ -154,36 +154,53 @@ def bucket_pairs(keys: np.ndarray, owners: np.ndarray, *, span: int, limit: int)
 
 
 def candidate_pairs(
-    docs: Sequence[SignedDocument], config: ScanConfig, *, group_by_key: GroupByKey = sorted_groups
+    docs: Sequence[SignedDocument], config: ScanConfig, *, group_by_key: GroupByKey = sorted_groups,
+    executor: Mapper | None = None,
 ) -> list[tuple[int, int]]:
     """Candidate pairs ``(i, j)``, ``i < j``, of a batch of signed documents, sorted: documents whose MinHash
-    collides in LSH, documents whose windows share buckets, and documents with the same normalized tokens."""
+    collides in LSH, documents whose windows share buckets, and documents with the same normalized tokens (the
+    windows' keys made ``WINDOW_BATCH`` documents a job, by ``executor`` if given)."""
     signed_docs = np.array([i for i, d in enumerate(docs) if len(d.signed.hashes)], dtype=np.int64)
     doc_signatures = signatures([docs[i].signed.hashes for i in signed_docs], config.sign)
     found = document_pairs(doc_signatures, signed_docs, config, group_by_key=group_by_key)
     found |= identical_pairs(docs)
     if not config.passages:  # documents only: no window candidates
         return sorted(found)
+    jobs = [(k, min(k + WINDOW_BATCH, len(docs))) for k in range(0, len(docs), WINDOW_BATCH)]
+    made = list(mapped(executor if len(jobs) > 1 else None, window_batch, jobs, (docs, config)))
     # windows of CJK documents and of word documents: their bags differ in size and in how
     # alike unrelated text looks, so each has its own threshold
     for cjk in (True, False):
-        keys, owners = [], []
-        for i, d in enumerate(docs):
-            if d.norm.mostly_cjk != cjk:
-                continue
-            windows = window_keys(d.signed, config)
-            if len(windows):
-                keys.append(windows)
-                owners.append(np.full(len(windows), i))
+        keys = [k for batch in made for k in batch[cjk][0]]
         if keys:
             found |= banded_candidates(
                 np.concatenate(keys),
-                np.concatenate(owners),
+                np.concatenate([o for batch in made for o in batch[cjk][1]]),
                 max_hits=config.candidates.max_window_hits,
                 min_shared=config.candidates.shared_buckets(len(docs)),
                 group_by_key=group_by_key,
             )
     return sorted(found)
+
+
+#: Documents a job of ``window_batch`` makes the window keys of.
+WINDOW_BATCH = 500
+
+
+def window_batch(
+    shared: tuple[Sequence[SignedDocument], ScanConfig], job: tuple[int, int]
+) -> tuple[tuple[list[np.ndarray], list[np.ndarray]], tuple[list[np.ndarray], list[np.ndarray]]]:
+    """The window keys (``window_keys``) of documents ``start:end`` and their owners, of the word documents then
+    of the CJK ones (indexed by ``mostly_cjk``), each document with windows in order (a stage function)."""
+    docs, config = shared
+    out: tuple[tuple[list, list], tuple[list, list]] = (([], []), ([], []))
+    for i in range(*job):
+        windows = window_keys(docs[i].signed, config)
+        if len(windows):
+            keys, owners = out[docs[i].norm.mostly_cjk]
+            keys.append(windows)
+            owners.append(np.full(len(windows), i))
+    return out
 
 
 def document_pairs(

@@ -233,7 +233,7 @@ def _compare(
         docs = SignedDocuments.of(_signed_documents(documents, signed, config=config, progress=progress, executor=executor))
         # 1. candidates: whole documents and windows that collide in LSH
         progress("candidates", 0, 1)
-        candidates = candidate_pairs(docs, config, group_by_key=executor.group_by_key)
+        candidates = candidate_pairs(docs, config, group_by_key=executor.group_by_key, executor=executor)
         progress("candidates", 1, 1)
 
     # 2. verify on the text: align every candidate pair
