@@ -222,15 +222,20 @@ def _merge_neighbours(chains, wa, wb, score, config: AlignConfig) -> list[_Chain
     joined; blocks moved far apart (reordered paragraphs) stay separate.
     """
     limit = 3 * config.max_gap
+    # the weights at the chains' ends (joined chains end where one of them does), as Python floats: the same
+    # numbers, read many times here (numpy's scalars are slow to index and to subtract)
+    ends_a = sorted({x for c in chains for x in (c.a0, c.a1)})
+    ends_b = sorted({x for c in chains for x in (c.b0, c.b1)})
+    at_a, at_b = dict(zip(ends_a, wa[ends_a].tolist())), dict(zip(ends_b, wb[ends_b].tolist()))
 
     def joinable(p: _Chain, c: _Chain) -> bool:
-        ga = wa[c.a0] - wa[p.a1] if c.a0 >= p.a1 else 0.0
+        ga = at_a[c.a0] - at_a[p.a1] if c.a0 >= p.a1 else 0.0
         if c.b0 >= p.b1:
-            gb, in_order = wb[c.b0] - wb[p.b1], True
+            gb, in_order = at_b[c.b0] - at_b[p.b1], True
         elif c.b1 <= p.b0:
-            gb, in_order = wb[p.b0] - wb[c.b1], False
+            gb, in_order = at_b[p.b0] - at_b[c.b1], False
         else:  # overlapping in b: in order when c only starts a little before p ends
-            gb, in_order = 0.0, c.b1 > p.b1 and wb[p.b1] - wb[c.b0] <= limit
+            gb, in_order = 0.0, c.b1 > p.b1 and at_b[p.b1] - at_b[c.b0] <= limit
         # both sides edited alike (not text left out on one side: that ends a passage);
         # verbatim blocks in another order are moved paragraphs, reported one by one
         if ga > limit or gb > limit:
