@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz.distance import Indel, Levenshtein
 
-from dedup.align_kernels import by_start, chain_fragments
+from dedup.align_kernels import by_start, chain_fragments, covered_weight
 from dedup.config import AlignConfig
 from dedup.normalize import Normalized
 from dedup.seed import ShingleIndex, bag_similarity, fragments, seeds, sentence_seeds, shingle_index
@@ -194,13 +194,7 @@ def _drop_dominated(spans: list[TokenSpan]) -> list[TokenSpan]:
 
 def _matched(c: _Chain, wa: np.ndarray) -> float:
     """Weighted size of the text of a that its seeds (exact fragments, similar sentences) cover."""
-    total, end = 0.0, c.a0
-    for a0, a1, _, _ in sorted(c.parts):
-        lo, hi = max(a0, end, c.a0), min(a1, c.a1)
-        if hi > lo:
-            total += wa[hi] - wa[lo]
-            end = hi
-    return total
+    return covered_weight(np.array(c.parts, dtype=np.int64).reshape(-1, 4), c.a0, c.a1, wa)
 
 
 def _moved(parts, min_size: float, wa: np.ndarray) -> int:

@@ -180,7 +180,7 @@ def chain_fragments(frags, wa, wb, max_gap, min_size):
     both sides, in the order they were started, each with the small fragments that sat far from the rest at
     its ends left out: their ``(a0, a1, b0, b1)`` bounds, their fragments (``parts``, each chain's in the
     order they joined it, the chains' one after another, chain ``k``'s from ``first[k]`` to ``first[k + 1]``),
-    and the weight of the text of a inside its bounds that they cover (``matched``).
+    and the weight of the text of a inside its bounds that they cover (``matched``, ``covered_weight``).
     """
     m = len(frags)
     ca0, ca1 = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
@@ -269,23 +269,20 @@ def chain_fragments(frags, wa, wb, max_gap, min_size):
             bounds[k, 2], bounds[k, 3] = min(bounds[k, 2], frags[f, 2]), max(bounds[k, 3], frags[f, 3])
             parts[p] = frags[f]
             p += 1
-        matched[k] = _covered(parts[first[k] : p], bounds[k, 0], bounds[k, 1], wa)
+        matched[k] = covered_weight(parts[first[k] : p], bounds[k, 0], bounds[k, 1], wa)
         k += 1
         first[k] = p
     return bounds[:k], first[: k + 1], parts[:p], matched[:k]
 
 
 @njit(cache=True, nogil=True)
-def _covered(parts, a0, a1, wa):
-    """Weight of the text of a from ``a0`` to ``a1`` that ``parts`` cover, summed over the parts sorted by
-    ``(a0, a1)`` (the order ``dedup.align._matched`` adds them in, so that the sums are the same to the bit)."""
-    order = np.arange(len(parts))
-    for t in range(1, len(order)):  # (insertion sort: a chain's parts come nearly sorted)
-        x, u = order[t], t - 1
-        while u >= 0 and (parts[order[u], 0], parts[order[u], 1]) > (parts[x, 0], parts[x, 1]):
-            order[u + 1] = order[u]
-            u -= 1
-        order[u + 1] = x
+def covered_weight(parts, a0, a1, wa):
+    """Weight (``wa``: cumulative) of the text of a from ``a0`` to ``a1`` that ``parts`` (``(a0, a1, b0, b1)`` rows)
+    cover, each stretch counted once: the parts taken in order of ``(a0, a1)``, what each adds beyond the last end."""
+    if len(parts) == 0:
+        return 0.0
+    top = parts[:, 1].max() + 1
+    order = np.argsort(parts[:, 0] * top + parts[:, 1], kind="mergesort")
     total, end = 0.0, a0
     for x in order:
         lo, hi = max(parts[x, 0], end, a0), min(parts[x, 1], a1)

@@ -775,11 +775,16 @@ def chains(frags, wa, wb, max_gap: float, min_size: float = 0) -> list[tuple[tup
         while len(parts) > 1 and wa[parts[-1][1]] - wa[parts[-1][0]] < wa[parts[-1][0]] - wa[parts[-2][1]]:
             parts = parts[:-1]
         bounds = (min(p[0] for p in parts), max(p[1] for p in parts), min(p[2] for p in parts), max(p[3] for p in parts))
-        matched, end = 0.0, bounds[0]
-        for a0, a1, _, _ in sorted(parts):
-            lo, hi = max(a0, end, bounds[0]), min(a1, bounds[1])
-            if hi > lo:
-                matched += wa[hi] - wa[lo]
-                end = hi
-        out.append((bounds, parts, matched))
+        out.append((bounds, parts, covered(parts, bounds[0], bounds[1], wa)))
     return out
+
+
+def covered(parts, a0: int, a1: int, wa) -> float:
+    """The weight of the text of a from ``a0`` to ``a1`` that ``parts`` cover, added up over them sorted."""
+    total, end = 0.0, a0
+    for p0, p1, _, _ in sorted(parts):
+        lo, hi = max(p0, end, a0), min(p1, a1)
+        if hi > lo:
+            total += wa[hi] - wa[lo]
+            end = hi
+    return total

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 import reference
 from dedup.align import chain
-from dedup.align_kernels import by_start, radix_order, similar_sentences
+from dedup.align_kernels import by_start, covered_weight, radix_order, similar_sentences
 from dedup.config import SignConfig
 from dedup.normalize import normalize
 from dedup.seed import fragments, seeds, sentence_seeds, shingle_index
@@ -85,6 +85,16 @@ def test_chains_are_their_definition(raw, max_gap, min_size, seed):
     want = reference.chains(list(map(tuple, frags.tolist())), wa, wb, max_gap, min_size)
     got = chain(frags, wa, wb, max_gap, min_size=min_size)
     assert [((c.a0, c.a1, c.b0, c.b1), c.parts, c.matched) for c in got] == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(FRAGMENT, max_size=30), st.integers(0, 100), st.integers(0, 100), st.integers(0, 2**32 - 1))
+def test_covered_weight_is_its_definition(raw, x, y, seed):
+    wa = np.concatenate([[0.0], np.cumsum(np.random.default_rng(seed).choice([1.0, 50 / 12], 200))])
+    parts = [(a0, a0 + la, b0, b0 + lb) for a0, la, b0, lb in raw]  # (in no order)
+    a0, a1 = min(x, y), max(x, y)
+    got = covered_weight(np.array(parts, dtype=np.int64).reshape(-1, 4), a0, a1, wa)
+    assert got == reference.covered(parts, a0, a1, wa)
 
 
 def test_by_start_keeps_the_order_of_equal_fragments():
