@@ -14,7 +14,7 @@ makes a ``MinHash`` with ``MinHash(num_perm=..., seed=..., scheme=..., hashvalue
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Protocol
@@ -178,12 +178,27 @@ def sign_documents(
             out.append(SignedDocument(doc, sign(normalize(doc.text, config.normalize), config.sign)))
             progress("sign", i + 1, len(documents))
         return out
-    warm_up(config)  # the compiled kernels loaded here: processes forked next have them
-    jobs = [(k, min(k + batch_size, len(documents))) for k in range(0, len(documents), batch_size)]
-    for (start, end), batch in zip(jobs, executor.map(sign_batch, jobs, shared=(documents, config))):
+    for (start, end), batch in in_batches(sign_batch, documents, config, executor, batch_size, progress):
         out.extend(SignedDocument(doc, signed) for doc, signed in zip(documents[start:end], batch.signed))
-        progress("sign", end, len(documents))
     return out
+
+
+def in_batches(
+    fn: Callable[[tuple[Sequence[Document], ScanConfig], tuple[int, int]], Any], documents: Sequence[Document],
+    config: ScanConfig, executor: Mapper | None, batch_size: int, progress: Progress,
+) -> Iterator[tuple[tuple[int, int], Any]]:
+    """``fn((documents, config), (start, end))`` for each batch of ``batch_size`` documents, in order, with the
+    batch's bounds: by ``executor`` when there are several batches (the compiled kernels loaded here first, so that
+    processes forked next have them), here otherwise; progress "sign" as each batch is done."""
+    jobs = [(k, min(k + batch_size, len(documents))) for k in range(0, len(documents), batch_size)]
+    if executor is not None and len(jobs) > 1:
+        warm_up(config)
+        results = executor.map(fn, jobs, shared=(documents, config))
+    else:
+        results = (fn((documents, config), job) for job in jobs)
+    for job, result in zip(jobs, results):
+        progress("sign", job[1], len(documents))
+        yield job, result
 
 
 def warm_up(config: ScanConfig) -> None:

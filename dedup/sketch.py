@@ -21,10 +21,10 @@ from dedup.boilerplate import long_shingle_sets
 from dedup.candidates import GroupByKey, HashSets, document_pairs, same_key_pairs
 from dedup.config import ScanConfig
 from dedup.models import Document, Progress, Skipped, no_progress
-from dedup.normalize import normalize
+from dedup.normalize import Normalized, normalize
 from dedup.sign import (
-    FILE_BATCH, SIGN_BATCH, Mapper, Signed, SignedDocument, mapped, sign, sign_documents, sign_files, signatures,
-    warm_up,
+    FILE_BATCH, SIGN_BATCH, Mapper, Signed, SignedDocument, in_batches, mapped, sign, sign_documents, sign_files,
+    signatures,
 )
 
 #: Bytes of the digest of a document's normalized tokens (identical texts are candidates; the pair is verified).
@@ -37,19 +37,19 @@ class Sketches:
 
     hashvalues: np.ndarray  # documents × num_perm MinHash values (uint32; meaningless where ``shingles`` is 0)
     shingles: np.ndarray  # shingles of each document (int64; 0: no signature)
-    digests: np.ndarray  # documents × DIGEST_BYTES (uint8): ``sign_kernels.digest`` of the normalized tokens
+    digests: np.ndarray  # documents × DIGEST_BYTES (uint8): ``token_digest`` of each
     tokens: np.ndarray  # normalized tokens of each document (int64; 0: nothing to compare)
     long_shingles: HashSets  # ``boilerplate.long_shingle_sets`` of the documents
 
     @classmethod
     def of(cls, signed: Sequence[Signed], config: ScanConfig) -> Sketches:
-        digests = np.zeros((len(signed), 2), dtype=np.uint64)
+        digests = np.zeros((len(signed), DIGEST_BYTES), dtype=np.uint8)
         for row, s in zip(digests, signed):
-            row[:] = sign_kernels.digest(s.norm.codes)
+            row[:] = token_digest(s.norm)
         return cls(
             hashvalues=signatures([s.hashes for s in signed], config.sign),
             shingles=np.array([len(s.hashes) for s in signed], dtype=np.int64),
-            digests=digests.view(np.uint8),
+            digests=digests,
             tokens=np.array([len(s.norm) for s in signed], dtype=np.int64),
             long_shingles=long_shingle_sets([s.norm for s in signed]),
         )
@@ -67,6 +67,11 @@ class Sketches:
         return cls(hashvalues, shingles, digests, tokens, HashSets(*sets))
 
 
+def token_digest(norm: Normalized) -> np.ndarray:
+    """``DIGEST_BYTES`` bytes (uint8) that tell a document's normalized tokens from others' (``sign_kernels.digest``)."""
+    return sign_kernels.digest(norm.codes).view(np.uint8)
+
+
 def sketch_batch(shared: tuple[Sequence[Document], ScanConfig], job: tuple[int, int]) -> Sketches:
     """Normalize, sign and sketch ``documents[start:end]`` (a stage function: ``shared`` is ``(documents, config)``)."""
     documents, config = shared
@@ -80,17 +85,7 @@ def sketch_documents(
 ) -> list[Sketches]:
     """The documents' sketches, ``batch_size`` documents a part (in order), by ``executor`` when there are several
     parts (here otherwise)."""
-    jobs = [(k, min(k + batch_size, len(documents))) for k in range(0, len(documents), batch_size)]
-    if executor is not None and len(jobs) > 1:
-        warm_up(config)  # the compiled kernels loaded here: processes forked next have them
-        results = executor.map(sketch_batch, jobs, shared=(documents, config))
-    else:
-        results = (sketch_batch((documents, config), job) for job in jobs)
-    out = []
-    for (_, end), part in zip(jobs, results):
-        out.append(part)
-        progress("sign", end, len(documents))
-    return out
+    return [part for _, part in in_batches(sketch_batch, documents, config, executor, batch_size, progress)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,7 +143,7 @@ def signed_again(
     changed = []
     for i in again:
         d = read.get(documents[i].path)
-        if d is None or sign_kernels.digest(d.norm.codes).view(np.uint8).tobytes() != digests[i].tobytes():
+        if d is None or not np.array_equal(token_digest(d.norm), digests[i]):
             changed.append(i)
         else:
             out[i] = d
