@@ -55,7 +55,7 @@ def scan(
     progress = progress or no_progress
     executor = executor or LocalExecutor(config.workers)
     sources = [root] if isinstance(root, (str, Path)) else list(root)
-    sketching = not config.passages and index is None  # documents only: the jobs keep sketches, not signed texts
+    sketching = _sketching(config, index)  # the jobs keep sketches, not signed texts
     batches: list[list[ScannedFiles] | list[SketchedFiles]] = []  # a folder's files are read and signed in jobs
     job = sketch_files if sketching else scan_files
     reader = _signing_reader(job, config, progress, executor, batches)
@@ -82,6 +82,12 @@ def scan(
             documents, skipped, config=config, progress=progress, root=place, store=store, executor=executor,
             signed=known, long_shingles=sets, sketches=parts, files=files, chars=chars,
         )
+
+
+def _sketching(config: ScanConfig, index: object) -> bool:
+    """Whether a scan compares whole documents only, from their sketches (``dedup.sketch``): no passages asked for,
+    and no archive index to compare them with."""
+    return not config.passages and index is None
 
 
 #: Files a job of reading and signing holds at least (a folder of fewer is read in this process).
@@ -217,7 +223,7 @@ def _compare(
     long_shingles: Sequence[HashSets] | None = None, sketches: Sequence[Sketches | range] = (),
     files: Sequence[str | None] = (), chars: Sequence[int | None] = (),
 ) -> Report:
-    if not config.passages and store is None:  # documents only: sketches first, then the candidates' documents
+    if _sketching(config, store):  # sketches first, then the candidates' documents
         docs, candidates, long_shingles, changed = _sketched(
             documents, sketches, files, config=config, progress=progress, executor=executor
         )

@@ -77,8 +77,7 @@ def index_build(
 ) -> None:
     """Build a new index of a folder (an existing index at that place is replaced once the new one is complete)."""
     config = folder_config(include, exclude, hidden, id_column=id_column, text_column=text_column, workers=workers)
-    root = sources[0] if len(sources) == 1 else sources
-    _print_update(run_on(engine, address, workers, lambda p, ex: build_index(root, index, config=config, progress=p, executor=ex), progress), "build")
+    _print_update(run_on(engine, address, workers, lambda p, ex: build_index(sources, index, config=config, progress=p, executor=ex), progress), "build")
 
 
 @index_app.command("add")

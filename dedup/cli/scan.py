@@ -84,10 +84,9 @@ def scan(
     )
     index_file = [index] if index else []
     check_destination(format, output, [*sources, *index_file])  # before the work: never over (or around) an input
-    root = sources[0] if len(sources) == 1 else sources
     report = run_on(
         engine, address, workers,
-        lambda on_progress, executor: scan_folder(root, config=config, progress=on_progress, index=index, executor=executor),
+        lambda on_progress, executor: scan_folder(sources, config=config, progress=on_progress, index=index, executor=executor),
         progress,
     )
     archived = archive_text_loader(index, (p.b for p in report.pairs if p.b_origin == "archive"), config=config)
