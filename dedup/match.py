@@ -15,7 +15,7 @@ groups of exact and near-duplicate pairs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -65,11 +65,9 @@ class Matcher:
         executor: Mapper | None = None,
         progress: Progress = no_progress,
         batch_size: int = ALIGN_BATCH,
-        meanwhile: Callable[[], object] | None = None,
     ) -> None:
         """Align every pair, in batches of ``batch_size`` handed to ``executor`` (the matcher is shared with
-        whatever runs them); without one, here. ``meanwhile``: work of this process's to do while the executor's
-        processes align (called once the first batch is back: the processes have the next ones)."""
+        whatever runs them); without one, here."""
         if executor is None:
             for n, (i, j) in enumerate(pairs):
                 self.spans(i, j)
@@ -82,9 +80,6 @@ class Matcher:
                 self._spans[pair], self._related[pair] = spans, related
             done += len(batch)
             progress("align", done, len(pairs))
-            if meanwhile is not None:
-                meanwhile()
-                meanwhile = None
 
     def __getstate__(self) -> dict:  # (sent to other processes without its seed indexes: they are made again there)
         return {**self.__dict__, "_indexes": {}}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup import boilerplate, explain, ingest
+from dedup import boilerplate, ingest
 from dedup.archive import match_archive, open_index
 from dedup.candidates import HashSets, candidate_pairs
 from dedup.config import ScanConfig
@@ -244,9 +244,8 @@ def _compare(
 
     # 2. verify on the text: align every candidate pair
     matcher = Matcher(docs, config)
+    matcher.align_all(candidates, executor=executor, progress=progress)
     paired = {x for pair in candidates for x in pair}  # only the documents of candidate pairs are judged
-    chinese = any(docs[i].norm.mostly_cjk for i in paired)  # (then the word segmenter, to judge them)
-    matcher.align_all(candidates, executor=executor, progress=progress, meanwhile=explain.warm_up if chinese else None)
 
     # 3. boilerplate: long shingles found in at least min_docs unrelated documents
     related = [(i, j) for i, j in candidates if matcher.related(i, j)]
