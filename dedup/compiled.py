@@ -46,19 +46,20 @@ def numba_folders() -> list[str]:
     return [*folders, str(IN_TREE), AppDirs(appname="numba", appauthor=False).user_cache_dir]
 
 
-def private_temporary_folder(under: str | Path | None = None) -> Path | None:
-    """``dedup-numba-<uid>`` in ``under`` (default: the temporary folder), made if need be, if it is a folder of
-    this user that no one else can write (else None: no usable temporary folder, or someone else's folder)."""
+def private_temporary_folder(under: str | Path | None = None, *, name: str = "dedup-numba") -> Path | None:
+    """``<name>-<uid>`` in ``under`` (default: the temporary folder), made if need be, if it is a folder of this user
+    that no one else can write, and this user can (else None: no usable temporary folder, or someone else's folder).
+    Kept files that others must not have planted: numba's cache (pickles), the word segmenter's dictionary."""
     uid = os.getuid() if hasattr(os, "getuid") else None
     try:
         base = Path(under if under is not None else tempfile.gettempdir())
-        folder = base / f"dedup-numba-{uid if uid is not None else 'user'}"
+        folder = base / f"{name}-{uid if uid is not None else 'user'}"
         try:
             folder.mkdir(mode=0o700)
         except FileExistsError:
             pass
         info = folder.lstat()
-    except OSError:  # (FileNotFoundError: no usable temporary folder at all)
+    except (OSError, ValueError):  # (FileNotFoundError: no usable temporary folder at all; ValueError: a NUL byte)
         return None
     if not stat.S_ISDIR(info.st_mode) or (uid is not None and (info.st_uid != uid or info.st_mode & 0o022)):
         return None

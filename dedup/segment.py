@@ -25,7 +25,6 @@ import importlib.util
 import math
 import os
 import re
-import stat
 import struct
 import tempfile
 import zlib
@@ -35,6 +34,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
+
+from dedup.compiled import private_temporary_folder
 
 # jieba's block regexes (``re_han_default``, ``re_skip_default``, ``re_eng``), verbatim
 RE_HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
@@ -226,27 +227,9 @@ def user_cache_folder() -> Path | None:
     return root / "dedup" if root.is_absolute() else None
 
 
-def private_temporary_folder(under: str | Path | None = None) -> Path | None:
-    """``dedup-<uid>`` in ``under`` (default: the temporary folder), made if need be, if it is a folder of this user
-    that no one else can write (else None)."""
-    uid = os.getuid() if hasattr(os, "getuid") else None
-    try:
-        folder = Path(under if under is not None else tempfile.gettempdir()) / f"dedup-{uid if uid is not None else 'user'}"
-        try:
-            folder.mkdir(mode=0o700)
-        except FileExistsError:
-            pass
-        info = folder.lstat()
-    except (OSError, ValueError):
-        return None
-    if not stat.S_ISDIR(info.st_mode) or (uid is not None and (info.st_uid != uid or info.st_mode & 0o022)):
-        return None
-    return folder
-
-
 def cache_folders() -> list[Path]:
     """The folders the dictionary is cached in, in order of preference."""
-    return [f for f in (user_cache_folder(), private_temporary_folder()) if f is not None]
+    return [f for f in (user_cache_folder(), private_temporary_folder(name="dedup")) if f is not None]
 
 
 def _read(folder: Path, source: Source) -> Dictionary | None:
@@ -382,5 +365,5 @@ def load_segmenter(folders: Sequence[str | Path] | None = None) -> Segmenter:
 
 __all__ = [
     "FORMAT", "RE_ENG", "RE_HAN", "RE_SKIP", "CacheError", "Dictionary", "Segmenter", "Source", "build", "cache_folders", "jieba_source",
-    "load_dictionary", "load_segmenter", "private_temporary_folder", "user_cache_folder",
+    "load_dictionary", "load_segmenter", "user_cache_folder",
 ]

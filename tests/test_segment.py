@@ -13,9 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.segment import (
-    RE_ENG, RE_HAN, RE_SKIP, CacheError, Dictionary, Segmenter, jieba_source, load_dictionary, load_segmenter,
-    private_temporary_folder,
+    RE_ENG, RE_HAN, RE_SKIP, CacheError, Dictionary, Segmenter, cache_folders, jieba_source, load_dictionary,
+    load_segmenter,
 )
+
+from dedup.compiled import private_temporary_folder
 
 from conftest import ROOT, SHARED_DATA
 from texts import EN_SPEECH, SITE_FOOT, SITE_HEAD, ZH_SPEECH
@@ -169,8 +171,9 @@ def test_a_cached_dictionary_loads_without_jieba(segmenter, cache):
 
 
 def test_the_private_temporary_folder_is_this_users_alone(tmp_path):
-    folder = private_temporary_folder(tmp_path)
+    assert cache_folders()[-1] == private_temporary_folder(name="dedup")  # (the folder after the user's cache folder)
+    folder = private_temporary_folder(tmp_path, name="dedup")
     assert folder is not None and folder.parent == tmp_path and folder.stat().st_mode & 0o777 == 0o700
     shutil.rmtree(folder)
     folder.write_text("a file, not a folder")
-    assert private_temporary_folder(tmp_path) is None
+    assert private_temporary_folder(tmp_path, name="dedup") is None
