@@ -11,7 +11,7 @@ import os
 import re
 import stat
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -117,6 +117,34 @@ class _Walk:
         self.case_only: int = 0  # files an include pattern matches only when case is ignored
 
 
+def _walk_entries(top: str, on_error: Callable[[OSError], None]) -> Iterator[tuple[str, list[str], list[os.DirEntry]]]:
+    """``os.walk(top, onerror=on_error, followlinks=True)``, top-down, in the same order, with each folder's other
+    entries as ``os.DirEntry`` (which know their type from the listing) instead of names; a folder whose listing
+    fails is given to ``on_error`` and left out. The caller may prune the folder names, as with ``os.walk``."""
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                found = list(listing)
+        except OSError as exc:
+            on_error(exc)
+            continue
+        dirnames: list[str] = []
+        others: list[os.DirEntry] = []
+        for entry in found:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                dirnames.append(entry.name)
+            else:
+                others.append(entry)
+        yield folder, dirnames, others
+        stack += [os.path.join(folder, name) for name in reversed(dirnames)]
+
+
 def _walk(root: Path, include: Sequence[str], exclude: Sequence[str], include_hidden: bool) -> _Walk:
     """Walk ``root`` (see :func:`find_files`); raises InputError if ``root`` cannot be listed."""
     where = display_name(str(root))
@@ -140,7 +168,7 @@ def _walk(root: Path, include: Sequence[str], exclude: Sequence[str], include_hi
         reason = f"cannot list folder: {exc.strerror or exc}"
         walk.skipped.append((rel + "/", Skipped(path=display_name(rel) + "/", reason=reason)))
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
+    for dirpath, dirnames, entries in _walk_entries(str(root), on_error):
         base = Path(dirpath)
         folder = os.path.relpath(dirpath, root).replace(os.sep, "/")
         folder = "" if folder == "." else folder + "/"
@@ -158,7 +186,8 @@ def _walk(root: Path, include: Sequence[str], exclude: Sequence[str], include_hi
                 visited.add(key)
                 kept.append(name)
         dirnames[:] = kept
-        for name in filenames:
+        for entry in entries:
+            name = entry.name
             if name.startswith(".") and not include_hidden:
                 continue
             rel = folder + name
@@ -177,8 +206,8 @@ def _walk(root: Path, include: Sequence[str], exclude: Sequence[str], include_hi
                 walk.skipped.append((rel, Skipped(path=shown, reason=unsupported_reason(suffix))))
                 continue
             full = os.path.join(dirpath, name)
-            try:
-                mode = os.stat(full).st_mode
+            try:  # (the entry knows a plain regular file without a stat: 0.3 s for 100,000 files)
+                mode = stat.S_IFREG if entry.is_file(follow_symlinks=False) else os.stat(full).st_mode
             except OSError as exc:
                 reason = "broken symbolic link" if os.path.islink(full) else (exc.strerror or str(exc))
                 walk.skipped.append((rel, Skipped(path=shown, reason=reason)))
