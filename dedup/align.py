@@ -100,11 +100,16 @@ def align(
     if float((wa[frags[:, 1]] - wa[frags[:, 0]]).sum()) < min_passage:
         return []  # not enough matching text for one passage: most candidate pairs end here
 
+    scores: dict[tuple[int, int, int, int], float] = {}  # (joining chains asks for the same spans again)
+
     def score(span: tuple[int, int, int, int]) -> float:
         """Indel similarity, or the bag-of-words one where word order was shuffled."""
-        sim = similarity(sa.norm, sb.norm, span, score_cutoff=config.min_similarity)
-        if sim < config.min_similarity and config.sentence_seeds:
-            sim = max(sim, bag_similarity(index_a, index_b, span))
+        sim = scores.get(span)
+        if sim is None:
+            sim = similarity(sa.norm, sb.norm, span, score_cutoff=config.min_similarity)
+            if sim < config.min_similarity and config.sentence_seeds:
+                sim = max(sim, bag_similarity(index_a, index_b, span))
+            scores[span] = sim
         return sim
 
     spans = []

@@ -20,6 +20,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 import numpy as np
 
 from dedup.align import TokenSpan, align
+from dedup.align_kernels import covered_weight
 from dedup.config import ScanConfig
 from dedup.explain import covered_mask, describe
 from dedup.models import Pair, Passage, Progress, no_progress
@@ -126,10 +127,15 @@ class Matcher:
         spans = self.spans(i, j)
         if not spans:
             return False
-        a, b = self.docs[i].norm, self.docs[j].norm
-        cov_a = coverage(a.weights, None, [(s.a0, s.a1) for s in spans])
-        cov_b = coverage(b.weights, None, [(s.b0, s.b1) for s in spans])
+        parts = np.array([(s.a0, s.a1, s.b0, s.b1) for s in spans], dtype=np.int64)
+        cov_a = _covered_share(parts, self._cumulative(i))
+        cov_b = _covered_share(np.ascontiguousarray(parts[:, [2, 3, 0, 1]]), self._cumulative(j))
         return max(cov_a, cov_b) >= RELATED_COVERAGE
+
+    def _cumulative(self, i: int) -> np.ndarray:
+        """Document ``i``'s cumulative token weights: its seed index's if cached (no index is made for them)."""
+        index = self._indexes.get(i)
+        return index.weights if index is not None else np.concatenate([[0.0], np.cumsum(self.docs[i].norm.weights)])
 
     def flagged_spans(self, pair: tuple[int, int], boiler: Sequence[np.ndarray]) -> tuple[bool, list[tuple[TokenSpan, bool]]]:
         """Whether the pair is exact, and its aligned spans (an exact pair: at least the whole text), each
@@ -222,6 +228,13 @@ def coverage(weights: np.ndarray, boiler: np.ndarray | None, ranges: list[tuple[
         return 0.0
     inside = covered_mask(len(weights), ranges)
     return float(weights[inside & content if content is not None else inside].sum()) / total
+
+
+def _covered_share(parts: np.ndarray, cumulative: np.ndarray) -> float:
+    """Share of a document's weight (``cumulative``: its cumulative token weights) that the a-sides of ``parts``
+    (``(a0, a1, b0, b1)`` rows) cover, each token once: ``coverage`` without boilerplate, without a mask."""
+    total = float(cumulative[-1])
+    return covered_weight(parts, 0, len(cumulative) - 1, cumulative) / total if total > 0 else 0.0
 
 
 def pair_similarity(a: SignedDocument, b: SignedDocument, bp_a, bp_b, spans: Sequence[TokenSpan]) -> float:
