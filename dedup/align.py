@@ -152,25 +152,39 @@ _MIN_BLOCK = 2  # a passage starts and ends with at least this many tokens in co
 
 
 def _trim_edges(na: Normalized, nb: Normalized, c: _Chain) -> _Chain | None:
-    """Move a passage's ends inward to the first and last run of matching tokens.
+    """Move a passage's ends inward to the first and last run of matching tokens (``trim_edges``).
 
     Sentence seeds cover whole sentences, of which only a part may be copied.
     """
-    a0, a1, b0, b1 = c.a0, c.a1, c.b0, c.b1
-    head = Indel.opcodes(na.tokens[a0 : min(a1, a0 + _EDGE)], nb.tokens[b0 : min(b1, b0 + _EDGE)])
-    first = next((op for op in head if op.tag == "equal" and op.src_end - op.src_start >= _MIN_BLOCK), None)
-    if first is None:
-        return None
-    a0, b0 = a0 + first.src_start, b0 + first.dest_start
-    ta, tb = max(a0, a1 - _EDGE), max(b0, b1 - _EDGE)
-    tail = Indel.opcodes(na.tokens[ta:a1], nb.tokens[tb:b1])
-    last = next((op for op in reversed(tail) if op.tag == "equal" and op.src_end - op.src_start >= _MIN_BLOCK), None)
-    if last is None:
-        return None
-    a1, b1 = ta + last.src_end, tb + last.dest_end
+    span = trim_edges(na.tokens, nb.tokens, (c.a0, c.a1, c.b0, c.b1))
+    return _Chain(*span, c.parts) if span is not None else None
+
+
+def trim_edges(ta: str, tb: str, span: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    """The span ``(a0, a1, b0, b1)`` of tokens ``ta``/``tb`` with its ends moved inward to the first and the last
+    run of at least ``_MIN_BLOCK`` matching tokens (rapidfuzz's Indel edit script of the first and the last
+    ``_EDGE`` tokens of each side), or None when there is none or nothing is left."""
+    a0, a1, b0, b1 = span
+    # Ends that already match (most chains start and end with an exact fragment) stay: rapidfuzz takes the two
+    # strings' common prefix first, so an edit script of strings that begin alike begins with that prefix as one
+    # "equal" block; and their common suffix next, so one of strings that end alike (and do not begin alike)
+    # ends with it.
+    if a1 - a0 < _MIN_BLOCK or b1 - b0 < _MIN_BLOCK or ta[a0 : a0 + _MIN_BLOCK] != tb[b0 : b0 + _MIN_BLOCK]:
+        head = Indel.opcodes(ta[a0 : min(a1, a0 + _EDGE)], tb[b0 : min(b1, b0 + _EDGE)])
+        first = next((op for op in head if op.tag == "equal" and op.src_end - op.src_start >= _MIN_BLOCK), None)
+        if first is None:
+            return None
+        a0, b0 = a0 + first.src_start, b0 + first.dest_start
+    ea, eb = max(a0, a1 - _EDGE), max(b0, b1 - _EDGE)
+    if a1 - ea < _MIN_BLOCK or b1 - eb < _MIN_BLOCK or ta[a1 - _MIN_BLOCK : a1] != tb[b1 - _MIN_BLOCK : b1] or ta[ea] == tb[eb]:
+        tail = Indel.opcodes(ta[ea:a1], tb[eb:b1])
+        last = next((op for op in reversed(tail) if op.tag == "equal" and op.src_end - op.src_start >= _MIN_BLOCK), None)
+        if last is None:
+            return None
+        a1, b1 = ea + last.src_end, eb + last.dest_end
     if a1 <= a0 or b1 <= b0:
         return None
-    return _Chain(a0, a1, b0, b1, c.parts)
+    return a0, a1, b0, b1
 
 
 def _overlap(x0: int, x1: int, y0: int, y1: int) -> float:

@@ -788,3 +788,30 @@ def covered(parts, a0: int, a1: int, wa) -> float:
             total += wa[hi] - wa[lo]
             end = hi
     return total
+
+
+# =========================================================================== dedup.align
+#
+# Specification (dedup/align.py, ``trim_edges``): a span's ends move inward to the first and the last run of at
+# least 2 matching tokens of rapidfuzz's Indel edit script (``opcodes``) of the first and the last 200 tokens of
+# each side; None when either has none, or when nothing is left.
+
+
+def trimmed_edges(ta: str, tb: str, span: tuple[int, int, int, int], edge: int = 200, block: int = 2):
+    from rapidfuzz.distance import Indel
+
+    a0, a1, b0, b1 = span
+    head = [op for op in Indel.opcodes(ta[a0 : min(a1, a0 + edge)], tb[b0 : min(b1, b0 + edge)])]
+    first = [op for op in head if op.tag == "equal" and op.src_end - op.src_start >= block]
+    if not first:
+        return None
+    a0, b0 = a0 + first[0].src_start, b0 + first[0].dest_start
+    ea, eb = max(a0, a1 - edge), max(b0, b1 - edge)
+    tail = [op for op in Indel.opcodes(ta[ea:a1], tb[eb:b1])]
+    last = [op for op in tail if op.tag == "equal" and op.src_end - op.src_start >= block]
+    if not last:
+        return None
+    a1, b1 = ea + last[-1].src_end, eb + last[-1].dest_end
+    if a1 <= a0 or b1 <= b0:
+        return None
+    return a0, a1, b0, b1

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reference
-from dedup.align import chain
+from dedup.align import chain, trim_edges
 from dedup.align_kernels import by_start, covered_weight, radix_order, similar_sentences
 from dedup.config import SignConfig
 from dedup.normalize import normalize
@@ -111,3 +111,16 @@ def test_radix_order_is_a_stable_argsort(values, bits, few):
     if bits == 32:
         keys = keys.astype(np.uint32)
     assert radix_order(keys, bits).tolist() == np.argsort(keys, kind="stable").tolist()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="abc", min_size=1, max_size=60), st.text(alphabet="abc", min_size=1, max_size=60),
+       st.text(alphabet="abc", max_size=8), st.text(alphabet="abc", max_size=8), st.data())
+def test_trim_edges_is_its_definition(a, b, head, tail, data):
+    ta, tb = head + a + tail, head + b + tail  # (ends that often match, and often do not)
+    a0 = data.draw(st.integers(0, len(ta) - 1))
+    a1 = data.draw(st.integers(a0 + 1, len(ta)))
+    b0 = data.draw(st.integers(0, len(tb) - 1))
+    b1 = data.draw(st.integers(b0 + 1, len(tb)))
+    assert trim_edges(ta, tb, (a0, a1, b0, b1)) == reference.trimmed_edges(ta, tb, (a0, a1, b0, b1))
+    assert trim_edges(ta, tb, (0, len(ta), 0, len(tb))) == reference.trimmed_edges(ta, tb, (0, len(ta), 0, len(tb)))
