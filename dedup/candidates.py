@@ -11,7 +11,7 @@ anything is reported.
 
 Grouping the windows of all documents by bucket key is the one step that needs all of them at
 once (the LSH band shuffle): it is asked of a ``group_by_key`` function, which an executor provides
-(in one process: ``dedup.arrays.sorted_groups``).
+(in one process: ``dedup.set_kernels.sorted_groups``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from dedup import set_kernels, sign_kernels
-from dedup.arrays import run_starts, sorted_groups
+from dedup.arrays import run_starts
 from dedup.config import CandidateConfig, ScanConfig
 from dedup.normalize import Normalized
 from dedup.sign import Mapper, Signed, SignedDocument, bag_signed, mapped, signatures, window_signatures, window_size
@@ -103,7 +103,8 @@ def banded_candidates(
     *,
     max_hits: int | None = None,
     min_shared: int = 1,
-    group_by_key: GroupByKey = sorted_groups,
+    group_by_key: GroupByKey = set_kernels.sorted_groups,
+    salted: bool = False,
 ) -> set[tuple[int, int]]:
     """Pairs of owners whose windows share an LSH bucket (MinHash LSH, vectorized).
 
@@ -115,7 +116,8 @@ def banded_candidates(
     With ``min_shared=1``, the same pairs as inserting every window into datasketch's ``MinHashLSH`` and
     querying each (tested), at a fraction of the cost and memory for millions
     of windows: the records of all bands grouped by ``group_by_key`` at once (a band's keys salted
-    with ``band_salts``; locally one sort in one process, on Ray one shuffle).
+    with ``band_salts``; locally one sort in one process, on Ray one shuffle). ``salted``: the keys come salted
+    already (``window_batch``'s: the records are then grouped as they are, without a copy).
     """
     if len(keys) == 0:
         return set()
@@ -124,10 +126,12 @@ def banded_candidates(
     limit = (max_hits + 1) if max_hits is not None else len(keys)
     # all bands in one shuffle: each band's keys xor a salt of its own (a bijection within a band), so that the
     # buckets of two bands stay apart
-    salted = np.ascontiguousarray(keys, dtype=np.uint64) ^ band_salts(keys.shape[1])
-    records = np.repeat(owners.astype(np.int32 if span < 1 << 31 else np.int64), keys.shape[1])  # (row-major, as salted)
-    coded = [bucket_pairs(k, o, span=span, limit=limit) for k, o in group_by_key(salted.ravel(), records)]
-    del salted, records
+    bands = keys.shape[1]
+    salted_keys = keys if salted else np.ascontiguousarray(keys, dtype=np.uint64) ^ band_salts(bands)
+    del keys
+    records = np.repeat(owners.astype(np.int32 if span < 1 << 31 else np.int64), bands)  # (row-major, as the keys)
+    coded = [bucket_pairs(k, o, span=span, limit=limit) for k, o in group_by_key(salted_keys.ravel(), records)]
+    del salted_keys, records
     if not coded:
         return set()
     pairs, shared = np.unique(np.concatenate(coded), return_counts=True)
@@ -154,7 +158,7 @@ def bucket_pairs(keys: np.ndarray, owners: np.ndarray, *, span: int, limit: int)
 
 
 def candidate_pairs(
-    docs: Sequence[SignedDocument], config: ScanConfig, *, group_by_key: GroupByKey = sorted_groups,
+    docs: Sequence[SignedDocument], config: ScanConfig, *, group_by_key: GroupByKey = set_kernels.sorted_groups,
     executor: Mapper | None = None,
 ) -> list[tuple[int, int]]:
     """Candidate pairs ``(i, j)``, ``i < j``, of a batch of signed documents, sorted: documents whose MinHash
@@ -171,15 +175,19 @@ def candidate_pairs(
     # windows of CJK documents and of word documents: their bags differ in size and in how
     # alike unrelated text looks, so each has its own threshold
     for cjk in (True, False):
-        keys = [k for batch in made for k in batch[cjk][0]]
-        if keys:
-            found |= banded_candidates(
-                np.concatenate(keys),
-                np.concatenate([o for batch in made for o in batch[cjk][1]]),
-                max_hits=config.candidates.max_window_hits,
-                min_shared=config.candidates.shared_buckets(len(docs)),
-                group_by_key=group_by_key,
-            )
+        parts = [k for batch in made for k in batch[cjk][0]]
+        if not parts:
+            continue
+        keys = np.concatenate(parts)
+        owners = np.concatenate([o for batch in made for o in batch[cjk][1]])
+        del parts
+        for batch in made:  # (the keys are held once: parts of them are most of a large scan's memory here)
+            batch[cjk][0].clear()
+        found |= banded_candidates(
+            keys, owners, max_hits=config.candidates.max_window_hits,
+            min_shared=config.candidates.shared_buckets(len(docs)), group_by_key=group_by_key, salted=True,
+        )
+        del keys, owners
     return sorted(found)
 
 
@@ -190,13 +198,15 @@ WINDOW_BATCH = 500
 def window_batch(
     shared: tuple[Sequence[SignedDocument], ScanConfig], job: tuple[int, int]
 ) -> tuple[tuple[list[np.ndarray], list[np.ndarray]], tuple[list[np.ndarray], list[np.ndarray]]]:
-    """The window keys (``window_keys``) of documents ``start:end`` and their owners, of the word documents then
-    of the CJK ones (indexed by ``mostly_cjk``), each document with windows in order (a stage function)."""
+    """The window keys (``window_keys``, salted: ``band_salts``) of documents ``start:end`` and their owners, of the
+    word documents then of the CJK ones (indexed by ``mostly_cjk``), each document with windows in order (a stage
+    function)."""
     docs, config = shared
     out: tuple[tuple[list, list], tuple[list, list]] = (([], []), ([], []))
     for i in range(*job):
         windows = window_keys(docs[i].signed, config)
         if len(windows):
+            windows ^= band_salts(windows.shape[1])
             keys, owners = out[docs[i].norm.mostly_cjk]
             keys.append(windows)
             owners.append(np.full(len(windows), i))
@@ -204,7 +214,7 @@ def window_batch(
 
 
 def document_pairs(
-    hashvalues: np.ndarray, owners: np.ndarray, config: ScanConfig, *, group_by_key: GroupByKey = sorted_groups
+    hashvalues: np.ndarray, owners: np.ndarray, config: ScanConfig, *, group_by_key: GroupByKey = set_kernels.sorted_groups
 ) -> set[tuple[int, int]]:
     """Pairs of documents whose MinHash signatures (``hashvalues``, one row each of documents ``owners``) collide in
     the document LSH (``config.candidates.doc_threshold``)."""

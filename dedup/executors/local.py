@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from dedup.arrays import sorted_groups
+from dedup.set_kernels import sorted_groups
 from dedup.executors.segments import SEGMENT_PREFIX, SHM, Layout, in_memory, remove, share, sweep, unshare
 
 #: Jobs handed to a process before its first result is back.
