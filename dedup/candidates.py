@@ -171,18 +171,18 @@ def candidate_pairs(
     if not config.passages:  # documents only: no window candidates
         return sorted(found)
     jobs = [(k, min(k + WINDOW_BATCH, len(docs))) for k in range(0, len(docs), WINDOW_BATCH)]
-    made = list(mapped(executor if len(jobs) > 1 else None, window_batch, jobs, (docs, config)))
     # windows of CJK documents and of word documents: their bags differ in size and in how
     # alike unrelated text looks, so each has its own threshold
-    for cjk in (True, False):
-        parts = [k for batch in made for k in batch[cjk][0]]
+    made: tuple[list, list] = ([], [])  # (keys, owners) of each job, of the word documents, of the CJK ones
+    for batch in mapped(executor if len(jobs) > 1 else None, window_batch, jobs, (docs, config)):
+        for kind, part in zip(made, batch):
+            if part is not None:
+                kind.append(tuple(np.array(a) for a in part))  # (owned: a job's result is freed whole once read)
+    for parts in reversed(made):
         if not parts:
             continue
-        keys = np.concatenate(parts)
-        owners = np.concatenate([o for batch in made for o in batch[cjk][1]])
-        del parts
-        for batch in made:  # (the keys are held once: parts of them are most of a large scan's memory here)
-            batch[cjk][0].clear()
+        keys, owners = joined([k for k, _ in parts]), joined([o for _, o in parts])
+        parts.clear()
         found |= banded_candidates(
             keys, owners, max_hits=config.candidates.max_window_hits,
             min_shared=config.candidates.shared_buckets(len(docs)), group_by_key=group_by_key, salted=True,
@@ -191,16 +191,28 @@ def candidate_pairs(
     return sorted(found)
 
 
+def joined(parts: list[np.ndarray]) -> np.ndarray:
+    """``np.concatenate(parts)`` that empties ``parts`` as it goes: each part is dropped once copied (the window keys
+    of a large scan are held once, not twice)."""
+    out = np.empty((sum(len(p) for p in parts), *parts[0].shape[1:]), dtype=parts[0].dtype)
+    at = 0
+    for k in range(len(parts)):
+        part, parts[k] = parts[k], None
+        out[at : at + len(part)] = part
+        at += len(part)
+    return out
+
+
 #: Documents a job of ``window_batch`` makes the window keys of.
 WINDOW_BATCH = 500
 
 
 def window_batch(
     shared: tuple[Sequence[SignedDocument], ScanConfig], job: tuple[int, int]
-) -> tuple[tuple[list[np.ndarray], list[np.ndarray]], tuple[list[np.ndarray], list[np.ndarray]]]:
-    """The window keys (``window_keys``, salted: ``band_salts``) of documents ``start:end`` and their owners, of the
-    word documents then of the CJK ones (indexed by ``mostly_cjk``), each document with windows in order (a stage
-    function)."""
+) -> tuple[tuple[np.ndarray, np.ndarray] | None, tuple[np.ndarray, np.ndarray] | None]:
+    """The window keys (``window_keys``, salted: ``band_salts``) of documents ``start:end`` and their owners
+    (``windows × bands`` uint64, and int64), of the word documents then of the CJK ones (indexed by ``mostly_cjk``;
+    None: no such window), the documents' windows in order (a stage function)."""
     docs, config = shared
     out: tuple[tuple[list, list], tuple[list, list]] = (([], []), ([], []))
     for i in range(*job):
@@ -210,7 +222,7 @@ def window_batch(
             keys, owners = out[docs[i].norm.mostly_cjk]
             keys.append(windows)
             owners.append(np.full(len(windows), i))
-    return out
+    return tuple((np.concatenate(k), np.concatenate(o)) if k else None for k, o in out)  # type: ignore[return-value]
 
 
 def document_pairs(

@@ -52,14 +52,24 @@ def permutations(num_perm: int, seed: int, scheme: str) -> np.ndarray:
     return np.array([a, b])
 
 
-def signatures(hash_sets: Sequence[np.ndarray], config: SignConfig) -> np.ndarray:
+def signatures(hash_sets: Sequence[np.ndarray], config: SignConfig, *, chunk: int = 1 << 22) -> np.ndarray:
     """MinHash values of many sets of shingle hashes, one row each (the ``hashvalues`` of datasketch's ``MinHash``
-    of each set, fed the hashes as they are)."""
+    of each set, fed the hashes as they are); the sets ``chunk`` hashes or so a compiled call (each call copies its
+    sets' hashes into one array: not all of a large scan's at once)."""
     a, b = permutations(config.num_perm, config.seed, config.scheme)
-    offsets = np.zeros(len(hash_sets) + 1, dtype=np.int64)
-    np.cumsum([len(h) for h in hash_sets], out=offsets[1:])
-    flat = np.concatenate(hash_sets) if len(hash_sets) else np.zeros(0, dtype=np.uint32)
-    return kernels.many_min_hashes(flat.astype(np.uint32, copy=False), offsets, a, b)
+    sizes = np.array([len(h) for h in hash_sets], dtype=np.int64)
+    ends = np.cumsum(sizes)
+    parts, start = [], 0
+    while start < len(hash_sets) or not parts:
+        base = int(ends[start - 1]) if start else 0
+        stop = max(start + 1, int(np.searchsorted(ends, base + chunk, side="right")))
+        sets = hash_sets[start:stop]
+        offsets = np.zeros(len(sets) + 1, dtype=np.int64)
+        np.cumsum(sizes[start:stop], out=offsets[1:])
+        flat = np.concatenate(sets) if len(sets) else np.zeros(0, dtype=np.uint32)
+        parts.append(kernels.many_min_hashes(flat.astype(np.uint32, copy=False), offsets, a, b))
+        start = stop
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 @dataclass(frozen=True, eq=False)

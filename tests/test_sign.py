@@ -119,13 +119,14 @@ _HASH_SETS = st.lists(st.lists(st.integers(0, 2**32 - 1), max_size=70), max_size
 
 
 @settings(max_examples=200, deadline=None)
-@given(_HASH_SETS)
-def test_signatures_of_any_hash_sets_equal_datasketch_minhash(sets):
+@given(_HASH_SETS, st.integers(1, 100))
+def test_signatures_of_any_hash_sets_equal_datasketch_minhash(sets, chunk):
     hashes = [np.array(s, dtype=np.uint32) for s in sets]
     rows = signatures(hashes, CONFIG)
     assert rows.shape == (len(sets), CONFIG.num_perm) and rows.dtype == np.uint32
     for row, h in zip(rows, hashes):
         assert np.array_equal(row, reference.minhash_values(h.tolist()))
+    assert np.array_equal(signatures(hashes, CONFIG, chunk=chunk), rows)  # (the sets a few hashes a call)
 
 
 @settings(max_examples=200, deadline=None)
