@@ -334,3 +334,23 @@ def radix_order(keys, bits):
         order, spare = spare, order
         cur, other = other, cur
     return order
+
+
+@njit(cache=True, nogil=True)
+def bag_dice(fa, fb):
+    """Dice similarity of two bags of features (0: none): twice the features they share, each as many times as
+    the bag that holds it fewer times, over the features of both; 0 when both are empty."""
+    a, b = np.sort(fa[fa != 0]), np.sort(fb[fb != 0])
+    if len(a) + len(b) == 0:
+        return 0.0
+    i, j, shared = 0, 0, 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            shared += 1
+            i += 1
+            j += 1
+        elif a[i] < b[j]:
+            i += 1
+        else:
+            j += 1
+    return 2 * shared / (len(a) + len(b))

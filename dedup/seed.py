@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.align_kernels import diagonal_runs, radix_order, shared_shingles, similar_sentences
+from dedup.align_kernels import bag_dice, diagonal_runs, radix_order, shared_shingles, similar_sentences
 from dedup.arrays import run_starts
 from dedup.normalize import sentences
 from dedup.sign import Signed, bag_features
@@ -100,16 +100,9 @@ def sentence_seeds(
 
 
 def bag_similarity(index_a: ShingleIndex, index_b: ShingleIndex, span: tuple[int, int, int, int]) -> float:
-    """Dice similarity of the bags of features of the two sides of a span (order-free)."""
+    """Dice similarity of the bags of features of the two sides of a span (order-free; ``bag_dice``)."""
     a0, a1, b0, b1 = span
-    fa, fb = index_a.features[a0:a1], index_b.features[b0:b1]
-    fa, fb = fa[fa != 0], fb[fb != 0]
-    if len(fa) + len(fb) == 0:
-        return 0.0
-    va, ca = np.unique(fa, return_counts=True)
-    vb, cb = np.unique(fb, return_counts=True)
-    _, ia, ib = np.intersect1d(va, vb, assume_unique=True, return_indices=True)
-    return float(2 * np.minimum(ca[ia], cb[ib]).sum() / (len(fa) + len(fb)))
+    return float(bag_dice(index_a.features[a0:a1], index_b.features[b0:b1]))
 
 
 def seeds(index_a: ShingleIndex, index_b: ShingleIndex) -> np.ndarray:

@@ -815,3 +815,12 @@ def trimmed_edges(ta: str, tb: str, span: tuple[int, int, int, int], edge: int =
     if a1 <= a0 or b1 <= b0:
         return None
     return a0, a1, b0, b1
+
+
+def bag_dice(fa, fb) -> float:
+    """Dice similarity of two bags of features (0: none): 2 · Σ min(count in a, count in b) / (size a + size b)."""
+    from collections import Counter
+
+    ca, cb = Counter(int(x) for x in fa if x), Counter(int(x) for x in fb if x)
+    size = sum(ca.values()) + sum(cb.values())
+    return 2 * sum(min(n, cb[x]) for x, n in ca.items()) / size if size else 0.0

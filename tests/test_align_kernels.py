@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 import reference
 from dedup.align import chain, trim_edges
-from dedup.align_kernels import by_start, covered_weight, radix_order, similar_sentences
+from dedup.align_kernels import bag_dice, by_start, covered_weight, radix_order, similar_sentences
 from dedup.config import SignConfig
 from dedup.normalize import normalize
 from dedup.seed import fragments, seeds, sentence_seeds, shingle_index
@@ -124,3 +124,10 @@ def test_trim_edges_is_its_definition(a, b, head, tail, data):
     b1 = data.draw(st.integers(b0 + 1, len(tb)))
     assert trim_edges(ta, tb, (a0, a1, b0, b1)) == reference.trimmed_edges(ta, tb, (a0, a1, b0, b1))
     assert trim_edges(ta, tb, (0, len(ta), 0, len(tb))) == reference.trimmed_edges(ta, tb, (0, len(ta), 0, len(tb)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 6), max_size=40), st.lists(st.integers(0, 6), max_size=40))
+def test_bag_dice_is_its_definition(a, b):
+    fa, fb = np.array(a, dtype=np.uint64), np.array(b, dtype=np.uint64)  # (as the indexes hold them)
+    assert bag_dice(fa, fb) == reference.bag_dice(a, b)
