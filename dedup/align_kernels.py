@@ -306,37 +306,6 @@ def covered_weight(parts, a0, a1, wa):
 
 
 @njit(cache=True, nogil=True)
-def radix_order(keys, bits):
-    """The order that sorts ``keys`` (unsigned, below ``2**bits``), stable: least significant byte first, one
-    counting pass a byte, the keys moved with their places (much faster than numpy's stable argsort of 32- and
-    64-bit keys)."""
-    n = len(keys)
-    order, spare = np.arange(n), np.empty(n, dtype=np.int64)
-    cur, other = keys.copy(), np.empty_like(keys)
-    counts = np.empty((bits + 7) // 8 * 256, dtype=np.int64).reshape(-1, 256)
-    counts[:] = 0
-    for t in range(n):  # every byte's histogram in one pass
-        k = cur[t]
-        for p in range(counts.shape[0]):
-            counts[p, (k >> (8 * p)) & 0xFF] += 1
-    for p in range(counts.shape[0]):
-        if counts[p].max() == n:  # (all keys alike in this byte: nothing to move)
-            continue
-        start, total = np.empty(256, dtype=np.int64), 0
-        for b in range(256):
-            start[b] = total
-            total += counts[p, b]
-        for t in range(n):
-            b = (cur[t] >> (8 * p)) & 0xFF
-            other[start[b]] = cur[t]
-            spare[start[b]] = order[t]
-            start[b] += 1
-        order, spare = spare, order
-        cur, other = other, cur
-    return order
-
-
-@njit(cache=True, nogil=True)
 def bag_dice(fa, fb):
     """Dice similarity of two bags of features (0: none): twice the features they share, each as many times as
     the bag that holds it fewer times, over the features of both; 0 when both are empty."""

@@ -11,7 +11,7 @@ anything is reported.
 
 Grouping the windows of all documents by bucket key is the one step that needs all of them at
 once (the LSH band shuffle): it is asked of a ``group_by_key`` function, which an executor provides
-(in one process: ``dedup.set_kernels.sorted_groups``).
+(in one process: ``dedup.sort_kernels.sorted_groups``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from dedup import set_kernels, sign_kernels
+from dedup import set_kernels, sign_kernels, sort_kernels
 from dedup.arrays import run_starts
 from dedup.config import CandidateConfig, ScanConfig
 from dedup.normalize import Normalized
@@ -103,7 +103,7 @@ def banded_candidates(
     *,
     max_hits: int | None = None,
     min_shared: int = 1,
-    group_by_key: GroupByKey = set_kernels.sorted_groups,
+    group_by_key: GroupByKey = sort_kernels.sorted_groups,
     salted: bool = False,
 ) -> set[tuple[int, int]]:
     """Pairs of owners whose windows share an LSH bucket (MinHash LSH, vectorized).
@@ -158,7 +158,7 @@ def bucket_pairs(keys: np.ndarray, owners: np.ndarray, *, span: int, limit: int)
 
 
 def candidate_pairs(
-    docs: Sequence[SignedDocument], config: ScanConfig, *, group_by_key: GroupByKey = set_kernels.sorted_groups,
+    docs: Sequence[SignedDocument], config: ScanConfig, *, group_by_key: GroupByKey = sort_kernels.sorted_groups,
     executor: Mapper | None = None,
 ) -> list[tuple[int, int]]:
     """Candidate pairs ``(i, j)``, ``i < j``, of a batch of signed documents, sorted: documents whose MinHash
@@ -226,7 +226,7 @@ def window_batch(
 
 
 def document_pairs(
-    hashvalues: np.ndarray, owners: np.ndarray, config: ScanConfig, *, group_by_key: GroupByKey = set_kernels.sorted_groups
+    hashvalues: np.ndarray, owners: np.ndarray, config: ScanConfig, *, group_by_key: GroupByKey = sort_kernels.sorted_groups
 ) -> set[tuple[int, int]]:
     """Pairs of documents whose MinHash signatures (``hashvalues``, one row each of documents ``owners``) collide in
     the document LSH (``config.candidates.doc_threshold``)."""

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.align_kernels import bag_dice, diagonal_runs, radix_order, shared_shingles, similar_sentences
+from dedup.align_kernels import bag_dice, diagonal_runs, shared_shingles, similar_sentences
 from dedup.arrays import run_starts
 from dedup.normalize import sentences
 from dedup.sign import Signed, bag_features
+from dedup.sort_kernels import radix_order
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,8 +7,6 @@ Tests compare each with its plain definition (numpy sorts, Python sets).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 
 from dedup.compiled import njit
@@ -339,46 +337,3 @@ def match_rows(cut, prefixes, bounds, suffixes, ids):
                     found[m] = ids[e]
                     m += 1
     return at[:m], found[:m]
-
-
-#: ``sorted_groups`` of many 64-bit keys sorts them a part of the key space at a time (by these top bits): many sorts
-#: that fit in the processor's caches, about twice as fast as one sort of millions of records.
-KEY_PART_BITS = 8
-
-
-def sorted_groups(keys: np.ndarray, values: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Records ``(keys[i], values[i])`` grouped by key in one process, as shards sorted by key, then value, all of a
-    key's records in one (``group_by_key`` of the local executor; see ``dedup.executors``): one shard, or for many
-    unsigned 64-bit keys one per value of their top ``KEY_PART_BITS`` bits, gathered a part at a time (the records
-    are not copied whole: beside them, 4 bytes and 1 a record while it runs)."""
-    if len(keys) < 1 << 16 or keys.dtype != np.uint64:
-        order = np.lexsort((values, keys))
-        yield keys[order], values[order]
-        return
-    top = (keys >> np.uint64(64 - KEY_PART_BITS)).astype(np.uint8)
-    order = np.empty(len(keys), dtype=np.int32 if len(keys) < 1 << 31 else np.int64)
-    bounds = part_order(top, 1 << KEY_PART_BITS, order).tolist()
-    del top
-    for a, b in zip(bounds, bounds[1:]):
-        if b > a:
-            at = order[a:b]
-            k, v = keys[at], values[at]
-            part = np.lexsort((v, k))
-            yield k[part], v[part]
-
-
-@njit(cache=True, nogil=True)
-def part_order(parts, count, order):
-    """Fill ``order`` with the positions of ``parts`` (values below ``count``) grouped by value, each group in
-    position order (a stable counting sort); returns where each value's group starts, and one bound more."""
-    bounds = np.zeros(count + 1, dtype=np.int64)
-    for p in parts:
-        bounds[p + 1] += 1
-    for k in range(count):
-        bounds[k + 1] += bounds[k]
-    at = bounds[:-1].copy()
-    for i in range(len(parts)):
-        p = parts[i]
-        order[at[p]] = i
-        at[p] += 1
-    return bounds

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 import reference
 from dedup.align import chain, trim_edges
-from dedup.align_kernels import bag_dice, by_start, covered_weight, radix_order, similar_sentences
+from dedup.align_kernels import bag_dice, by_start, covered_weight, similar_sentences
 from dedup.config import SignConfig
 from dedup.normalize import normalize
 from dedup.seed import fragments, seeds, sentence_seeds, shingle_index
@@ -100,17 +100,6 @@ def test_covered_weight_is_its_definition(raw, x, y, seed):
 def test_by_start_keeps_the_order_of_equal_fragments():
     frags = np.array([[5, 9, 1, 5], [0, 3, 7, 10], [5, 9, 0, 4], [5, 12, 3, 10]], dtype=np.int64)
     assert by_start(frags).tolist() == [[0, 3, 7, 10], [5, 12, 3, 10], [5, 9, 1, 5], [5, 9, 0, 4]]
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(0, 2**64 - 1), max_size=300), st.sampled_from([8, 32, 64]), st.integers(0, 2**32 - 1))
-def test_radix_order_is_a_stable_argsort(values, bits, few):
-    keys = np.array(values, dtype=np.uint64) >> np.uint64(64 - bits)
-    if few % 2:  # many equal keys, which only a stable sort keeps in order
-        keys = keys % np.uint64(few % 7 + 1)
-    if bits == 32:
-        keys = keys.astype(np.uint32)
-    assert radix_order(keys, bits).tolist() == np.argsort(keys, kind="stable").tolist()
 
 
 @settings(max_examples=400, deadline=None)

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reference
-from dedup.set_kernels import sorted_groups
+from dedup.sort_kernels import sorted_groups
 from dedup.candidates import (
     SET_PART_BITS,
     HashSets,

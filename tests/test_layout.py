@@ -14,7 +14,7 @@ PACKAGE = ROOT / "dedup"
 #: The modules (or packages) of ``dedup/`` in the order data flows through them; a module imports only the
 #: shared ones and those before it.
 FLOW = [
-    "ingest", "compiled", "normalize_kernels", "t2s", "normalize", "sign_kernels", "sign", "set_kernels", "candidates",
+    "ingest", "compiled", "sort_kernels", "normalize_kernels", "t2s", "normalize", "sign_kernels", "sign", "set_kernels", "candidates",
     "align_kernels", "seed", "align", "segment", "explain", "match", "boilerplate", "sketch", "store", "index", "executors", "archive", "build", "pipeline",
     "dedupe", "report", "cli",
 ]

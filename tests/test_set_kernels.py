@@ -70,26 +70,3 @@ def test_frequencies_within_a_filter_are_those_of_the_hashes_kept(seed, docs, bi
     assert np.array_equal(all_h[at_all], kept_h[at_kept])
     for a, k in zip(all_rest, kept_rest):
         assert np.array_equal(a[at_all], k[at_kept])
-
-
-@settings(max_examples=25, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(0, 3000), st.integers(1, 300))
-def test_part_order_is_a_stable_argsort(seed, n, count):
-    parts = np.random.default_rng(seed).integers(0, count, n).astype(np.uint8 if count <= 256 else np.int64)
-    order = np.empty(n, dtype=np.int32)
-    bounds = kernels.part_order(parts, count, order)
-    assert order.tolist() == np.argsort(parts, kind="stable").tolist()
-    assert bounds.tolist() == [0, *np.cumsum(np.bincount(parts, minlength=count)).tolist()]
-
-
-def test_sorted_groups_of_many_keys_are_all_the_records_sorted_with_each_key_in_one_shard():
-    rng = np.random.default_rng(7)
-    keys = rng.integers(0, 2**64, 200_000, dtype=np.uint64, endpoint=False)
-    keys[::3] = keys[1::3][: len(keys[::3])]  # keys shared by several records
-    values = rng.integers(0, 1000, len(keys)).astype(np.int32)
-    shards = list(kernels.sorted_groups(keys, values))
-    assert len(shards) > 1
-    order = np.lexsort((values, keys))
-    assert np.concatenate([k for k, _ in shards]).tolist() == keys[order].tolist()
-    assert np.concatenate([v for _, v in shards]).tolist() == values[order].tolist()
-    assert sum(len(set(k.tolist())) for k, _ in shards) == len(set(keys.tolist()))

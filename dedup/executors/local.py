@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from dedup.set_kernels import sorted_groups
 from dedup.executors.segments import SEGMENT_PREFIX, SHM, Layout, in_memory, remove, share, sweep, unshare
+from dedup.sort_kernels import sorted_groups
 
 #: Jobs handed to a process before its first result is back.
 _AHEAD = 2
