@@ -23,7 +23,6 @@ from functools import lru_cache
 import numpy as np
 
 from dedup import set_kernels, sign_kernels, sort_kernels
-from dedup.arrays import run_starts
 from dedup.config import CandidateConfig, ScanConfig
 from dedup.normalize import Normalized
 from dedup.sign import Mapper, Signed, SignedDocument, bag_signed, mapped, signatures, window_signatures, window_size
@@ -141,20 +140,9 @@ def banded_candidates(
 
 def bucket_pairs(keys: np.ndarray, owners: np.ndarray, *, span: int, limit: int) -> np.ndarray:
     """The owner pairs of buckets, coded ``i * span + j`` (``i < j``), one per bucket they share: of records
-    sorted by key, then owner (a shard of ``group_by_key``). Buckets of more than ``limit`` owners make none."""
-    first = np.ones(len(keys), dtype=bool)  # one entry per (bucket, document)
-    first[1:] = (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])
-    k, o = keys[first], owners[first].astype(np.int64, copy=False)
-    starts = np.flatnonzero(run_starts(k))
-    sizes = np.diff(np.concatenate([starts, [len(k)]]))
-    keep = (sizes >= 2) & (sizes <= limit)
-    starts, sizes = starts[keep], sizes[keep]
-    coded = [np.zeros(0, dtype=np.int64)]
-    for size in np.unique(sizes).tolist():  # all pairs of the buckets of each size at once
-        members = o[starts[sizes == size][:, None] + np.arange(size)]  # ascending in each row
-        x, y = np.triu_indices(size, 1)
-        coded.append((members[:, x] * span + members[:, y]).ravel())
-    return np.concatenate(coded)
+    sorted by key, then owner (a shard of ``group_by_key``). Buckets of more than ``limit`` owners make none
+    (``sort_kernels.bucket_pair_codes``)."""
+    return sort_kernels.bucket_pair_codes(keys, owners.astype(np.int64, copy=False), span, limit)
 
 
 def candidate_pairs(

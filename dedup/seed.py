@@ -41,7 +41,7 @@ class ShingleIndex:
 
 def shingle_index(signed: Signed, *, max_repeats: int = 8) -> ShingleIndex:
     """Group a document's shingles by hash; hashes repeated more than ``max_repeats`` times are left out."""
-    order = radix_order(signed.hashes, 32)
+    order = radix_order(signed.hashes)
     values, starts, counts = _groups(signed.hashes[order])
     ok = counts <= max_repeats
     norm = signed.norm
@@ -74,7 +74,7 @@ def _sentence_sets(features: np.ndarray, sentence: np.ndarray, n_sentences: int)
     their features), and set sizes."""
     tokens = np.flatnonzero(features != 0)
     # sentence numbers grow with the token index, so a stable sort by feature sorts by (feature, sentence)
-    tokens = tokens[radix_order(features[tokens], 64)]
+    tokens = tokens[radix_order(features[tokens])]
     f, sent = features[tokens], sentence[tokens]
     first = np.ones(len(tokens), dtype=bool)
     first[1:] = (f[1:] != f[:-1]) | (sent[1:] != sent[:-1])

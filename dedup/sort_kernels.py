@@ -31,10 +31,12 @@ def sorted_groups(keys: np.ndarray, values: np.ndarray) -> Iterator[tuple[np.nda
     ascending = bool(np.all(values[1:] >= values[:-1]))  # (as a scan's records come: then a stable sort by key will do)
     for a, b in zip(bounds, bounds[1:]):
         if b > a:
-            at = order[a:b]
-            k, v = keys[at], values[at]
-            part = radix_order(k, 64) if ascending else np.lexsort((v, k))
-            yield k[part], v[part]
+            if ascending:
+                yield gathered_by_key(keys, values, order[a:b])
+            else:
+                k, v = keys[order[a:b]], values[order[a:b]]
+                part = np.lexsort((v, k))
+                yield k[part], v[part]
 
 
 @njit(cache=True, nogil=True)
@@ -55,31 +57,81 @@ def part_order(parts, count, order):
 
 
 @njit(cache=True, nogil=True)
-def radix_order(keys, bits):
-    """The order that sorts ``keys`` (unsigned, below ``2**bits``), stable: least significant byte first, one
-    counting pass a byte, the keys moved with their places (much faster than numpy's stable argsort of 32- and
-    64-bit keys)."""
+def radix_order(keys):
+    """The order that sorts ``keys`` (unsigned integers), stable (``gathered_by_key`` of the places: much faster
+    than numpy's stable argsort of 32- and 64-bit keys)."""
+    places = np.arange(len(keys))
+    return gathered_by_key(keys, places, places)[1]
+
+
+@njit(cache=True, nogil=True)
+def bucket_pair_codes(keys, owners, span, limit):
+    """The owner pairs of buckets, coded ``i * span + j`` (``i < j``), one per bucket they share, in bucket order: of
+    records sorted by key, then owner. A bucket is a run of one key; its owners are counted once each, and a bucket
+    of fewer than 2 or more than ``limit`` owners makes none."""
     n = len(keys)
-    order, spare = np.arange(n), np.empty(n, dtype=np.int64)
-    cur, other = keys.copy(), np.empty_like(keys)
-    counts = np.empty((bits + 7) // 8 * 256, dtype=np.int64).reshape(-1, 256)
-    counts[:] = 0
-    for t in range(n):  # every byte's histogram in one pass
-        k = cur[t]
-        for p in range(counts.shape[0]):
+    total, i = 0, 0
+    while i < n:
+        j, distinct = _bucket(keys, owners, i)
+        if 2 <= distinct <= limit:
+            total += distinct * (distinct - 1) // 2
+        i = j
+    out = np.empty(total, dtype=np.int64)
+    members = np.empty(max(1, min(limit, n)), dtype=np.int64)
+    k, i = 0, 0
+    while i < n:
+        j, distinct = _bucket(keys, owners, i)
+        if 2 <= distinct <= limit:
+            m = 0
+            for t in range(i, j):
+                if t == i or owners[t] != owners[t - 1]:
+                    members[m] = owners[t]
+                    m += 1
+            for x in range(m):
+                for y in range(x + 1, m):
+                    out[k] = members[x] * span + members[y]
+                    k += 1
+        i = j
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _bucket(keys, owners, i):
+    """Where the run of ``keys[i]`` ends, and how many distinct owners it holds (owners sorted within it)."""
+    j, distinct = i + 1, 1
+    while j < len(keys) and keys[j] == keys[i]:
+        if owners[j] != owners[j - 1]:
+            distinct += 1
+        j += 1
+    return j, distinct
+
+
+@njit(cache=True, nogil=True)
+def gathered_by_key(keys, values, at):
+    """``(keys[at], values[at])`` sorted by key, stably (``radix_order``'s sort: a byte a pass, least significant
+    first, bytes where all keys are alike skipped), the records moved with their keys."""
+    n = len(at)
+    cur_k, cur_v = np.empty(n, dtype=keys.dtype), np.empty(n, dtype=values.dtype)
+    for t in range(n):
+        cur_k[t], cur_v[t] = keys[at[t]], values[at[t]]
+    other_k, other_v = np.empty_like(cur_k), np.empty_like(cur_v)
+    bytes_ = keys.itemsize
+    counts = np.zeros((bytes_, 256), dtype=np.int64)
+    for t in range(n):
+        k = cur_k[t]
+        for p in range(bytes_):
             counts[p, (k >> (8 * p)) & 0xFF] += 1
-    for p in range(counts.shape[0]):
-        if counts[p].max() == n:  # (all keys alike in this byte: nothing to move)
+    for p in range(bytes_):
+        if counts[p].max() == n:
             continue
         start, total = np.empty(256, dtype=np.int64), 0
         for b in range(256):
             start[b] = total
             total += counts[p, b]
         for t in range(n):
-            b = (cur[t] >> (8 * p)) & 0xFF
-            other[start[b]] = cur[t]
-            spare[start[b]] = order[t]
+            b = (cur_k[t] >> (8 * p)) & 0xFF
+            other_k[start[b]], other_v[start[b]] = cur_k[t], cur_v[t]
             start[b] += 1
-        order, spare = spare, order
-        cur, other = other, cur
-    return order
+        cur_k, other_k = other_k, cur_k
+        cur_v, other_v = other_v, cur_v
+    return cur_k, cur_v

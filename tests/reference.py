@@ -824,3 +824,15 @@ def bag_dice(fa, fb) -> float:
     ca, cb = Counter(int(x) for x in fa if x), Counter(int(x) for x in fb if x)
     size = sum(ca.values()) + sum(cb.values())
     return 2 * sum(min(n, cb[x]) for x, n in ca.items()) / size if size else 0.0
+
+
+def bucket_pairs(keys, owners, span: int, limit: int) -> list[int]:
+    """Per bucket (a key), its distinct owners; a bucket of 2 to ``limit`` of them gives each pair of them (i < j)
+    once, as ``i * span + j``."""
+    buckets: dict[int, set[int]] = {}
+    for k, o in zip(keys, owners):
+        buckets.setdefault(int(k), set()).add(int(o))
+    return sorted(
+        x * span + y for members in buckets.values() if 2 <= len(members) <= limit
+        for x in members for y in members if x < y
+    )

@@ -4,6 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import reference
 from dedup import sort_kernels
 from dedup.sort_kernels import radix_order
 
@@ -16,7 +17,7 @@ def test_radix_order_is_a_stable_argsort(values, bits, few):
         keys = keys % np.uint64(few % 7 + 1)
     if bits == 32:
         keys = keys.astype(np.uint32)
-    assert radix_order(keys, bits).tolist() == np.argsort(keys, kind="stable").tolist()
+    assert radix_order(keys).tolist() == np.argsort(keys, kind="stable").tolist()
 
 
 @settings(max_examples=25, deadline=None)
@@ -51,3 +52,13 @@ def test_sorted_groups_of_ascending_values_are_sorted_by_key_then_value():
     order = np.lexsort((values, keys))
     assert np.concatenate([k for k, _ in shards]).tolist() == keys[order].tolist()
     assert np.concatenate([v for _, v in shards]).tolist() == values[order].tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 9)), max_size=120), st.integers(1, 12))
+def test_bucket_pair_codes_are_their_definition(records, limit):
+    records.sort()
+    keys = np.array([k for k, _ in records], dtype=np.uint64)
+    owners = np.array([o for _, o in records], dtype=np.int64)
+    codes = sort_kernels.bucket_pair_codes(keys, owners, 10, limit)
+    assert sorted(codes.tolist()) == reference.bucket_pairs(keys, owners, 10, limit)
