@@ -112,26 +112,7 @@ def similar_sentences(
         rows_b = fs_b[mb[t] + 1] - fs_b[mb[t]]
         if rows_b <= max_per_feature:
             total += (fs_a[ma[t] + 1] - fs_a[ma[t]]) * rows_b
-    n = 0
-    if na * nb <= dense_cells:  # counted in a table as they are found: a key for each sentence pair, a's * nb + b's
-        table = np.zeros(na * nb, dtype=np.int32)
-        keys = np.empty(min(total, na * nb), dtype=np.int64)
-        for t in range(len(ma)):
-            i, j = ma[t], mb[t]
-            if fs_b[j + 1] - fs_b[j] <= max_per_feature:
-                for x in range(fs_a[i], fs_a[i + 1]):
-                    row = sent_a[x] * nb
-                    for y in range(fs_b[j], fs_b[j + 1]):
-                        key = row + sent_b[y]
-                        if table[key] == 0:
-                            keys[n] = key
-                            n += 1
-                        table[key] += 1
-        counts = np.empty(n, dtype=np.int64)
-        for t in range(n):
-            counts[t] = table[keys[t]]
-        return _similar(keys[:n], counts, nb, size_a, size_b, starts_a, starts_b, min_dice, min_features)
-    every = np.empty(total, dtype=np.int64)  # or a key for each feature a sentence pair shares, sorted
+    every = np.empty(total, dtype=np.int64)  # a key for each feature a sentence pair shares: a's * nb + b's
     k = 0
     for t in range(len(ma)):
         i, j = ma[t], mb[t]
@@ -140,22 +121,28 @@ def similar_sentences(
                 for y in range(fs_b[j], fs_b[j + 1]):
                     every[k] = sent_a[x] * nb + sent_b[y]
                     k += 1
-    every.sort()
     keys, counts = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
-    t = 0
-    while t < total:
-        u = t
-        while u < total and every[u] == every[t]:
-            u += 1
-        keys[n], counts[n] = every[t], u - t
-        n += 1
-        t = u
-    return _similar(keys[:n], counts[:n], nb, size_a, size_b, starts_a, starts_b, min_dice, min_features)
-
-
-@njit(cache=True, nogil=True)
-def _similar(keys, counts, nb, size_a, size_b, starts_a, starts_b, min_dice, min_features):
-    """``similar_sentences`` of the sentence pairs (keys, a's * nb + b's) and the features each shares."""
+    n = 0
+    if na * nb <= dense_cells:  # counted in a table
+        table = np.zeros(na * nb, dtype=np.int32)
+        for key in every:
+            if table[key] == 0:
+                keys[n] = key
+                n += 1
+            table[key] += 1
+        for t in range(n):
+            counts[t] = table[keys[t]]
+    else:  # or sorted
+        every.sort()
+        t = 0
+        while t < total:
+            u = t
+            while u < total and every[u] == every[t]:
+                u += 1
+            keys[n], counts[n] = every[t], u - t
+            n += 1
+            t = u
+    keys, counts = keys[:n], counts[:n]
     similar = np.empty(len(keys), dtype=np.int64)
     n = 0
     for t in range(len(keys)):
