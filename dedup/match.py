@@ -24,7 +24,7 @@ from dedup.align_kernels import covered_weight
 from dedup.config import ScanConfig
 from dedup.explain import covered_mask, describe
 from dedup.models import Pair, Passage, Progress, no_progress
-from dedup.seed import ShingleIndex, shingle_index
+from dedup.seed import ShingleIndex, cumulative_weights, shingle_index
 from dedup.sign import Mapper, SignedDocument, mapped
 
 #: A near-duplicate must also cover at least this share of the longer document.
@@ -135,7 +135,7 @@ class Matcher:
     def _cumulative(self, i: int) -> np.ndarray:
         """Document ``i``'s cumulative token weights: its seed index's if cached (no index is made for them)."""
         index = self._indexes.get(i)
-        return index.weights if index is not None else np.concatenate([[0.0], np.cumsum(self.docs[i].norm.weights)])
+        return index.weights if index is not None else cumulative_weights(self.docs[i].norm)
 
     def flagged_spans(self, pair: tuple[int, int], boiler: Sequence[np.ndarray]) -> tuple[bool, list[tuple[TokenSpan, bool]]]:
         """Whether the pair is exact, and its aligned spans (an exact pair: at least the whole text), each

@@ -15,7 +15,7 @@ import numpy as np
 
 from dedup.align_kernels import bag_dice, diagonal_runs, shared_shingles, similar_sentences
 from dedup.arrays import run_starts
-from dedup.normalize import sentences
+from dedup.normalize import Normalized, sentences
 from dedup.sign import Signed, bag_features
 from dedup.sort_kernels import radix_order
 
@@ -53,8 +53,14 @@ def shingle_index(signed: Signed, *, max_repeats: int = 8) -> ShingleIndex:
     feature_values, feature_starts, _ = _groups(feats)
     return ShingleIndex(
         signed.positions, signed.lengths, order, values[ok], starts[ok], counts[ok], features, sentence_starts,
-        of, feature_values, np.append(feature_starts, len(feats)), sizes, np.concatenate([[0.0], np.cumsum(norm.weights)]),
+        of, feature_values, np.append(feature_starts, len(feats)), sizes, cumulative_weights(norm),
     )
+
+
+def cumulative_weights(norm: Normalized) -> np.ndarray:
+    """A document's token weights (``Normalized.weights``) added up: ``len(norm) + 1`` of them, from 0 (the weight of
+    tokens ``a0:a1`` is ``w[a1] - w[a0]``)."""
+    return np.concatenate([[0.0], np.cumsum(norm.weights)])
 
 
 def _groups(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
