@@ -104,6 +104,7 @@ def banded_candidates(
     min_shared: int = 1,
     group_by_key: GroupByKey = sort_kernels.sorted_groups,
     salted: bool = False,
+    grouped_records: int | None = None,
 ) -> set[tuple[int, int]]:
     """Pairs of owners whose windows share an LSH bucket (MinHash LSH, vectorized).
 
@@ -114,9 +115,10 @@ def banded_candidates(
 
     With ``min_shared=1``, the same pairs as inserting every window into datasketch's ``MinHashLSH`` and
     querying each (tested), at a fraction of the cost and memory for millions
-    of windows: the records of all bands grouped by ``group_by_key`` at once (a band's keys salted
-    with ``band_salts``; locally one sort in one process, on Ray one shuffle). ``salted``: the keys come salted
-    already (``window_batch``'s: the records are then grouped as they are, without a copy).
+    of windows: the records of all bands grouped by ``group_by_key`` at once, or of as many bands as make about
+    ``grouped_records`` records (by default ``GROUPED_RECORDS``) (a band's keys salted with ``band_salts``; locally one sort in one process, on Ray
+    one shuffle). ``salted``: the keys come salted already (``window_batch``'s: the records of all bands are then
+    grouped as they are, without a copy).
     """
     if len(keys) == 0:
         return set()
@@ -125,17 +127,27 @@ def banded_candidates(
     limit = (max_hits + 1) if max_hits is not None else len(keys)
     # all bands in one shuffle: each band's keys xor a salt of its own (a bijection within a band), so that the
     # buckets of two bands stay apart
+    # (a few bands at a time when there are many windows: the buckets of two bands never meet)
     bands = keys.shape[1]
-    salted_keys = keys if salted else np.ascontiguousarray(keys, dtype=np.uint64) ^ band_salts(bands)
-    del keys
-    records = np.repeat(owners.astype(np.int32 if span < 1 << 31 else np.int64), bands)  # (row-major, as the keys)
-    coded = [bucket_pairs(k, o, span=span, limit=limit) for k, o in group_by_key(salted_keys.ravel(), records)]
-    del salted_keys, records
+    owners = owners.astype(np.int32 if span < 1 << 31 else np.int64)
+    step = max(1, min(bands, (grouped_records or GROUPED_RECORDS) // max(1, len(keys))))
+    coded = []
+    for first in range(0, bands, step):
+        part = keys[:, first : first + step]
+        salted_part = np.ascontiguousarray(part, dtype=np.uint64) if salted else part ^ band_salts(bands)[first : first + step]
+        records = np.repeat(owners, salted_part.shape[1])  # (row-major, as the keys)
+        coded += [bucket_pairs(k, o, span=span, limit=limit) for k, o in group_by_key(salted_part.ravel(), records)]
+        del part, salted_part, records
     if not coded:
         return set()
     pairs, shared = np.unique(np.concatenate(coded), return_counts=True)
     pairs = pairs[shared >= min_shared]
     return set(zip((pairs // span).tolist(), (pairs % span).tolist()))
+
+
+#: ``banded_candidates`` groups at most about this many records at once (a few bands at a time): their sort's arrays
+#: beside the keys take about 20 bytes a record.
+GROUPED_RECORDS = 1 << 23
 
 
 def bucket_pairs(keys: np.ndarray, owners: np.ndarray, *, span: int, limit: int) -> np.ndarray:
@@ -166,17 +178,30 @@ def candidate_pairs(
         for kind, part in zip(made, batch):
             if part is not None:
                 kind.append(tuple(np.array(a) for a in part))  # (owned: a job's result is freed whole once read)
+    found |= window_pairs(made, len(docs), config, group_by_key=group_by_key)
+    return sorted(found)
+
+
+def window_pairs(
+    made: tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]], size: int, config: ScanConfig,
+    *, group_by_key: GroupByKey = sort_kernels.sorted_groups,
+) -> set[tuple[int, int]]:
+    """Pairs of documents whose windows share buckets (``banded_candidates``), of ``size`` documents: ``made`` holds
+    the salted window keys and their owners (``window_records``) in parts, a list for the word documents and one for
+    the CJK ones. The lists are emptied as their parts are joined (each kind's keys are held once)."""
+    found: set[tuple[int, int]] = set()
     for parts in reversed(made):
         if not parts:
             continue
-        keys, owners = joined([k for k, _ in parts]), joined([o for _, o in parts])
-        parts.clear()
+        key_parts, owner_parts = [k for k, _ in parts], [o for _, o in parts]
+        parts.clear()  # (``joined`` frees each part as it copies it)
+        keys, owners = joined(key_parts), joined(owner_parts)
         found |= banded_candidates(
             keys, owners, max_hits=config.candidates.max_window_hits,
-            min_shared=config.candidates.shared_buckets(len(docs)), group_by_key=group_by_key, salted=True,
+            min_shared=config.candidates.shared_buckets(size), group_by_key=group_by_key, salted=True,
         )
         del keys, owners
-    return sorted(found)
+    return found
 
 
 def joined(parts: list[np.ndarray]) -> np.ndarray:
@@ -198,16 +223,24 @@ WINDOW_BATCH = 500
 def window_batch(
     shared: tuple[Sequence[SignedDocument], ScanConfig], job: tuple[int, int]
 ) -> tuple[tuple[np.ndarray, np.ndarray] | None, tuple[np.ndarray, np.ndarray] | None]:
-    """The window keys (``window_keys``, salted: ``band_salts``) of documents ``start:end`` and their owners
-    (``windows × bands`` uint64, and int64), of the word documents then of the CJK ones (indexed by ``mostly_cjk``;
-    None: no such window), the documents' windows in order (a stage function)."""
+    """``window_records`` of documents ``start:end`` (a stage function: ``shared`` is the documents and the config)."""
     docs, config = shared
+    start, end = job
+    return window_records([docs[i].signed for i in range(start, end)], config, first=start)
+
+
+def window_records(
+    signed: Sequence[Signed], config: ScanConfig, *, first: int = 0
+) -> tuple[tuple[np.ndarray, np.ndarray] | None, tuple[np.ndarray, np.ndarray] | None]:
+    """The window keys (``window_keys``, salted: ``band_salts``) of signed documents and their owners, the documents
+    numbered from ``first`` (``windows × bands`` uint64, and int64), of the word documents then of the CJK ones
+    (indexed by ``mostly_cjk``; None: no such window), the documents' windows in order."""
     out: tuple[tuple[list, list], tuple[list, list]] = (([], []), ([], []))
-    for i in range(*job):
-        windows = window_keys(docs[i].signed, config)
+    for i, s in enumerate(signed, first):
+        windows = window_keys(s, config)
         if len(windows):
             windows ^= band_salts(windows.shape[1])
-            keys, owners = out[docs[i].norm.mostly_cjk]
+            keys, owners = out[s.norm.mostly_cjk]
             keys.append(windows)
             owners.append(np.full(len(windows), i))
     return tuple((np.concatenate(k), np.concatenate(o)) if k else None for k, o in out)  # type: ignore[return-value]

@@ -8,7 +8,7 @@ default the local one with ``config.workers`` processes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,6 +30,12 @@ from dedup.sketch import SketchedFiles, Sketches, signed_again, sketch_documents
 from dedup.store import Store
 
 
+#: A folder of at most this many files keeps its documents signed as the jobs read them; a larger one keeps their
+#: sketches only, and the documents of candidate pairs are read again (``sketch.signed_again``): memory for a few
+#: documents, not for all of them.
+KEEP_FILES = 2000
+
+
 def scan(
     root: str | Path | Sequence[str | Path],
     *,
@@ -37,6 +43,7 @@ def scan(
     progress: Progress | None = None,
     index: str | Path | Store | None = None,
     executor: Executor | None = None,
+    keep_files: int = KEEP_FILES,
 ) -> Report:
     """Scan a folder: find near-duplicate documents and copied passages.
 
@@ -47,6 +54,10 @@ def scan(
     with the archive; pairs with archive documents have ``b_origin == "archive"`` (the report names those
     documents ``index:<stored path>``).
 
+    A folder of at most ``keep_files`` files keeps its documents signed while it is scanned (each file is read once);
+    a larger one keeps only their sketches (``dedup.sketch``), and the documents of candidate pairs are read again:
+    memory for those documents only, not for all. A file that changed in between is listed as skipped, not compared.
+
     Raises ``InputError`` if the folder cannot be read or holds no readable document (the message says what
     was found: the files skipped, with their reasons); files that cannot be read are listed in the report as
     skipped.
@@ -55,39 +66,51 @@ def scan(
     progress = progress or no_progress
     executor = executor or LocalExecutor(config.workers)
     sources = [root] if isinstance(root, (str, Path)) else list(root)
-    sketching = _sketching(config, index)  # the jobs keep sketches, not signed texts
-    batches: list[list[ScannedFiles] | list[SketchedFiles]] = []  # a folder's files are read and signed in jobs
-    job = sketch_files if sketching else scan_files
-    reader = _signing_reader(job, config, progress, executor, batches)
+    batches: list[list[ScannedFiles | SketchedFiles]] = []  # a folder's files are read and signed in jobs
+    # (with an index every document is compared with the archive: all are kept)
+    reader = _signing_reader(config, progress, executor, batches, keep_files=keep_files if index is None else None)
     reads, documents, skipped = read_sources(sources, config=config, progress=progress, reader=reader)
-    folders = iter(batches)
-    scanned = [next(folders) if r.format == "folder" else None for r in reads]
-    known: list[Signed | None] = []  # a full scan: each document's Signed, None for those of dataset files (signed later)
-    parts: list[Sketches | range] = []  # sketches of the documents in order; a range of documents not sketched yet
-    files: list[str | None] = []  # documents only: the file each document was read from (None: its text is here)
-    chars: list[int | None] = []  # documents only: the length of its text (None: its text is here)
-    for r, f in zip(reads, scanned):
-        if sketching:
-            parts += [b.sketches for b in f] if f is not None else [range(len(files), len(files) + len(r.documents))]
-            files += [p for b in f for p in b.opened] if f is not None else [None] * len(r.documents)
-            chars += [n for b in f for n in b.chars.tolist()] if f is not None else [None] * len(r.documents)
-        else:
-            known += [s for b in f for s in b.files.signed] if f is not None else [None] * len(r.documents)
-    sets = [b.long_shingles for f in scanned for b in f] if all(f is not None for f in scanned) and not sketching else None
-    del batches, folders, scanned
+    del reader
+    kept, parts, files, chars = _what_was_read(reads, batches)
     place = ", ".join(str(Path(s)) for s in sources)
     with ExitStack() as opened:
         store = opened.enter_context(open_index(index, config=config))[0] if index is not None else None
         return _compare(
             documents, skipped, config=config, progress=progress, root=place, store=store, executor=executor,
-            signed=known, long_shingles=sets, sketches=parts, files=files, chars=chars,
+            kept=kept, sketches=parts, files=files, chars=chars,
         )
 
 
-def _sketching(config: ScanConfig, index: object) -> bool:
-    """Whether a scan compares whole documents only, from their sketches (``dedup.sketch``): no passages asked for,
-    and no archive index to compare them with."""
-    return not config.passages and index is None
+def _what_was_read(
+    reads: Sequence[ingest.SourceRead], batches: list[list[ScannedFiles | SketchedFiles]]
+) -> tuple[dict[int, Signed], list[Sketches | range], list[str | None], list[int | None]]:
+    """What the jobs of reading gave (``batches``: a list for each folder read, emptied), in the order of the documents of
+    ``reads``: the documents kept signed, by number; the sketches (a range of documents not sketched yet: those of
+    dataset files); the file each document can be read again from (None: its text is here); the length of each
+    document's text where it is not here (None: it is here)."""
+    folders = iter(batches)
+    scanned = [next(folders) if r.format == "folder" else None for r in reads]
+    batches.clear()
+    kept: dict[int, Signed] = {}
+    parts: list[Sketches | range] = []
+    files: list[str | None] = []
+    chars: list[int | None] = []
+    for r, f in zip(reads, scanned):
+        for b in f if f is not None else [range(len(files), len(files) + len(r.documents))]:
+            if isinstance(b, range):
+                parts.append(b)
+                files += [None] * len(b)
+                chars += [None] * len(b)
+                continue
+            parts.append(b.sketches)
+            if isinstance(b, ScannedFiles):
+                kept.update(zip(range(len(files), len(files) + len(b.documents)), b.files.signed))
+                files += [None] * len(b.documents)
+                chars += [None] * len(b.documents)
+            else:
+                files += b.opened
+                chars += b.chars.tolist()
+    return kept, parts, files, chars
 
 
 #: Files a job of reading and signing holds at least (a folder of fewer is read in this process).
@@ -100,19 +123,19 @@ CHANGED = "changed while it was being scanned (scan again)"
 
 
 def scan_files(config: ScanConfig, found: Sequence[tuple[str, str]]) -> ScannedFiles:
-    """Read, normalize and sign a batch of files ``(name, path)`` and find their long-shingle sets (a stage function:
-    ``executor.map`` runs it with the config shared)."""
+    """Read, normalize, sign and sketch a batch of files ``(name, path)``, keeping the signed documents (a stage
+    function: ``executor.map`` runs it with the config shared)."""
     files = sign_files(config, found)
-    return ScannedFiles(files, boilerplate.long_shingle_sets([s.norm for s in files.signed]))
+    return ScannedFiles(files, Sketches.of(files.signed, config))
 
 
 @dataclass(frozen=True, eq=False)
 class ScannedFiles:
-    """What a scan keeps of a batch of files read in a job: ``SignedFiles``, and the documents' long-shingle sets
-    (``boilerplate.long_shingle_sets``); it packs into arrays as ``SignedFiles`` does."""
+    """What a scan keeps of a batch of files read in a job when it keeps their signed documents: ``SignedFiles``, and
+    the documents' ``Sketches``; it packs into arrays as they do."""
 
     files: SignedFiles
-    long_shingles: HashSets
+    sketches: Sketches
 
     @property
     def documents(self) -> list[Document]:
@@ -124,25 +147,26 @@ class ScannedFiles:
 
     def pack(self) -> tuple[tuple[tuple[np.ndarray, ...], ...], tuple]:
         groups, rest = self.files.pack()
-        return (*groups, (self.long_shingles.values, self.long_shingles.counts)), rest
+        sketches, _ = self.sketches.pack()
+        return (*groups, *sketches), (len(groups), rest)
 
     @classmethod
     def unpack(cls, groups: Sequence[tuple[np.ndarray, ...]], rest: tuple) -> ScannedFiles:
-        *files, (values, counts) = groups
-        return cls(SignedFiles.unpack(files, rest), HashSets(values, counts))
+        count, rest = rest
+        return cls(SignedFiles.unpack(groups[:count], rest), Sketches.unpack(groups[count:], ()))
 
 
 def _signing_reader(
-    job: Callable[[ScanConfig, Sequence[tuple[str, str]]], ScannedFiles | SketchedFiles], config: ScanConfig,
-    progress: Progress, executor: Executor, out: list,
+    config: ScanConfig, progress: Progress, executor: Executor, out: list, *, keep_files: int | None = None
 ) -> ingest.Reader:
-    """An ``ingest.Reader`` that reads a folder's files in batches and signs them in ``executor``'s jobs (``job``:
-    ``scan_files``, or ``sketch_files`` for a documents-only scan; here if they are one batch, as ``sign_documents``
-    does): ``FILE_BATCH`` files a batch, fewer so that each worker gets ``JOBS_PER_WORKER`` of them, but not fewer
-    than ``MIN_FILE_JOB``, and adds what the jobs gave to ``out``, a list for each folder (progress: "sign", the
-    files of the folder done)."""
-
+    """An ``ingest.Reader`` that reads a folder's files in batches, signs and sketches them in ``executor``'s jobs
+    (here if they are one batch, as ``sign_documents`` does), and adds what the jobs gave to ``out``, a list for each
+    folder (progress: "sign", the files of the folder done). The jobs keep the signed documents (``scan_files``) of a
+    folder of at most ``keep_files`` files (None: of any folder), only their sketches otherwise
+    (``sketch_files``). A job holds ``FILE_BATCH`` files, fewer so that each worker gets ``JOBS_PER_WORKER``
+    of them, but not fewer than ``MIN_FILE_JOB``."""
     def read(found: Sequence[tuple[str, str]], each: Callable[[int, int], None] | None) -> tuple[list[Document], list[Skipped]]:
+        job = scan_files if keep_files is None or len(found) <= keep_files else sketch_files
         size = max(MIN_FILE_JOB, min(FILE_BATCH, -(-len(found) // (JOBS_PER_WORKER * getattr(executor, "workers", 1)))))
         jobs = [found[k : k + size] for k in range(0, len(found), size)]
         if len(jobs) > 1:
@@ -219,13 +243,17 @@ def compare(
 
 def _compare(
     documents: Sequence[Document], skipped: Sequence[Skipped], *, config: ScanConfig, progress: Progress, root: str,
-    store: Store | None, executor: Executor, signed: Sequence[Signed | None] = (),
-    long_shingles: Sequence[HashSets] | None = None, sketches: Sequence[Sketches | range] = (),
-    files: Sequence[str | None] = (), chars: Sequence[int | None] = (),
+    store: Store | None, executor: Executor, kept: Mapping[int, Signed] | None = None,
+    sketches: list[Sketches | range] | None = None, files: Sequence[str | None] = (), chars: Sequence[int | None] = (),
 ) -> Report:
-    if _sketching(config, store):  # sketches first, then the candidates' documents
+    """Find the pairs of ``documents`` (and, with ``store``, their pairs with the archive). ``kept``: the documents
+    signed already, by number; ``sketches``: the documents' sketches in order, a range of documents not sketched yet
+    (by default one for all; the list is emptied as its parts are used); ``files``: the file each document can be
+    read again from (None: its text is in ``documents``); ``chars``: the length of a text not in ``documents``."""
+    kept = kept or {}
+    if store is None:  # sketches first, then the candidates' documents
         docs, candidates, long_shingles, changed = _sketched(
-            documents, sketches, files, config=config, progress=progress, executor=executor
+            documents, sketches or [], files, kept, config=config, progress=progress, executor=executor
         )
         shown_documents = [docs.present[k].doc if k in docs.present else d for k, d in enumerate(documents)]  # (read again)
         chars = [None if k in docs.present else n for k, n in enumerate(chars)]
@@ -234,12 +262,18 @@ def _compare(
             skipped = [*skipped, *(Skipped(documents[k].path, CHANGED) for k in changed)]
             chars = [n for k, n in enumerate(chars) if k not in gone]
             shown_documents = [d for k, d in enumerate(shown_documents) if k not in gone]
-    else:
+    else:  # every document is compared with the archive: all of them signed
         shown_documents = documents
+        signed = [kept.get(k) for k in range(len(documents))] if kept else ()
         docs = SignedDocuments.of(_signed_documents(documents, signed, config=config, progress=progress, executor=executor))
         # 1. candidates: whole documents and windows that collide in LSH
         progress("candidates", 0, 1)
-        candidates = candidate_pairs(docs, config, group_by_key=executor.group_by_key, executor=executor)
+        if sketches and all(isinstance(p, Sketches) for p in sketches):
+            long_shingles: list[HashSets] | None = [p.long_shingles for p in sketches]  # type: ignore[union-attr]
+            candidates = sketched_candidates(sketches, config, group_by_key=executor.group_by_key)  # type: ignore[arg-type]
+        else:
+            long_shingles = None
+            candidates = candidate_pairs(docs, config, group_by_key=executor.group_by_key, executor=executor)
         progress("candidates", 1, 1)
 
     # 2. verify on the text: align every candidate pair
@@ -290,24 +324,26 @@ def _signed_documents(
 
 
 def _sketched(
-    documents: Sequence[Document], parts: Sequence[Sketches | range], files: Sequence[str | None], *, config: ScanConfig,
-    progress: Progress, executor: Executor,
+    documents: Sequence[Document], parts: list[Sketches | range], files: Sequence[str | None], kept: Mapping[int, Signed],
+    *, config: ScanConfig, progress: Progress, executor: Executor,
 ) -> tuple[SignedDocuments, list[tuple[int, int]], list[HashSets], list[int]]:
-    """A documents-only scan's candidates: the documents sketched (``parts``: their ``Sketches`` in order, a range of
-    documents where they are not known yet, by default one for all), the candidate pairs from the sketches, and
-    only the documents of candidate pairs signed (those read from ``files`` read again: ``sketch.signed_again``);
-    with the long-shingle sets of all, and the documents whose file changed since (their pairs left out)."""
+    """A scan's candidates from sketches: the documents sketched (``parts``: their ``Sketches`` in order, a range of
+    documents where they are not known yet, by default one for all; emptied), the candidate pairs from the sketches,
+    and only the documents of candidate pairs signed (``kept``: those signed already; those read from ``files`` read
+    again: ``sketch.signed_again``); with the long-shingle sets of all, and the documents whose file changed since
+    (their pairs left out)."""
     known: list[Sketches] = []
     for part in parts or [range(len(documents))]:
         if isinstance(part, range):
             known += sketch_documents(documents[part.start : part.stop], config=config, progress=progress, executor=executor)
         else:
             known.append(part)
+    parts.clear()  # (the caller's list: the windows of the sketches are freed once grouped, below)
     progress("candidates", 0, 1)
     candidates = sketched_candidates(known, config, group_by_key=executor.group_by_key)
     progress("candidates", 1, 1)
     wanted = sorted({x for pair in candidates for x in pair})
-    signed, changed = signed_again(documents, files, known, wanted, config=config, executor=executor)
+    signed, changed = signed_again(documents, files, known, wanted, config=config, executor=executor, kept=kept)
     if changed:  # (they keep their numbers, and count in the boilerplate as they were read)
         gone = set(changed)
         candidates = [(i, j) for i, j in candidates if i not in gone and j not in gone]

@@ -11,14 +11,14 @@ in a hundred of a large corpus) are signed again for alignment (``dedup.pipeline
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from dedup import ingest, sign_kernels
 from dedup.boilerplate import long_shingle_sets
-from dedup.candidates import GroupByKey, HashSets, document_pairs, same_key_pairs
+from dedup.candidates import GroupByKey, HashSets, document_pairs, same_key_pairs, window_pairs, window_records
 from dedup.config import ScanConfig
 from dedup.models import Document, Progress, Skipped, no_progress
 from dedup.normalize import Normalized, normalize
@@ -40,6 +40,9 @@ class Sketches:
     digests: np.ndarray  # documents × DIGEST_BYTES (uint8): ``token_digest`` of each
     tokens: np.ndarray  # normalized tokens of each document (int64; 0: nothing to compare)
     long_shingles: HashSets  # ``boilerplate.long_shingle_sets`` of the documents
+    #: a scan with passages: ``candidates.window_records`` of the documents, numbered in the batch from 0 (of the word
+    #: documents, of the CJK ones; None: no such window); ``(None, None)`` in a documents-only scan
+    windows: tuple[tuple[np.ndarray, np.ndarray] | None, tuple[np.ndarray, np.ndarray] | None] = (None, None)
 
     @classmethod
     def of(cls, signed: Sequence[Signed], config: ScanConfig) -> Sketches:
@@ -52,19 +55,28 @@ class Sketches:
             digests=digests,
             tokens=np.array([len(s.norm) for s in signed], dtype=np.int64),
             long_shingles=long_shingle_sets([s.norm for s in signed]),
+            windows=window_records(signed, config) if config.passages else (None, None),
         )
 
     def __len__(self) -> int:
         return len(self.shingles)
 
+    def without_windows(self) -> Sketches:
+        return replace(self, windows=(None, None))
+
     def pack(self) -> tuple[tuple[tuple[np.ndarray, ...], ...], tuple]:
         s = self.long_shingles
-        return ((self.hashvalues, self.shingles, self.digests, self.tokens), (s.values, s.counts)), ()
+        windows = tuple(w if w is not None else _NO_WINDOWS for w in self.windows)  # (a group each: freed on its own)
+        return ((self.hashvalues, self.shingles, self.digests, self.tokens), (s.values, s.counts), *windows), ()
 
     @classmethod
     def unpack(cls, groups: Sequence[tuple[np.ndarray, ...]], rest: tuple) -> Sketches:
-        (hashvalues, shingles, digests, tokens), sets = groups
-        return cls(hashvalues, shingles, digests, tokens, HashSets(*sets))
+        (hashvalues, shingles, digests, tokens), sets, *windows = groups
+        kinds = tuple((keys, owners) if len(owners) else None for keys, owners in windows)
+        return cls(hashvalues, shingles, digests, tokens, HashSets(*sets), kinds)  # type: ignore[arg-type]
+
+
+_NO_WINDOWS = (np.zeros((0, 0), dtype=np.uint64), np.zeros(0, dtype=np.int64))
 
 
 def token_digest(norm: Normalized) -> np.ndarray:
@@ -127,15 +139,16 @@ def sketch_files(config: ScanConfig, found: Sequence[tuple[str, str]]) -> Sketch
 
 def signed_again(
     documents: Sequence[Document], files: Sequence[str | None], parts: Sequence[Sketches], wanted: Sequence[int], *,
-    config: ScanConfig, executor: Mapper | None = None,
+    config: ScanConfig, executor: Mapper | None = None, kept: Mapping[int, Signed] | None = None,
 ) -> tuple[dict[int, SignedDocument], list[int]]:
-    """The documents ``wanted`` (numbers into ``documents``) signed, by number: those read from a file (``files[i]``,
-    the path; None: the text is in ``documents``) read again and signed in ``executor``'s jobs, and kept only if their
-    normalized tokens are those sketched (``parts``, the sketches of all the documents in order); the numbers of those
-    whose file changed or can no longer be read since."""
+    """The documents ``wanted`` (numbers into ``documents``) signed, by number: those in ``kept`` as they are there;
+    those read from a file (``files[i]``, the path; None: the text is in ``documents``) read again and signed in
+    ``executor``'s jobs, and kept only if their normalized tokens are those sketched (``parts``, the sketches of all
+    the documents in order); the numbers of those whose file changed or can no longer be read since."""
+    kept = kept or {}
     digests = np.concatenate([np.zeros((0, DIGEST_BYTES), np.uint8), *(p.digests for p in parts)])
-    again = [i for i in wanted if files and files[i] is not None]
-    rest = sorted(set(wanted) - set(again))
+    again = [i for i in wanted if i not in kept and files and files[i] is not None]
+    rest = sorted(set(wanted) - set(again) - set(kept))
     jobs = [[(documents[i].path, files[i]) for i in again[k : k + FILE_BATCH]] for k in range(0, len(again), FILE_BATCH)]
     results = mapped(executor, sign_files, jobs, config)
     read = {d.path: SignedDocument(d, s) for batch in results for d, s in zip(batch.documents, batch.signed)}
@@ -148,12 +161,14 @@ def signed_again(
         else:
             out[i] = d
     out.update(zip(rest, sign_documents([documents[i] for i in rest], config=config, executor=executor)))
+    out.update((i, SignedDocument(documents[i], kept[i])) for i in wanted if i in kept)
     return out, changed
 
 
-def sketched_candidates(parts: Sequence[Sketches], config: ScanConfig, *, group_by_key: GroupByKey) -> list[tuple[int, int]]:
-    """The candidate pairs ``(i, j)``, ``i < j``, sorted, of the documents of ``parts`` (in order) that a
-    documents-only ``candidates.candidate_pairs`` gives of them: MinHash LSH collisions and identical tokens."""
+def sketched_candidates(parts: list[Sketches], config: ScanConfig, *, group_by_key: GroupByKey) -> list[tuple[int, int]]:
+    """The candidate pairs ``(i, j)``, ``i < j``, sorted, of the documents of ``parts`` (in order) that
+    ``candidates.candidate_pairs`` gives of them: MinHash LSH collisions, identical tokens and, in a scan with passages,
+    windows that share buckets. The windows are taken out of ``parts`` (in place: grouped once, then freed)."""
     shingles = np.concatenate([np.zeros(0, np.int64), *(p.shingles for p in parts)])
     signed = np.flatnonzero(shingles > 0)
     hashvalues = np.concatenate([np.zeros((0, config.sign.num_perm), np.uint32), *(p.hashvalues for p in parts)])
@@ -161,6 +176,16 @@ def sketched_candidates(parts: Sequence[Sketches], config: ScanConfig, *, group_
     tokens = np.concatenate([np.zeros(0, np.int64), *(p.tokens for p in parts)])
     digests = np.concatenate([np.zeros((0, DIGEST_BYTES), np.uint8), *(p.digests for p in parts)])
     found |= same_key_pairs([row.tobytes() if n else None for row, n in zip(digests, tokens.tolist())])
+    made: tuple[list, list] = ([], [])  # the window records of each part, numbered in the scan
+    first = 0
+    for k, part in enumerate(parts):
+        for kind, records in zip(made, part.windows):
+            if records is not None:
+                kind.append((records[0], records[1] + first))  # (joined one by one: a part's segment is then freed)
+        parts[k] = part.without_windows()
+        first += len(part)
+    del part
+    found |= window_pairs(made, len(tokens), config, group_by_key=group_by_key)
     return sorted(found)
 
 

@@ -10,6 +10,7 @@ from dedup.candidates import (
     SET_PART_BITS,
     HashSets,
     band_keys,
+    band_salts,
     banded_candidates,
     candidate_pairs,
     hash_frequencies,
@@ -96,6 +97,17 @@ def test_banded_candidates_are_the_same_however_the_keys_are_sharded(seed, shard
     owners = rng.integers(0, 60, size=200)
     one = banded_candidates(keys, owners, max_hits=5, min_shared=min_shared)
     assert banded_candidates(keys, owners, max_hits=5, min_shared=min_shared, group_by_key=_sharded(shards)) == one
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 800), st.integers(1, 3), st.booleans())
+def test_banded_candidates_are_the_same_however_many_bands_are_grouped_at_once(seed, records, min_shared, salted):
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(0, 40, size=(200, 5), dtype=np.uint64)  # (few values: many buckets shared)
+    keys = keys ^ band_salts(5) if salted else keys  # (salted: as ``window_records`` gives them)
+    owners = np.sort(rng.integers(0, 60, size=200))
+    one = banded_candidates(keys, owners, max_hits=5, min_shared=min_shared, salted=salted)
+    assert banded_candidates(keys, owners, max_hits=5, min_shared=min_shared, salted=salted, grouped_records=records) == one
 
 
 def test_shared_buckets_and_stock_buckets():

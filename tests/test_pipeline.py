@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,13 @@ def test_worker_processes_give_the_same_report(folder: Path):
     executor = _OnePairAJob()
     forked = dedup.scan(folder, executor=executor)
     assert executor.jobs > 2 and forked.pairs == single.pairs and forked.clusters == single.clusters
+
+
+def test_a_scan_that_keeps_sketches_only_gives_the_report_of_one_that_keeps_the_documents(folder: Path):
+    """A folder of more than ``keep_files`` files: the documents of candidate pairs are read again, in worker processes."""
+    kept = dedup.scan(folder, config=ScanConfig(workers=1))
+    sketched = dedup.scan(folder, config=ScanConfig(workers=2), keep_files=0)
+    assert sketched.pairs and replace(sketched, config=kept.config) == kept
 
 
 def test_a_scan_with_an_index_in_memory_names_archive_documents(folder: Path):

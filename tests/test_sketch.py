@@ -1,7 +1,10 @@
-"""Sketches: what a documents-only scan keeps of each document; the candidates they give are those of the signed
+"""Sketches: what a scan keeps of each document of a large folder; the candidates they give are those of the signed
 documents."""
 
+import random
+
 import numpy as np
+import pytest
 
 import dedup
 from hypothesis import given, settings
@@ -9,7 +12,7 @@ from hypothesis import strategies as st
 
 from dedup import sign_kernels
 from dedup.boilerplate import long_shingle_sets
-from dedup.candidates import candidate_pairs
+from dedup.candidates import candidate_pairs, window_records
 from dedup.config import ScanConfig
 from dedup.executors import LocalExecutor
 from dedup.models import Document
@@ -31,14 +34,21 @@ def _documents() -> list[Document]:
     return [Document(path=f"{k:02d}.txt", text=t) for k, t in enumerate(texts)]
 
 
-def test_sketches_give_the_candidates_of_the_signed_documents():
-    documents = _documents()
-    parts = sketch_documents(documents, config=CONFIG, batch_size=3)
-    assert [len(p) for p in parts] == [3, 3, 3, 2]
-    signed = sign_documents(documents, config=CONFIG)
-    expected = candidate_pairs(signed, CONFIG)
+@pytest.mark.parametrize("passages", [False, True])
+def test_sketches_give_the_candidates_of_the_signed_documents(passages):
+    config = ScanConfig(passages=passages)
+    rng = random.Random(7)
+    other = "".join(rng.choice(ZH_SPEECH[100:600]) for _ in range(3000))  # (unrelated text, in the same characters)
+    documents = [*_documents(), Document(path="11.txt", text=other[:1500] + ZH_SPEECH[100:600] + other[1500:])]
+    parts = sketch_documents(documents, config=config, batch_size=3)
+    assert [len(p) for p in parts] == [3, 3, 3, 3]
+    assert all(p.windows == (None, None) for p in parts) != passages  # (windows only for passages)
+    signed = sign_documents(documents, config=config)
+    expected = candidate_pairs(signed, config)
     assert (0, 8) in expected and (2, 3) in expected  # (identical, and identical once normalized)
-    assert sketched_candidates(parts, CONFIG, group_by_key=LocalExecutor.group_by_key) == expected
+    assert ((0, 11) in expected) == passages  # (a passage shared by documents unlike as wholes: from the windows)
+    assert sketched_candidates(parts, config, group_by_key=LocalExecutor.group_by_key) == expected
+    assert all(p.windows == (None, None) for p in parts)  # (taken out: grouped once)
 
 
 def test_sketches_hold_the_signatures_and_long_shingle_sets_of_signing():
@@ -54,6 +64,19 @@ def test_sketches_hold_the_signatures_and_long_shingle_sets_of_signing():
     again = Sketches.unpack(*part.pack())
     for name in ("hashvalues", "shingles", "digests", "tokens"):
         assert np.array_equal(getattr(again, name), getattr(part, name))
+    assert again.windows == (None, None)
+
+
+def test_the_sketches_of_a_scan_with_passages_hold_the_window_keys_of_its_documents():
+    config = ScanConfig()
+    documents = _documents()
+    (part,) = sketch_documents(documents, config=config)
+    signed = [sign(normalize(d.text, config.normalize), config.sign) for d in documents]
+    for kind, made in zip(part.windows, window_records(signed, config)):
+        assert made is not None and np.array_equal(kind[0], made[0]) and np.array_equal(kind[1], made[1])
+    again = Sketches.unpack(*part.pack())
+    for kind, made in zip(again.windows, part.windows):
+        assert np.array_equal(kind[0], made[0]) and np.array_equal(kind[1], made[1])
 
 
 def test_files_read_in_a_job_give_their_documents_without_texts_and_sketches(tmp_path):
@@ -69,17 +92,22 @@ def test_files_read_in_a_job_give_their_documents_without_texts_and_sketches(tmp
     assert again.chars.tolist() == files.chars.tolist()
 
 
-def test_a_documents_only_scan_reads_again_only_the_documents_of_pairs(tmp_path):
+@pytest.mark.parametrize("passages", [False, True])
+def test_a_scan_of_a_large_folder_reads_again_only_the_documents_of_pairs(tmp_path, passages):
     write(tmp_path / "a.txt", ZH_SPEECH)
     write(tmp_path / "b.txt", ZH_SPEECH.replace("发展", "开展"))
+    other = "".join(random.Random(7).choice(ZH_SPEECH[100:600]) for _ in range(3000))  # (unrelated text)
+    write(tmp_path / "c.txt", other[:1500] + ZH_SPEECH[100:600] + other[1500:])  # (a partial copy of a)
     write(tmp_path / "en.txt", EN_SPEECH)
-    report = dedup.scan(tmp_path, config=ScanConfig(passages=False, workers=1))
-    (pair,) = report.pairs
+    config = ScanConfig(passages=passages, workers=1)
+    report = dedup.scan(tmp_path, config=config, keep_files=0)  # (as a folder of more files than that)
+    kept = dedup.scan(tmp_path, config=config)  # (each file read once)
+    assert report == kept
     entries = {d.path: d for d in report.documents}
-    assert pair.relation == "near_duplicate" and entries["en.txt"].chars == len(EN_SPEECH)
-    assert entries["a.txt"].text == ZH_SPEECH and entries["en.txt"].text is None  # (shown: the pair's texts)
-    full = dedup.scan(tmp_path, config=ScanConfig(workers=1))
-    assert [d.chars for d in report.documents] == [d.chars for d in full.documents]
+    relations = {p.names(): p.relation for p in report.pairs}
+    assert relations.pop(("a.txt", "b.txt")) == "near_duplicate" and entries["en.txt"].chars == len(EN_SPEECH)
+    assert relations == ({("a.txt", "c.txt"): "partial", ("b.txt", "c.txt"): "partial"} if passages else {})
+    assert entries["a.txt"].text == ZH_SPEECH and entries["en.txt"].text is None  # (shown: the pairs' texts)
 
 
 class _EditsBeforeReadingAgain:
@@ -98,12 +126,13 @@ class _EditsBeforeReadingAgain:
         return LocalExecutor(1).map(fn, jobs, shared=shared)
 
 
-def test_a_file_changed_between_its_two_readings_is_skipped_not_compared(tmp_path):
+@pytest.mark.parametrize("passages", [False, True])
+def test_a_file_changed_between_its_two_readings_is_skipped_not_compared(tmp_path, passages):
     write(tmp_path / "a.txt", ZH_SPEECH)
     write(tmp_path / "b.txt", ZH_SPEECH.replace("发展", "开展"))
     write(tmp_path / "c.txt", ZH_SPEECH.replace("服务", "效劳"))
     executor = _EditsBeforeReadingAgain(tmp_path / "b.txt", EN_SPEECH)
-    report = dedup.scan(tmp_path, config=ScanConfig(passages=False), executor=executor)
+    report = dedup.scan(tmp_path, config=ScanConfig(passages=passages), executor=executor, keep_files=0)
     (pair,) = report.pairs
     assert pair.names() == ("a.txt", "c.txt")
     (skipped,) = [d for d in report.documents if d.status == "skipped"]
