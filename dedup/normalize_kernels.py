@@ -221,8 +221,8 @@ def _lower_ascii(c):
 def page_gates(cps, classes):
     """Which patterns of ``dedup.normalize._PAGE_MARKER_RES`` could match (necessary conditions only).
 
-    Returns ``(dash, ye, page, number_line)``: a dash, spaces or tabs, 1-4 possible digits, spaces
-    or tabs and a dash (the dash pattern); a 页 (the three 页 patterns); "page" in any case (under
+    Returns ``(dash, ye, page, number_line)``: a dash not after a letter or digit, spaces or tabs, 1-4
+    possible digits, spaces or tabs and a dash (the dash pattern); a 页 (the three 页 patterns); "page" in any case (under
     re.I no other character matches p, a, g or e); a possible page-number line (the last one).
     """
     n = len(cps)
@@ -236,7 +236,8 @@ def page_gates(cps, classes):
         elif (c == 112 or c == 80) and i + 3 < n:
             if _lower_ascii(cps[i + 1]) == 97 and _lower_ascii(cps[i + 2]) == 103 and _lower_ascii(cps[i + 3]) == 101:
                 page = True
-        elif not dash and _is_dash(c):
+        elif not dash and _is_dash(c) and (i == 0 or (classes[cps[i - 1]] != WORD and cps[i - 1] != 95)):
+            # (the pattern's look-behind: no word character or digit before the first dash; "_" is one)
             j = i + 1
             while j < n and (cps[j] == 32 or cps[j] == 9):
                 j += 1

@@ -143,6 +143,9 @@ def test_binary_by_share_and_signature() -> None:
         decode_bytes(text + b"\x00" * (len(text) // 20))  # ...5%: binary
     with pytest.raises(ValueError, match="^binary file, not text$"):
         decode_bytes(b"abc\x01\x02\x03\x04defgh\x05\x06\x07")  # control bytes, no NUL
+    with pytest.raises(ValueError, match="^binary file, not text$"):
+        decode_bytes("abc\x85\x90\x9f\x80defgh\x81\x82".encode("utf-8"))  # C1 controls in UTF-8: no control byte
+    assert decode_bytes("abc\x85defghijklmnopq".encode("utf-8"))[1] == "utf-8"  # (one is not 10%)
     for data, kind in (
         (b"PK\x03\x04\x14\x00" + text, "a zip file, e.g. .docx"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + text, "an old Office file, e.g. .doc or .wps"),

@@ -195,6 +195,7 @@ def test_page_markers_where_patterns_are_skipped(text):
         "第3页 共8页第3页 共8页",  # ... unless a third one joins them (共8页第3页)
         "—3—\n3\n—4—",
         "a—3— b -12-- 3-4-5 —１２—",  # after a letter, within a date, full-width digits
+        "_—3— 2023-09-04T14 中—3—\n٣—3—",  # after "_", in a timestamp, after a CJK character, after an Arabic-Indic digit
         "第 3 页\r\n共 8 页、第 3 页\n共8页 / 第3页",
         "PAGE 12 / 30\npage 3\n\n1/2\n  7 \r\npage\n12345\n",
         "see page 3 of 8pages, page 3 of 8",

@@ -102,6 +102,8 @@ _SCORED = 20000
 _NUL_SHARE = 0.01
 #: The bytes of the control characters :data:`_CONTROL_RE` counts that ASCII-compatible encodings share.
 _CONTROL_BYTES = bytes((*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F))
+#: The C1 control characters (U+0080 to U+009F) in UTF-8.
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 #: How files that are certainly not text start; they are binary whatever their bytes decode to.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
@@ -130,8 +132,8 @@ def _looks_binary(text: str) -> bool:
     return False
 
 
-def _mostly_control_bytes(data: bytes) -> bool:
-    """True if more than 10% of the bytes are C0 control characters (as :func:`_looks_binary`, before decoding).
+def _control_bytes(data: bytes) -> int:
+    """How many bytes of ``data`` are C0 control characters (``_CONTROL_BYTES``).
 
     In every encoding tried after UTF-16 a byte below 0x20 is that control character, never part of
     another character, so this is what the text would say, told before any decoding is tried.
@@ -140,7 +142,7 @@ def _mostly_control_bytes(data: bytes) -> bool:
     for start in range(0, len(data), _CHUNK):
         chunk = data[start : start + _CHUNK]
         found += len(chunk) - len(chunk.translate(None, _CONTROL_BYTES))
-    return found > 0.1 * len(data)
+    return found
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -266,15 +268,18 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
                 return _checked(data.decode(encoding), encoding)
             except UnicodeDecodeError:
                 raise ValueError(_BINARY) from None
-    if nuls > _NUL_SHARE * len(data) or _mostly_control_bytes(data):
+    controls = _control_bytes(data)
+    if nuls > _NUL_SHARE * len(data) or controls > 0.1 * len(data):  # (as :func:`_looks_binary`, before decoding)
         encoding = _chinese_utf16(data)  # (whose bytes can be NULs and controls)
         if encoding is None:
             raise ValueError(_BINARY)
         return _checked(data.decode(encoding), encoding)
     try:
-        return _checked(data.decode("utf-8"), "utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    else:  # (no control byte, and no C1 control in UTF-8: no control character, nothing to count in the text)
+        return (text, "utf-8") if not controls and _C1_UTF8.search(data) is None else _checked(text, "utf-8")
     best = _decode_cjk(data, utf16=True)
     if best is not None and best[2] >= 0.5:
         return _checked(data.decode(best[0], best[1]), best[0])
