@@ -116,12 +116,15 @@ def page_marker_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _page_marker_spans(text: str, cps: np.ndarray) -> list[tuple[int, int]]:
-    """``page_marker_spans`` given the code points of ``text``; a pattern that cannot match is not run."""
-    dash, ye, page, number_line = _k.page_gates(cps, _char_classes())
-    run = [rx for rx, need in zip(_PAGE_MARKER_RES, (dash, ye, ye, ye, page, number_line)) if need]
-    if not run:
-        return []
-    found = sorted(m.span() for rx in run for m in rx.finditer(text))
+    """``page_marker_spans`` given the code points of ``text``: the patterns run only on the lines where they could
+    match (``normalize_kernels.page_lines``; no match spans a line end)."""
+    found = []
+    for start, end, flags in _k.page_lines(cps, _char_classes()).tolist():
+        line = text[start:end]
+        for rx, flag in zip(_PAGE_MARKER_RES, _PAGE_FLAGS):
+            if flags & flag:
+                found += [(start + m.start(), start + m.end()) for m in rx.finditer(line)]
+    found.sort()
     spans: list[tuple[int, int]] = []
     for start, end in found:
         if spans and start < spans[-1][1]:
@@ -129,6 +132,9 @@ def _page_marker_spans(text: str, cps: np.ndarray) -> list[tuple[int, int]]:
         else:
             spans.append((start, end))
     return spans
+
+
+_PAGE_FLAGS = (_k.PAGE_DASH, _k.PAGE_YE, _k.PAGE_YE, _k.PAGE_YE, _k.PAGE_WORD, _k.PAGE_NUMBER_LINE)  # (of each pattern)
 
 
 @dataclass(frozen=True, eq=False)
@@ -271,6 +277,12 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     slow_parts = [_word_parts(text[s_:e_], config.casefold) for s_, e_ in zip(starts[slow].tolist(), ends[slow].tolist())]
     slow_words = [part[0] for parts in slow_parts for part in parts if part[1]]
     words = "\0".join(([fast_words] if fast_words else []) + slow_words)
+    if all(len(parts) == 1 for parts in slow_parts):  # (each stays one token, as most do: the arrays keep their size)
+        flat = [parts[0] for parts in slow_parts]
+        codes[slow] = [code or ord(text_) for text_, code, _ in flat]
+        is_cjk[slow] = [not code for _, code, _ in flat]
+        heavy[slow] = [h for _, _, h in flat]
+        return Normalized(_chars(codes), starts, ends, is_cjk, words, breaks, len(markers), converted, heavy)
     counts = np.ones(len(codes), dtype=np.int64)
     counts[slow] = [len(p) for p in slow_parts]
     flat = [part for parts in slow_parts for part in parts]

@@ -168,39 +168,6 @@ def cut_long_sentences(breaks, max_sentence):
     return breaks
 
 
-@njit(cache=True)
-def number_line_possible(cps, classes):
-    """Whether some line could be a page number line (``dedup.normalize._PAGE_MARKER_RES[-1]``).
-
-    Such a line holds only spaces, tabs, carriage returns, "/", the letters of "page" in any
-    case and digits (``\\d``: any decimal digit, all of class WORD), at most 12 and at least one
-    of these two; a non-ASCII character of class WORD is counted as a possible digit here, so
-    this is a necessary condition only.
-    """
-    n = len(cps)
-    alnum = 0
-    ok = True
-    for i in range(n + 1):
-        if i == n or cps[i] == 10:
-            if ok and 1 <= alnum <= 12:
-                return True
-            alnum = 0
-            ok = True
-            continue
-        if not ok:
-            continue
-        c = cps[i]
-        if c == 32 or c == 9 or c == 13 or c == 47:
-            continue
-        if (48 <= c <= 57) or c == 112 or c == 97 or c == 103 or c == 101 or c == 80 or c == 65 or c == 71 or c == 69 or (c >= 128 and classes[c] == WORD):
-            alnum += 1
-            if alnum > 12:
-                ok = False
-        else:
-            ok = False
-    return False
-
-
 @njit(cache=True, inline="always")
 def _is_dash(c):
     return c == 0x2014 or c == 0x2013 or c == 45 or c == 0xFF0D or c == 0x2015 or c == 0x2500
@@ -217,26 +184,54 @@ def _lower_ascii(c):
     return c + 32 if 65 <= c <= 90 else c
 
 
-@njit(cache=True)
-def page_gates(cps, classes):
-    """Which patterns of ``dedup.normalize._PAGE_MARKER_RES`` could match (necessary conditions only).
+#: ``page_lines``' flags: which patterns of ``dedup.normalize._PAGE_MARKER_RES`` could match on a line.
+PAGE_DASH, PAGE_YE, PAGE_WORD, PAGE_NUMBER_LINE = 1, 2, 4, 8
 
-    Returns ``(dash, ye, page, number_line)``: a dash not after a letter or digit, spaces or tabs, 1-4
-    possible digits, spaces or tabs and a dash (the dash pattern); a 页 (the three 页 patterns); "page" in any case (under
-    re.I no other character matches p, a, g or e); a possible page-number line (the last one).
+
+@njit(cache=True)
+def page_lines(cps, classes):
+    """The lines where a pattern of ``dedup.normalize._PAGE_MARKER_RES`` could match (necessary conditions only;
+    none of them matches across a line end): ``(start, end, flags)`` rows, ``end`` at the line's "\\n" or the end.
+
+    Flags: ``PAGE_DASH``, a dash not after a letter or digit, spaces or tabs, 1-4 possible digits, spaces or tabs
+    and a dash (the dash pattern); ``PAGE_YE``, a 页 (the three 页 patterns); ``PAGE_WORD``, "page" in any case
+    (under re.I no other character matches p, a, g or e); ``PAGE_NUMBER_LINE``, a line that could be a page
+    number line (the last pattern): only spaces, tabs, carriage returns, "/", the letters of "page" in any case and
+    digits (``\\d``: any decimal digit, all of class WORD), at most 12 and at least one of these two; a non-ASCII
+    character of class WORD is counted as a possible digit here.
     """
     n = len(cps)
-    dash = ye = page = False
-    for i in range(n):
+    out = np.empty((16, 3), dtype=np.int64)
+    found = 0
+    start, flags, alnum, plain = 0, 0, 0, True
+    for i in range(n + 1):
+        if i == n or cps[i] == 10:
+            if plain and 1 <= alnum <= 12:
+                flags |= PAGE_NUMBER_LINE
+            if flags:
+                if found == len(out):
+                    out = np.concatenate((out, np.empty_like(out)))
+                out[found, 0], out[found, 1], out[found, 2] = start, i, flags
+                found += 1
+            start, flags, alnum, plain = i + 1, 0, 0, True
+            continue
         c = cps[i]
+        if plain:  # (a page number line so far)
+            if c == 32 or c == 9 or c == 13 or c == 47:
+                pass
+            elif (48 <= c <= 57) or c == 112 or c == 97 or c == 103 or c == 101 or c == 80 or c == 65 or c == 71 or c == 69 or (c >= 128 and classes[c] == WORD):
+                alnum += 1
+                plain = alnum <= 12
+            else:
+                plain = False
         if c >= 0x3000 and c != 0x9875 and c != 0xFF0D:  # most of a CJK text: none of these characters
             continue
         if c == 0x9875:
-            ye = True
+            flags |= PAGE_YE
         elif (c == 112 or c == 80) and i + 3 < n:
             if _lower_ascii(cps[i + 1]) == 97 and _lower_ascii(cps[i + 2]) == 103 and _lower_ascii(cps[i + 3]) == 101:
-                page = True
-        elif not dash and _is_dash(c) and (i == 0 or (classes[cps[i - 1]] != WORD and cps[i - 1] != 95)):
+                flags |= PAGE_WORD
+        elif not flags & PAGE_DASH and _is_dash(c) and (i == 0 or (classes[cps[i - 1]] != WORD and cps[i - 1] != 95)):
             # (the pattern's look-behind: no word character or digit before the first dash; "_" is one)
             j = i + 1
             while j < n and (cps[j] == 32 or cps[j] == 9):
@@ -248,8 +243,8 @@ def page_gates(cps, classes):
                 while j < n and (cps[j] == 32 or cps[j] == 9):
                     j += 1
                 if j < n and _is_dash(cps[j]):
-                    dash = True
-    return dash, ye, page, number_line_possible(cps, classes)
+                    flags |= PAGE_DASH
+    return out[:found]
 
 
 @njit(cache=True)
