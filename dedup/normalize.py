@@ -258,8 +258,10 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     if config.traditional_to_simplified and (n_converts or (n_in_phrase and t2s.phrase_found(codes[is_cjk]))):
         cjk_codes = codes[is_cjk]
         by_char = None if n_compat else t2s.char_map(_t2s().convert)
-        if by_char is not None and not _k.holds_key(cjk_codes, *t2s.key_table()):
+        if by_char is not None:
             new_codes = by_char[cjk_codes]  # what OpenCC gives without a phrase (``t2s.char_map``)
+            for start, end in _k.key_regions(cjk_codes, *t2s.key_table()).tolist():  # ... and OpenCC's own there
+                new_codes[start:end] = _codes(to_simplified(_chars(cjk_codes[start:end])))
             converted = int((new_codes != cjk_codes).sum())
             codes[is_cjk] = new_codes
         else:
@@ -300,6 +302,10 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
 
 def _chars(codes: np.ndarray) -> str:
     return codes.astype("<u4").tobytes().decode("utf-32-le")
+
+
+def _codes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
 
 
 @lru_cache(maxsize=1)

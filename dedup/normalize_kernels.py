@@ -289,21 +289,49 @@ def scan(cps, classes, markers, casefold, flags, max_sentence):
 @njit(cache=True)
 def holds_key(seq, first, firsts, offsets, flat):
     """Whether the code points ``seq`` hold one of the keys a table of ``dedup.t2s`` describes."""
-    n = len(seq)
-    for i in range(n):
-        c = seq[i]
-        if not first[c]:
-            continue
-        k = np.searchsorted(firsts, c)
-        while k < len(firsts) and firsts[k] == c:
-            a, b = offsets[k], offsets[k + 1]
-            if i + b - a <= n:
-                same = True
-                for d in range(1, b - a):
-                    if seq[i + d] != flat[a + d]:
-                        same = False
-                        break
-                if same:
-                    return True
-            k += 1
+    for i in range(len(seq)):
+        if first[seq[i]] and _longest_key(seq, i, firsts, offsets, flat) > 0:
+            return True
     return False
+
+
+@njit(cache=True)
+def key_regions(seq, first, firsts, offsets, flat):
+    """The stretches of ``seq`` that keys of a table of ``dedup.t2s`` cover: each key found (the longest where
+    several start at one place), those that overlap joined, as ``(start, end)`` rows in order. No key crosses
+    the bounds of a stretch, so a longest-match segmentation cuts the text there whatever it does elsewhere."""
+    out = np.empty((16, 2), dtype=np.int64)
+    found = 0
+    for i in range(len(seq)):
+        if not first[seq[i]]:
+            continue
+        size = _longest_key(seq, i, firsts, offsets, flat)
+        if size == 0:
+            continue
+        if found and i < out[found - 1, 1]:
+            out[found - 1, 1] = max(out[found - 1, 1], i + size)
+            continue
+        if found == len(out):
+            out = np.concatenate((out, np.empty_like(out)))
+        out[found, 0], out[found, 1] = i, i + size
+        found += 1
+    return out[:found]
+
+
+@njit(cache=True, inline="always")
+def _longest_key(seq, i, firsts, offsets, flat):
+    """The length of the longest key found at ``seq[i]`` (0: none)."""
+    n, best = len(seq), 0
+    k = np.searchsorted(firsts, seq[i])
+    while k < len(firsts) and firsts[k] == seq[i]:
+        a, b = offsets[k], offsets[k + 1]
+        if b - a > best and i + b - a <= n:
+            same = True
+            for d in range(1, b - a):
+                if seq[i + d] != flat[a + d]:
+                    same = False
+                    break
+            if same:
+                best = b - a
+        k += 1
+    return best

@@ -236,6 +236,27 @@ def test_conversion_character_by_character_where_no_phrase_is(text):
     assert normalize(text).tokens == to_simplified(text)
 
 
+def _keys_and_pieces() -> list[str]:
+    from dedup import t2s
+
+    keys = sorted(t2s.KEYS)[::7]  # (a sample: every seventh key, its halves and its characters)
+    return keys + [k[: len(k) // 2] for k in keys] + [k[len(k) // 2 :] for k in keys] + sorted({c for k in keys for c in k})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_keys_and_pieces() + ["國", "發", "，", " ", "中"]), max_size=40).map("".join))
+def test_phrases_convert_as_opencc_converts_the_whole_text(text):
+    """OpenCC runs only on the stretches that keys cover (``normalize_kernels.key_regions``): keys that overlap,
+    touch, repeat or are cut short give what it gives for the whole text."""
+    from dedup import normalize_kernels as k
+    from dedup import t2s
+
+    cjk = "".join(c for c in text if c not in "， ")
+    assert normalize(text).tokens == t2s_convert()(cjk)
+    regions = k.key_regions(_codes(cjk), *t2s.key_table()).tolist()
+    assert all(a < b <= c for (a, b), (c, _) in zip(regions, regions[1:]))  # (in order, apart)
+
+
 def test_phrase_list_is_the_one_in_the_dictionaries():
     """``dedup.t2s.KEYS`` and ``PHRASES`` read again from OpenCC's TSPhrases (with its ``opencc_dict`` tool)."""
     import subprocess
