@@ -4,7 +4,9 @@ executor (``sorted_groups``)."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -15,11 +17,12 @@ from dedup.compiled import njit
 KEY_PART_BITS = 8
 
 
-def sorted_groups(keys: np.ndarray, values: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def sorted_groups(keys: np.ndarray, values: np.ndarray, *, threads: int = 1) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Records ``(keys[i], values[i])`` grouped by key in one process, as shards sorted by key, then value, all of a
     key's records in one (``group_by_key`` of the local executor; see ``dedup.executors``): one shard, or for many
     unsigned 64-bit keys one per value of their top ``KEY_PART_BITS`` bits, gathered a part at a time (the records
-    are not copied whole: beside them, 4 bytes and 1 a record while it runs)."""
+    are not copied whole: beside them, 4 bytes and 1 a record while it runs). With ``threads`` above 1, that many
+    parts are sorted at once, ahead of the one handed on (the compiled sort runs without the GIL)."""
     if len(keys) < 1 << 16 or keys.dtype != np.uint64:
         order = np.lexsort((values, keys))
         yield keys[order], values[order]
@@ -29,14 +32,26 @@ def sorted_groups(keys: np.ndarray, values: np.ndarray) -> Iterator[tuple[np.nda
     bounds = part_order(top, 1 << KEY_PART_BITS, order).tolist()
     del top
     ascending = bool(np.all(values[1:] >= values[:-1]))  # (as a scan's records come: then a stable sort by key will do)
-    for a, b in zip(bounds, bounds[1:]):
-        if b > a:
-            if ascending:
-                yield gathered_by_key(keys, values, order[a:b])
-            else:
-                k, v = keys[order[a:b]], values[order[a:b]]
-                part = np.lexsort((v, k))
-                yield k[part], v[part]
+
+    def part(at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if ascending:
+            return gathered_by_key(keys, values, at)
+        k, v = keys[at], values[at]
+        by_key = np.lexsort((v, k))
+        return k[by_key], v[by_key]
+
+    parts = [order[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+    if threads <= 1:
+        yield from map(part, parts)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        ahead: deque = deque()
+        for at in parts:
+            ahead.append(pool.submit(part, at))
+            if len(ahead) > threads:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
 
 
 @njit(cache=True, nogil=True)

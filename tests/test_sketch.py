@@ -47,7 +47,7 @@ def test_sketches_give_the_candidates_of_the_signed_documents(passages):
     expected = candidate_pairs(signed, config)
     assert (0, 8) in expected and (2, 3) in expected  # (identical, and identical once normalized)
     assert ((0, 11) in expected) == passages  # (a passage shared by documents unlike as wholes: from the windows)
-    assert sketched_candidates(parts, config, group_by_key=LocalExecutor.group_by_key) == expected
+    assert sketched_candidates(parts, config, group_by_key=LocalExecutor(1).group_by_key) == expected
     assert all(p.windows == (None, None) for p in parts)  # (taken out: grouped once)
 
 
@@ -114,7 +114,7 @@ class _EditsBeforeReadingAgain:
     """An executor (in this process) that rewrites a file just before the documents of candidate pairs are read again."""
 
     workers = 1
-    group_by_key = staticmethod(LocalExecutor.group_by_key)
+    group_by_key = staticmethod(LocalExecutor(1).group_by_key)
 
     def __init__(self, path, text: str) -> None:
         self.path, self.text = path, text

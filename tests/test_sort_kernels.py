@@ -1,6 +1,7 @@
 """The sorting kernels against numpy's sorts."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,12 +31,13 @@ def test_part_order_is_a_stable_argsort(seed, n, count):
     assert bounds.tolist() == [0, *np.cumsum(np.bincount(parts, minlength=count)).tolist()]
 
 
-def test_sorted_groups_of_many_keys_are_all_the_records_sorted_with_each_key_in_one_shard():
+@pytest.mark.parametrize("threads", [1, 3])
+def test_sorted_groups_of_many_keys_are_all_the_records_sorted_with_each_key_in_one_shard(threads):
     rng = np.random.default_rng(7)
     keys = rng.integers(0, 2**64, 200_000, dtype=np.uint64, endpoint=False)
     keys[::3] = keys[1::3][: len(keys[::3])]  # keys shared by several records
     values = rng.integers(0, 1000, len(keys)).astype(np.int32)
-    shards = list(sort_kernels.sorted_groups(keys, values))
+    shards = list(sort_kernels.sorted_groups(keys, values, threads=threads))
     assert len(shards) > 1
     order = np.lexsort((values, keys))
     assert np.concatenate([k for k, _ in shards]).tolist() == keys[order].tolist()
@@ -43,12 +45,13 @@ def test_sorted_groups_of_many_keys_are_all_the_records_sorted_with_each_key_in_
     assert sum(len(set(k.tolist())) for k, _ in shards) == len(set(keys.tolist()))
 
 
-def test_sorted_groups_of_ascending_values_are_sorted_by_key_then_value():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sorted_groups_of_ascending_values_are_sorted_by_key_then_value(threads):
     rng = np.random.default_rng(11)  # (values ascending, as a scan's records come: sorted by key alone, stably)
     keys = rng.integers(0, 2**64, 150_000, dtype=np.uint64, endpoint=False)
     keys[1::2] = keys[::2][: len(keys[1::2])][::-1]
     values = np.sort(rng.integers(0, 5000, len(keys))).astype(np.int32)
-    shards = list(sort_kernels.sorted_groups(keys, values))
+    shards = list(sort_kernels.sorted_groups(keys, values, threads=threads))
     order = np.lexsort((values, keys))
     assert np.concatenate([k for k, _ in shards]).tolist() == keys[order].tolist()
     assert np.concatenate([v for _, v in shards]).tolist() == values[order].tolist()

@@ -86,10 +86,10 @@ class LocalExecutor:
         finally:
             pool.close()
 
-    @staticmethod
-    def group_by_key(keys: np.ndarray, values: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """All the records in one shard, sorted by key, then value."""
-        return sorted_groups(keys, values)
+    def group_by_key(self, keys: np.ndarray, values: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The records sorted by key, then value, a part of the key space a shard (``sorted_groups``), the parts
+        sorted in ``workers`` threads."""
+        return sorted_groups(keys, values, threads=self.workers)
 
 
 def _call(call: tuple[Callable, tuple], _: object) -> object:
