@@ -178,6 +178,37 @@ def test_shared_reaches_the_processes_without_being_pickled():
     assert os.getpid() not in {pid for pid, _ in out}
 
 
+class _Finalized:
+    """In a reference cycle (garbage only a collection frees), it says in which processes it was finalized."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.cycle = path, self
+
+    def __del__(self) -> None:
+        with open(self.path, "a", encoding="ascii") as f:
+            f.write(f"{os.getpid()}\n")
+
+
+def test_no_finalizer_of_this_process_runs_in_the_workers(tmp_path: Path):
+    """Garbage of this process (e.g. a Ray reference, whose finalizer takes a lock another thread may have held when
+    the workers forked) is never collected in them."""
+    import gc
+
+    def job(_: object, k: int) -> int:
+        gc.collect()
+        return os.getpid()
+
+    gc.disable()
+    try:
+        _Finalized(tmp_path / "finalized.txt")  # (garbage now)
+        with deadline(30):
+            workers = set(LocalExecutor(2).map(job, range(4)))
+    finally:
+        gc.enable()
+    gc.collect()
+    assert (tmp_path / "finalized.txt").read_text().split() == [str(os.getpid())] and os.getpid() not in workers
+
+
 def fail_at_three(_: object, k: int) -> int:
     if k == 3:
         raise JobError(f"job {k} failed")

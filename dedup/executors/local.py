@@ -17,6 +17,7 @@ With one worker, or where there is no fork, everything runs in this process.
 
 from __future__ import annotations
 
+import gc
 import mmap
 import multiprocessing as mp
 import os
@@ -113,6 +114,10 @@ class _Pool:
         self._busy: list[list[int]] = []  # jobs handed to each process, in order
         self._done: dict[int, tuple[bool, object]] = {}  # results received, not yet yielded
         self._stop = mmap.mmap(-1, 1)  # (shared with the processes) set: take no more jobs
+        # the objects the processes inherit are frozen there (``gc.freeze``): never collected in them, so no finalizer of
+        # this process's objects runs there (one of another library's, e.g. a Ray reference, may wait on a lock that
+        # a thread of this process held when it forked), and gc writes to no inherited page (less copy-on-write)
+        gc.freeze()
         try:
             for _ in range(processes):
                 order_reader, order_writer = ctx.Pipe(duplex=False)
@@ -133,6 +138,8 @@ class _Pool:
         except BaseException:
             self.close()
             raise
+        finally:
+            gc.unfreeze()
 
     def _top_up(self, k: int) -> None:
         """Hand out the next jobs until each process has ``_AHEAD`` (its next job waits while it works), or the
