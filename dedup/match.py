@@ -137,17 +137,21 @@ class Matcher:
         index = self._indexes.get(i)
         return index.weights if index is not None else cumulative_weights(self.docs[i].norm)
 
-    def flagged_spans(self, pair: tuple[int, int], boiler: Sequence[np.ndarray]) -> tuple[bool, list[tuple[TokenSpan, bool]]]:
+    def flagged_spans(
+        self, pair: tuple[int, int], boiler: Sequence[np.ndarray], *, weights: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[bool, list[tuple[TokenSpan, bool]]]:
         """Whether the pair is exact, and its aligned spans (an exact pair: at least the whole text), each
-        with whether it is boilerplate (``boiler``: each document's boilerplate-token mask)."""
+        with whether it is boilerplate (``boiler``: each document's boilerplate-token mask; ``weights``: the two
+        documents' ``Normalized.weights`` where known)."""
         i, j = pair
         a, b = self.docs[i].norm, self.docs[j].norm
+        wa, wb = weights if weights is not None else (a.weights, b.weights)
         spans = self.spans(i, j)
         exact = len(a) > 0 and a.tokens == b.tokens and a.converted == b.converted
         if exact and not spans:
             spans = [TokenSpan(0, len(a), 0, len(b), 1.0)]
         min_passage = self.config.min_passage
-        return exact, [(s, is_boilerplate(s, a.weights, boiler[i], b.weights, boiler[j], min_passage)) for s in spans]
+        return exact, [(s, is_boilerplate(s, wa, boiler[i], wb, boiler[j], min_passage)) for s in spans]
 
     def judge(self, pair: tuple[int, int], boiler: Sequence[np.ndarray], *, b_origin: str = "scanned") -> Pair | None:
         """The verified pair, or None when it shares nothing but boilerplate.
@@ -158,13 +162,14 @@ class Matcher:
         i, j = pair
         a, b = self.docs[i], self.docs[j]
         bp_a, bp_b = boiler[i], boiler[j]
-        exact, flagged = self.flagged_spans(pair, boiler)
+        weights = (a.norm.weights, b.norm.weights)  # (made once: asked for by each step below)
+        exact, flagged = self.flagged_spans(pair, boiler, weights=weights)
         spans = [s for s, _ in flagged]
         content = [s for s, is_bp in flagged if not is_bp]
         if not content:
             return None
-        cov_a = coverage(a.norm.weights, bp_a, [(s.a0, s.a1) for s in content])
-        cov_b = coverage(b.norm.weights, bp_b, [(s.b0, s.b1) for s in content])
+        cov_a = coverage(weights[0], bp_a, [(s.a0, s.a1) for s in content])
+        cov_b = coverage(weights[1], bp_b, [(s.b0, s.b1) for s in content])
         threshold = self.config.threshold
         if exact:
             relation = "exact"
@@ -172,7 +177,7 @@ class Matcher:
             relation = "near_duplicate"
         else:
             relation = "partial"
-        similarity = 1.0 if exact else pair_similarity(a, b, bp_a, bp_b, content)
+        similarity = 1.0 if exact else pair_similarity(a, b, bp_a, bp_b, content, weights=weights)
         passages = tuple(
             Passage(*a.norm.span(s.a0, s.a1), *b.norm.span(s.b0, s.b1), similarity=s.similarity, boilerplate=is_bp)
             for s, is_bp in flagged
@@ -237,9 +242,13 @@ def _covered_share(parts: np.ndarray, cumulative: np.ndarray) -> float:
     return covered_weight(parts, 0, len(cumulative) - 1, cumulative) / total if total > 0 else 0.0
 
 
-def pair_similarity(a: SignedDocument, b: SignedDocument, bp_a, bp_b, spans: Sequence[TokenSpan]) -> float:
-    """Dice-style similarity of the two documents' content: matched size over total size."""
-    wa, wb = a.norm.weights, b.norm.weights
+def pair_similarity(
+    a: SignedDocument, b: SignedDocument, bp_a, bp_b, spans: Sequence[TokenSpan], *,
+    weights: tuple[np.ndarray, np.ndarray] | None = None,
+) -> float:
+    """Dice-style similarity of the two documents' content: matched size over total size (``weights``: the two
+    documents' ``Normalized.weights`` where known)."""
+    wa, wb = weights if weights is not None else (a.norm.weights, b.norm.weights)
     total = float(wa[~bp_a].sum() + wb[~bp_b].sum())
     if total == 0:
         return 0.0
