@@ -112,48 +112,54 @@ def similar_sentences(
         rows_b = fs_b[mb[t] + 1] - fs_b[mb[t]]
         if rows_b <= max_per_feature:
             total += (fs_a[ma[t] + 1] - fs_a[ma[t]]) * rows_b
-    every = np.empty(total, dtype=np.int64)  # a key for each feature a sentence pair shares: a's * nb + b's
-    k = 0
-    for t in range(len(ma)):
-        i, j = ma[t], mb[t]
-        if fs_b[j + 1] - fs_b[j] <= max_per_feature:
-            for x in range(fs_a[i], fs_a[i + 1]):
-                for y in range(fs_b[j], fs_b[j + 1]):
-                    every[k] = sent_a[x] * nb + sent_b[y]
-                    k += 1
-    keys, counts = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
+    # each sentence pair that shares a feature: its sentences, and how many features it shares
+    rows, cols, counts = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
     n = 0
-    if na * nb <= dense_cells:  # counted in a table
+    if na * nb <= dense_cells:  # counted in a table as they are met (no list of every shared feature, no division)
         table = np.zeros(na * nb, dtype=np.int32)
-        for key in every:
-            if table[key] == 0:
-                keys[n] = key
-                n += 1
-            table[key] += 1
+        for t in range(len(ma)):
+            i, j = ma[t], mb[t]
+            if fs_b[j + 1] - fs_b[j] <= max_per_feature:
+                for x in range(fs_a[i], fs_a[i + 1]):
+                    r = sent_a[x]
+                    for y in range(fs_b[j], fs_b[j + 1]):
+                        cell = r * nb + sent_b[y]
+                        if table[cell] == 0:
+                            rows[n], cols[n] = r, sent_b[y]
+                            n += 1
+                        table[cell] += 1
         for t in range(n):
-            counts[t] = table[keys[t]]
+            counts[t] = table[rows[t] * nb + cols[t]]
     else:  # or sorted
+        every = np.empty(total, dtype=np.int64)  # a key for each feature a sentence pair shares: a's * nb + b's
+        k = 0
+        for t in range(len(ma)):
+            i, j = ma[t], mb[t]
+            if fs_b[j + 1] - fs_b[j] <= max_per_feature:
+                for x in range(fs_a[i], fs_a[i + 1]):
+                    for y in range(fs_b[j], fs_b[j + 1]):
+                        every[k] = sent_a[x] * nb + sent_b[y]
+                        k += 1
         every.sort()
         t = 0
         while t < total:
             u = t
             while u < total and every[u] == every[t]:
                 u += 1
-            keys[n], counts[n] = every[t], u - t
+            rows[n], cols[n], counts[n] = every[t] // nb, every[t] % nb, u - t
             n += 1
             t = u
-    keys, counts = keys[:n], counts[:n]
-    similar = np.empty(len(keys), dtype=np.int64)
-    n = 0
-    for t in range(len(keys)):
-        r, c = keys[t] // nb, keys[t] % nb
+    similar = np.empty(n, dtype=np.int64)
+    m = 0
+    for t in range(n):
+        r, c = rows[t], cols[t]
         if size_a[r] >= min_features and size_b[c] >= min_features:
             if 2 * counts[t] / max(size_a[r] + size_b[c], 1) >= min_dice:
-                similar[n] = keys[t]
-                n += 1
-    similar = np.sort(similar[:n])
-    out = np.empty((n, 4), dtype=np.int64)
-    for t in range(n):
+                similar[m] = r * nb + c
+                m += 1
+    similar = np.sort(similar[:m])
+    out = np.empty((m, 4), dtype=np.int64)
+    for t in range(m):
         r, c = similar[t] // nb, similar[t] % nb
         out[t, 0], out[t, 1], out[t, 2], out[t, 3] = starts_a[r], starts_a[r + 1], starts_b[c], starts_b[c + 1]
     return out
