@@ -34,6 +34,7 @@ from dedup.explain import covered_mask
 from dedup.match import RELATED_COVERAGE, clusters
 from dedup.normalize import Normalized, runs
 from dedup.sign import Mapper, Signed, SignedDocument, mapped, sign
+from dedup.sort_kernels import radix_order
 
 #: Long shingles, on which boilerplate is judged.
 BOILERPLATE_NGRAM = {"cjk_ngram": 15, "word_ngram": 6}
@@ -134,8 +135,7 @@ def long_shingle_set(norm: Normalized) -> tuple[np.ndarray, np.ndarray]:
     shingles reaches into the first or last ``EDGE`` of the tokens."""
     ngram = BOILERPLATE_NGRAM
     flagged = set_kernels.edge_flagged_shingles(norm.codes, norm.cjk, ngram["cjk_ngram"], ngram["word_ngram"], EDGE)
-    flagged.sort()  # by hash, then edge flag
-    return set_kernels.flagged_runs(flagged)
+    return set_kernels.flagged_runs(flagged[radix_order(flagged)])  # sorted: by hash, then edge flag
 
 
 def long_shingle_hash_sets(docs: Sequence[SignedDocument]) -> tuple[list[np.ndarray], HashSets]:
