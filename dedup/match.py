@@ -34,6 +34,8 @@ NEAR_DUPLICATE_MIN_OTHER = 0.5
 RELATED_COVERAGE = 0.5
 #: Per-document seed indexes a matcher keeps for reuse.
 INDEX_CACHE = 4096
+#: Per-document token weights a matcher keeps for reuse while it judges pairs.
+WEIGHTS_CACHE = 256
 #: Candidate pairs per batch of alignment work.
 ALIGN_BATCH = 2000
 #: Batches a worker gets at least, when there are enough pairs (the batches of the workers even out).
@@ -49,15 +51,14 @@ class Matcher:
         self._spans: dict[tuple[int, int], list[TokenSpan]] = {}
         self._related: dict[tuple[int, int], bool] = {}  # ``related`` of the pairs aligned by an executor's jobs
         self._indexes: dict[int, ShingleIndex] = {}
+        self._weights: dict[int, np.ndarray] = {}
 
     def index(self, i: int) -> ShingleIndex:
-        index = self._indexes.pop(i, None)  # put back last: the least recently used goes first
-        if index is None:
-            if len(self._indexes) >= INDEX_CACHE:
-                self._indexes.pop(next(iter(self._indexes)))
-            index = shingle_index(self.docs[i].signed, max_repeats=self.config.candidates.max_shingle_repeats)
-        self._indexes[i] = index
-        return index
+        """Document ``i``'s seed index (the last ``INDEX_CACHE`` asked for are kept)."""
+        return _recent(
+            self._indexes, i, INDEX_CACHE,
+            lambda: shingle_index(self.docs[i].signed, max_repeats=self.config.candidates.max_shingle_repeats),
+        )
 
     def align_all(
         self,
@@ -83,7 +84,12 @@ class Matcher:
             progress("align", done, len(pairs))
 
     def __getstate__(self) -> dict:  # (sent to other processes without its seed indexes: they are made again there)
-        return {**self.__dict__, "_indexes": {}}
+        return {**self.__dict__, "_indexes": {}, "_weights": {}}
+
+    def weights(self, i: int) -> np.ndarray:
+        """Document ``i``'s ``Normalized.weights`` (the last ``WEIGHTS_CACHE`` asked for are kept: a document is in
+        many pairs)."""
+        return _recent(self._weights, i, WEIGHTS_CACHE, lambda: self.docs[i].norm.weights)
 
     def judge_all(
         self,
@@ -162,7 +168,7 @@ class Matcher:
         i, j = pair
         a, b = self.docs[i], self.docs[j]
         bp_a, bp_b = boiler[i], boiler[j]
-        weights = (a.norm.weights, b.norm.weights)  # (made once: asked for by each step below)
+        weights = (self.weights(i), self.weights(j))  # (asked for by each step below)
         exact, flagged = self.flagged_spans(pair, boiler, weights=weights)
         spans = [s for s, _ in flagged]
         content = [s for s, is_bp in flagged if not is_bp]
@@ -196,6 +202,18 @@ class Matcher:
             differences=differences,
             b_origin=b_origin,  # type: ignore[arg-type]
         )
+
+
+def _recent(cache: dict, key: int, limit: int, make):
+    """``cache[key]``, made by ``make()`` if absent; the least recently used go first beyond ``limit`` (dicts keep
+    their insertion order: a value asked for is put back last)."""
+    value = cache.pop(key, None)
+    if value is None:
+        if len(cache) >= limit:
+            cache.pop(next(iter(cache)))
+        value = make()
+    cache[key] = value
+    return value
 
 
 def _batches(pairs: Sequence[tuple[int, int]], batch_size: int, workers: int) -> list[Sequence[tuple[int, int]]]:
