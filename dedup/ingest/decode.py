@@ -260,7 +260,8 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     kind = _signature(data)
     if kind is not None:
         raise ValueError(f"{_BINARY} ({kind})")
-    nuls = data.count(0)
+    controls = _control_bytes(data)  # (NULs among them: most files have none of either, told in one pass)
+    nuls = data.count(0) if controls else 0
     if nuls:
         encoding = _utf16_without_bom(data)
         if encoding is not None:
@@ -268,7 +269,6 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
                 return _checked(data.decode(encoding), encoding)
             except UnicodeDecodeError:
                 raise ValueError(_BINARY) from None
-    controls = _control_bytes(data)
     if nuls > _NUL_SHARE * len(data) or controls > 0.1 * len(data):  # (as :func:`_looks_binary`, before decoding)
         encoding = _chinese_utf16(data)  # (whose bytes can be NULs and controls)
         if encoding is None:
