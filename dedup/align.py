@@ -263,6 +263,9 @@ def _merge_neighbours(chains, wa, wb, score, config: AlignConfig) -> list[_Chain
     for c in sorted(chains, key=lambda c: c.a0):
         for k in range(len(out) - 1, max(-1, len(out) - 9), -1):  # the last few passages, nearest first
             p = out[k]
+            # (a token weighs at least 1: more tokens than ``limit`` between them on a side is a gap too wide)
+            if c.a0 - p.a1 > limit or c.b0 - p.b1 > limit or p.b0 - c.b1 > limit:
+                continue
             if joinable(p, c):
                 joined = (min(p.a0, c.a0), max(p.a1, c.a1), min(p.b0, c.b0), max(p.b1, c.b1))
                 if score(joined) >= config.min_similarity:
