@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from dedup.compiled import njit
+from dedup.sort_kernels import radix_order
 
 
 @njit(cache=True, nogil=True)
@@ -68,10 +69,10 @@ def diagonal_runs(seeds):
         low = min(low, seeds[s, 0] - seeds[s, 1])
         high = max(high, seeds[s, 0] - seeds[s, 1])
         top = max(top, seeds[s, 0])
-    keys = np.empty(m, dtype=np.int64)  # (diagonal, token in a): one key each, a seed per pair of tokens
+    keys = np.empty(m, dtype=np.uint64)  # (diagonal, token in a): one key each, a seed per pair of tokens
     for s in range(m):
         keys[s] = (seeds[s, 0] - seeds[s, 1] - low) * (top + 1) + seeds[s, 0]
-    order = np.argsort(keys)
+    order = radix_order(keys)
     runs = np.empty((m, 4), dtype=np.int64)
     r = -1
     diag, end = 0, 0
@@ -87,7 +88,7 @@ def diagonal_runs(seeds):
             runs[r, 1] = e
         runs[r, 2], runs[r, 3] = runs[r, 0] - diag, runs[r, 1] - diag
     runs = runs[: r + 1]
-    return runs[np.argsort(runs[:, 0], kind="mergesort")]  # (stable: by diagonal where a0 is the same)
+    return runs[radix_order(runs[:, 0].astype(np.uint64))]  # (stable: by diagonal where a0 is the same)
 
 
 @njit(cache=True, nogil=True)
@@ -172,10 +173,10 @@ def by_start(frags):
     top = 0
     for f in range(m):
         top = max(top, frags[f, 1])
-    keys = np.empty(m, dtype=np.int64)
+    keys = np.empty(m, dtype=np.uint64)
     for f in range(m):
         keys[f] = frags[f, 0] * (top + 1) + (top - frags[f, 1])
-    return frags[np.argsort(keys, kind="mergesort")]
+    return frags[radix_order(keys)]  # (stable)
 
 
 @njit(cache=True, nogil=True)
