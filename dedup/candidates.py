@@ -115,29 +115,29 @@ def banded_candidates(
 
     With ``min_shared=1``, the same pairs as inserting every window into datasketch's ``MinHashLSH`` and
     querying each (tested), at a fraction of the cost and memory for millions
-    of windows: the records of all bands grouped by ``group_by_key`` at once, or of as many bands as make about
-    ``grouped_records`` records (by default ``GROUPED_RECORDS``) (a band's keys salted with ``band_salts``; locally one sort in one process, on Ray
-    one shuffle). ``salted``: the keys come salted already (``window_batch``'s: the records of all bands are then
-    grouped as they are, without a copy).
+    of windows: the records of all bands grouped by ``group_by_key`` at once, or of as many bands at a time as make
+    about ``grouped_records`` records (by default ``GROUPED_RECORDS``), a band's keys salted with ``band_salts``
+    (locally one sort in one process, on Ray one shuffle). ``salted``: the keys come salted already
+    (``window_records``': when all bands are grouped at once, they are grouped as they are, without a copy).
     """
     if len(keys) == 0:
         return set()
     owners = owners.astype(np.int64)
     span = int(owners.max()) + 1  # a pair (i, j) is coded as i * span + j
     limit = (max_hits + 1) if max_hits is not None else len(keys)
-    # all bands in one shuffle: each band's keys xor a salt of its own (a bijection within a band), so that the
-    # buckets of two bands stay apart
-    # (a few bands at a time when there are many windows: the buckets of two bands never meet)
+    # the bands in one shuffle, or a few at a time when there are many windows: each band's keys xor a salt of its
+    # own (a bijection within a band), so that the buckets of two bands stay apart
     bands = keys.shape[1]
     owners = owners.astype(np.int32 if span < 1 << 31 else np.int64)
     step = max(1, min(bands, (grouped_records or GROUPED_RECORDS) // max(1, len(keys))))
     coded = []
     for first in range(0, bands, step):
-        part = keys[:, first : first + step]
-        salted_part = np.ascontiguousarray(part, dtype=np.uint64) if salted else part ^ band_salts(bands)[first : first + step]
-        records = np.repeat(owners, salted_part.shape[1])  # (row-major, as the keys)
-        coded += [bucket_pairs(k, o, span=span, limit=limit) for k, o in group_by_key(salted_part.ravel(), records)]
-        del part, salted_part, records
+        part = np.ascontiguousarray(keys[:, first : first + step], dtype=np.uint64)
+        if not salted:
+            part = part ^ band_salts(bands)[first : first + step]
+        records = np.repeat(owners, part.shape[1])  # (row-major, as the keys)
+        coded += [bucket_pairs(k, o, span=span, limit=limit) for k, o in group_by_key(part.ravel(), records)]
+        del part, records
     if not coded:
         return set()
     pairs, shared = np.unique(np.concatenate(coded), return_counts=True)

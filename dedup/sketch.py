@@ -176,17 +176,23 @@ def sketched_candidates(parts: list[Sketches], config: ScanConfig, *, group_by_k
     tokens = np.concatenate([np.zeros(0, np.int64), *(p.tokens for p in parts)])
     digests = np.concatenate([np.zeros((0, DIGEST_BYTES), np.uint8), *(p.digests for p in parts)])
     found |= same_key_pairs([row.tobytes() if n else None for row, n in zip(digests, tokens.tolist())])
-    made: tuple[list, list] = ([], [])  # the window records of each part, numbered in the scan
-    first = 0
-    for k, part in enumerate(parts):
-        for kind, records in zip(made, part.windows):
-            if records is not None:
-                kind.append((records[0], records[1] + first))  # (joined one by one: a part's segment is then freed)
-        parts[k] = part.without_windows()
-        first += len(part)
-    del part
-    found |= window_pairs(made, len(tokens), config, group_by_key=group_by_key)
+    found |= window_pairs(_taken_windows(parts), len(tokens), config, group_by_key=group_by_key)
     return sorted(found)
+
+
+def _taken_windows(parts: list[Sketches]) -> tuple[list, list]:
+    """The window records of ``parts`` (in order), their owners numbered in the scan, of the word documents and of
+    the CJK ones; taken out of ``parts``, in place (``window_pairs`` joins them one by one: a part's segment is then
+    freed)."""
+    made: tuple[list, list] = ([], [])
+    first = 0
+    for k in range(len(parts)):
+        for kind, records in zip(made, parts[k].windows):
+            if records is not None:
+                kind.append((records[0], records[1] + first))
+        first += len(parts[k])
+        parts[k] = parts[k].without_windows()
+    return made
 
 
 __all__ = [

@@ -116,6 +116,8 @@ def test_shared_buckets_and_stock_buckets():
     assert banded_candidates(keys, owners) == {(0, 1), (0, 2), (1, 2), (3, 4)}
     assert banded_candidates(keys, owners, min_shared=2) == {(0, 1), (3, 4)}
     assert banded_candidates(keys, owners, max_hits=1) == {(0, 1), (3, 4)}  # bucket 1 holds 3 documents: stock
+    assert banded_candidates(keys.astype(np.int64), owners) == {(0, 1), (0, 2), (1, 2), (3, 4)}  # (signed keys too)
+    assert banded_candidates(keys.astype(np.int64), owners, grouped_records=5) == {(0, 1), (0, 2), (1, 2), (3, 4)}
 
 
 def test_candidate_pairs_of_a_batch():

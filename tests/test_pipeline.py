@@ -162,6 +162,11 @@ def test_a_scan_that_keeps_sketches_only_gives_the_report_of_one_that_keeps_the_
     assert sketched.pairs and replace(sketched, config=kept.config) == kept
 
 
+def test_comparing_no_documents_gives_an_empty_report():
+    report = dedup.compare([], config=ScanConfig(workers=1))
+    assert report.pairs == () and report.clusters == () and report.documents == ()
+
+
 def test_a_scan_with_an_index_in_memory_names_archive_documents(folder: Path):
     archive = dedup.MemoryStore()
     dedup.build_index(folder / "zh", archive)
