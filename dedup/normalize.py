@@ -112,7 +112,7 @@ def _word_parts(raw: str, casefold: bool) -> tuple[tuple[str, int, bool], ...]:
 
 def page_marker_spans(text: str) -> list[tuple[int, int]]:
     """Spans of page markers in ``text``, sorted and not overlapping."""
-    return _page_marker_spans(text, np.frombuffer(text.encode("utf-32-le"), dtype="<u4"))
+    return _page_marker_spans(text, _codes(text))
 
 
 def _page_marker_spans(text: str, cps: np.ndarray) -> list[tuple[int, int]]:
@@ -174,7 +174,7 @@ class Normalized:
     @cached_property
     def codes(self) -> np.ndarray:
         """The tokens' code points (``<u4``), computed once: shingles, features and digests read them."""
-        return np.frombuffer(self.tokens.encode("utf-32-le"), dtype="<u4")
+        return _codes(self.tokens)
 
     @cached_property
     def mostly_cjk(self) -> bool:
@@ -240,7 +240,7 @@ def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     """Tokenize and normalize ``text`` for matching (compiled loops over the code points)."""
     config = config or NormalizeConfig()
-    cps = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+    cps = _codes(text)
     markers = _page_marker_spans(text, cps) if config.drop_page_markers else []
     spans = np.array(markers, dtype=np.int64).reshape(-1, 2) if markers else _NO_SPANS
     flags = _char_flags() if config.traditional_to_simplified else _compat_flags()
@@ -268,7 +268,7 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
             original = _chars(cjk_codes)
             simplified = to_simplified(original)
             if simplified != original:
-                new_codes = np.frombuffer(simplified.encode("utf-32-le"), dtype="<u4")
+                new_codes = _codes(simplified)
                 converted = int((new_codes != cjk_codes).sum())
                 codes[is_cjk] = new_codes
 
@@ -279,24 +279,20 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     slow_parts = [_word_parts(text[s_:e_], config.casefold) for s_, e_ in zip(starts[slow].tolist(), ends[slow].tolist())]
     slow_words = [part[0] for parts in slow_parts for part in parts if part[1]]
     words = "\0".join(([fast_words] if fast_words else []) + slow_words)
-    if all(len(parts) == 1 for parts in slow_parts):  # (each stays one token, as most do: the arrays keep their size)
-        flat = [parts[0] for parts in slow_parts]
-        codes[slow] = [code or ord(text_) for text_, code, _ in flat]
-        is_cjk[slow] = [not code for _, code, _ in flat]
-        heavy[slow] = [h for _, _, h in flat]
-        return Normalized(_chars(codes), starts, ends, is_cjk, words, breaks, len(markers), converted, heavy)
-    counts = np.ones(len(codes), dtype=np.int64)
-    counts[slow] = [len(p) for p in slow_parts]
     flat = [part for parts in slow_parts for part in parts]
-    at = np.repeat(np.arange(len(codes)), counts)
-    is_slow = np.zeros(len(codes), dtype=bool)
-    is_slow[slow] = True
-    slot = np.nonzero(np.repeat(is_slow, counts))[0]
-    starts, ends, codes, cjk, heavy = starts[at], ends[at], codes[at], is_cjk[at], heavy[at]
+    slot, cjk = slow, is_cjk  # (each stays one token, as most do: the arrays keep their size and breaks)
+    if not all(len(parts) == 1 for parts in slow_parts):
+        counts = np.ones(len(codes), dtype=np.int64)
+        counts[slow] = [len(p) for p in slow_parts]
+        at = np.repeat(np.arange(len(codes)), counts)
+        is_slow = np.zeros(len(codes), dtype=bool)
+        is_slow[slow] = True
+        slot = np.nonzero(np.repeat(is_slow, counts))[0]
+        starts, ends, codes, cjk, heavy = starts[at], ends[at], codes[at], is_cjk[at], heavy[at]
+        breaks = _k.breaks_of(starts, ends, marks, MAX_SENTENCE)
     codes[slot] = [code or ord(text_) for text_, code, _ in flat]
     cjk[slot] = [not code for _, code, _ in flat]
     heavy[slot] = [h for _, _, h in flat]
-    breaks = _k.breaks_of(starts, ends, marks, MAX_SENTENCE)
     return Normalized(_chars(codes), starts, ends, cjk, words, breaks, len(markers), converted, heavy)
 
 
@@ -305,6 +301,7 @@ def _chars(codes: np.ndarray) -> str:
 
 
 def _codes(text: str) -> np.ndarray:
+    """The code points of ``text`` (``<u4``; read-only, a view of its UTF-32 bytes)."""
     return np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
 
 
