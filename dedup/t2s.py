@@ -123,11 +123,14 @@ def _singles(convert) -> tuple[np.ndarray, np.ndarray] | None:
     None when the installed dictionaries are not those the lists here were read from."""
     if not dictionaries_known():
         return None
-    chars = [chr(c) for lo, hi in _RANGES for c in range(lo, hi + 1)]
-    out = convert("\n".join(chars)).split("\n")  # no key holds a newline: each character alone
-    if len(out) != len(chars) or any(len(o) != 1 for o in out):
+    chars = np.concatenate([np.arange(lo, hi + 1, dtype="<u4") for lo, hi in _RANGES])
+    lines = np.full(2 * len(chars) - 1, ord("\n"), dtype="<u4")  # no key holds a newline: each character alone
+    lines[0::2] = chars
+    out = np.frombuffer(convert(lines.tobytes().decode("utf-32-le")).encode("utf-32-le"), dtype="<u4")
+    # each character became one character, not a newline, and the newlines stayed where they were
+    if len(out) != len(lines) or (out[1::2] != ord("\n")).any() or (out[0::2] == ord("\n")).any():
         return None
-    return np.array([ord(c) for c in chars], dtype=np.uint32), np.array([ord(o) for o in out], dtype=np.uint32)
+    return chars.astype(np.uint32), out[0::2].astype(np.uint32)
 
 
 @lru_cache(maxsize=1)

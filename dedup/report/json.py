@@ -15,9 +15,9 @@ written as the text ``\udcc4``, the way file names with such bytes are shown.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import fields
 
-from dedup.models import CheckReport, DocumentEntry, Pair, Report
+from dedup.models import CheckReport, DocumentEntry, Pair, Passage, Report
 from dedup.report.escape import json_text
 
 JSON_VERSION = 1
@@ -62,6 +62,9 @@ def report_to_dict(report: Report) -> dict:
     }
 
 
+_PASSAGE_FIELDS = tuple(f.name for f in fields(Passage))
+
+
 def pair_to_dict(p: Pair, *, names: tuple[str, str] | None = None) -> dict:
     """A pair as JSON-ready data; its documents named ``names`` (by default as a scan names them, ``Pair.names``)."""
     a, b = names or p.names()
@@ -73,7 +76,7 @@ def pair_to_dict(p: Pair, *, names: tuple[str, str] | None = None) -> dict:
         "a_coverage": p.a_coverage,
         "b_coverage": p.b_coverage,
         "differences": list(p.differences),
-        "passages": [asdict(x) for x in p.passages],
+        "passages": [{name: getattr(x, name) for name in _PASSAGE_FIELDS} for x in p.passages],
     }
 
 
