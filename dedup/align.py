@@ -154,10 +154,39 @@ _MIN_BLOCK = 2  # a passage starts and ends with at least this many tokens in co
 def _trim_edges(na: Normalized, nb: Normalized, c: _Chain) -> _Chain | None:
     """Move a passage's ends inward to the first and last run of matching tokens (``trim_edges``).
 
-    Sentence seeds cover whole sentences, of which only a part may be copied.
+    Sentence seeds cover whole sentences, of which only a part may be copied. A passage made of blocks that come in
+    another order in b (sentences moved; a block: pieces that overlap on either side) has each end trimmed on the
+    block that holds it: the text at the start of a is not the text at the start of b there, and an edit script of
+    the two would match neither.
     """
-    span = trim_edges(na.tokens, nb.tokens, (c.a0, c.a1, c.b0, c.b1))
-    return _Chain(*span, c.parts) if span is not None else None
+    blocks = _blocks(c.parts)
+    if all(x[2] < y[2] for x, y in zip(blocks, blocks[1:])):  # (by a0: in order in b too)
+        span = trim_edges(na.tokens, nb.tokens, (c.a0, c.a1, c.b0, c.b1))
+        return _Chain(*span, c.parts) if span is not None else None
+    ends = []
+    for k, pick in ((0, min), (2, min), (1, max), (3, max)):
+        block = pick(blocks, key=lambda x: x[k])
+        trimmed = trim_edges(na.tokens, nb.tokens, block)
+        ends.append((trimmed or block)[k])
+    a0, b0, a1, b1 = ends
+    if a1 <= a0 or b1 <= b0:
+        return None
+    return _Chain(a0, a1, b0, b1, c.parts)
+
+
+def _blocks(parts: list) -> list[tuple[int, int, int, int]]:
+    """The bounds of the blocks of a passage's pieces, sorted by ``a0``: pieces that overlap on either side, joined."""
+    blocks: list[list[int]] = []
+    for p in sorted(parts):
+        p = list(p)
+        while True:  # (a block grown by one may overlap another)
+            x = next((x for x in blocks if min(x[1], p[1]) > max(x[0], p[0]) or min(x[3], p[3]) > max(x[2], p[2])), None)
+            if x is None:
+                break
+            blocks.remove(x)
+            p = [min(x[0], p[0]), max(x[1], p[1]), min(x[2], p[2]), max(x[3], p[3])]
+        blocks.append(p)
+    return sorted(tuple(x) for x in blocks)  # type: ignore[misc]
 
 
 def trim_edges(ta: str, tb: str, span: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:

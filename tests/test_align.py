@@ -50,6 +50,32 @@ def test_reordered_paragraphs_give_one_passage_per_block():
     assert sum(s.a1 - s.a0 for s in spans) >= 0.95 * len(na)
 
 
+def test_paraphrased_sentences_in_another_order_are_one_passage():
+    # each sentence reworded a little, and the four of them in the reverse order: one copied stretch, one passage
+    # (each end of it trimmed on the sentence that holds it, not on an edit script of the two stretches)
+    copied = (
+        "Apply a cold compress: wrap ice in a moist hand towel and hold it on the swollen joint for twenty minutes. "
+        "Do not apply ice directly to the skin, because the cold can burn it within minutes. "
+        "Wear a sling for comfort, but remember that long immobilization in a sling can lead to a frozen shoulder. "
+        "Keep the injured arm raised above the level of your heart whenever possible during the first few days."
+    )
+    spun = (
+        "Keep your injured arm raised above the level of the heart whenever you can during the first few days. "
+        "Long immobilization in a sling can lead to a frozen shoulder, so wear the sling for comfort only. "
+        "Never apply ice directly to the skin, because the cold can burn it within minutes. "
+        "Wrap ice in a moist hand towel and hold the cold compress on the swollen joint for twenty minutes."
+    )
+    a = EN_SPEECH[:600] + "\n\n" + copied + "\n\n" + EN_SPEECH[600:1200]
+    b = "The weather was mild this spring, and the river rose slowly. " * 3 + "\n\n" + spun + "\n\n" + "We met twice. " * 5
+    na, nb, spans = _align(a, b)
+    assert len(spans) == 1
+    a0, a1 = na.span(spans[0].a0, spans[0].a1)
+    b0, b1 = nb.span(spans[0].b0, spans[0].b1)
+    assert a.index(copied) <= a0 and a1 <= a.index(copied) + len(copied) and a1 - a0 >= 0.9 * len(copied)
+    assert b.index(spun) <= b0 and b1 <= b.index(spun) + len(spun) and b1 - b0 >= 0.9 * len(spun)
+    assert spans[0].moved > 0
+
+
 def test_unrelated_texts_share_nothing():
     other = "今天我们隆重召开全县教育工作大会，表彰先进，部署任务。近年来，全县教育事业发展取得了显著成绩，办学条件明显改善，教育质量稳步提高。"
     assert _align(ZH_SPEECH, other * 3)[2] == []
