@@ -113,7 +113,9 @@ def align(
         return sim
 
     spans = []
-    for c in _merge_neighbours(chain(frags, wa, wb, config.max_gap, min_size=min_passage), wa, wb, score, config):
+    merged = _merge_neighbours(chain(frags, wa, wb, config.max_gap, min_size=min_passage), wa, wb, score, config)
+    gap_dice = lambda span: bag_similarity(index_a, index_b, span)  # noqa: E731
+    for c in _bridged(merged, wa, wb, gap_dice, score, min_passage=min_passage, min_similarity=config.min_similarity):
         if (c.matched if c.matched is not None else _matched(c, wa)) < min_passage:  # (trimming only takes from the ends)
             continue
         c = _trim_edges(sa.norm, sb.norm, c)
@@ -303,6 +305,43 @@ def _merge_neighbours(chains, wa, wb, score, config: AlignConfig) -> list[_Chain
         else:
             out.append(c)
     return out
+
+
+#: ``_bridged``: the words of a gap between two passages, on its two sides, alike at least this much (Dice of their
+#: bag-of-words features); the gap at most as large as the larger of the two passages, and at most ``BRIDGE_GAP``
+#: (a long sentence: 200 CJK characters, 48 words).
+BRIDGE_DICE = 0.2
+BRIDGE_GAP = 200.0
+
+
+def _bridged(
+    chains: list[_Chain], wa: np.ndarray, wb: np.ndarray, gap_dice, score, *, min_passage: float, min_similarity: float
+) -> list[_Chain]:
+    """Join two passages in the same order on both sides across the gap between them, when the gap is short beside
+    them and its words on the two sides still overlap (``gap_dice``, the bag-of-words similarity of a span: at least
+    ``BRIDGE_DICE``), and the joined passage is still similar (``score``): a sentence paraphrased between copied ones
+    (a clause dropped, half the words changed). Only passages whose seeds cover ``min_passage`` are joined;
+    unrelated text between them is never bridged."""
+    def real(c: _Chain) -> bool:
+        return (c.matched if c.matched is not None else _matched(c, wa)) >= min_passage
+
+    kept = sorted((c for c in chains if real(c)), key=lambda c: (c.a0, c.b0))
+    if len(kept) < 2:
+        return chains
+    out: list[_Chain] = [kept[0]]
+    for c in kept[1:]:
+        p = out[-1]
+        if c.a0 >= p.a1 and c.b0 >= p.b1:
+            ga, gb = float(wa[c.a0] - wa[p.a1]), float(wb[c.b0] - wb[p.b1])
+            size = min(max(wa[p.a1] - wa[p.a0], wa[c.a1] - wa[c.a0]), max(wb[p.b1] - wb[p.b0], wb[c.b1] - wb[c.b0]))
+            if (
+                0 < ga and 0 < gb and max(ga, gb) <= min(size, BRIDGE_GAP)
+                and gap_dice((p.a1, c.a0, p.b1, c.b0)) >= BRIDGE_DICE and score((p.a0, c.a1, p.b0, c.b1)) >= min_similarity
+            ):
+                out[-1] = _Chain(p.a0, c.a1, p.b0, c.b1, p.parts + c.parts)
+                continue
+        out.append(c)
+    return out + [c for c in chains if not real(c)]
 
 
 def opcodes(na: Normalized, nb: Normalized, span: TokenSpan) -> list[tuple[str, int, int, int, int]]:

@@ -76,6 +76,42 @@ def test_paraphrased_sentences_in_another_order_are_one_passage():
     assert spans[0].moved > 0
 
 
+def test_a_paraphrased_sentence_between_copied_ones_is_bridged():
+    # two sentences verbatim, one rewritten (a clause dropped, half its words replaced), two verbatim: one passage
+    # over the whole copied stretch, not two verbatim islands
+    before = (
+        "We will build roads and bridges in every county of this state, and we will pay for them without raising "
+        "taxes on working families. Our schools will get the teachers they need, and every child will have a place "
+        "in a classroom by the end of next year. "
+    )
+    sentence = (
+        "I shall also urge the legislature to act on several other vital pending bills, especially the measures on "
+        "rural health, fair pricing of medicine, protection of patients' rights, enforcement of equal access to "
+        "care, and fair treatment of nurses. "
+    )
+    rewritten = "Coverage of patients practical, enforcement of solutions access whose, and fair millions of budget treatment. "
+    after = (
+        "We will protect the rivers and forests that our grandparents handed down to us, and we will keep them clean "
+        "for our grandchildren. And we will do all of this together, as one people, with one purpose and one future. "
+    )
+    a = EN_SPEECH[:500] + " " + before + sentence + after + EN_SPEECH[500:900]
+    b = "The weather was mild this spring, and the river rose slowly. " * 2 + before + rewritten + after + "We met. " * 4
+    na, nb, spans = _align(a, b)
+    assert len(spans) == 1
+    assert na.span(spans[0].a0, spans[0].a1) == (a.index(before), a.index(after) + len(after) - 2)  # (". ")
+    assert nb.span(spans[0].b0, spans[0].b1) == (b.index(before), b.index(after) + len(after) - 2)
+
+
+def test_unrelated_text_between_copied_passages_is_not_bridged():
+    before = ZH_SPEECH[ZH_SPEECH.index("要围绕道路交通") : ZH_SPEECH.index("三、压紧压实")]
+    after = EN_SPEECH[:700]
+    # between them, on each side, about as much text as a long paraphrased sentence, but about something else
+    a = before + "今天我们隆重召开全县教育工作大会，表彰先进，部署任务。近年来，全县办学条件明显改善，教育质量稳步提高，师资队伍不断壮大，群众满意度持续上升。新建和改扩建中小学校舍十二万平方米，新增学位六千多个，农村学校全部接通宽带网络，乡村教师待遇逐年提高，优秀毕业生纷纷回乡任教，全县义务教育巩固率达到百分之九十九。" + after
+    b = before + "今年春天气候温和，河水缓缓上涨，农民们忙着春耕播种，乡间集市热闹非凡，外出务工的青年陆续返乡创业，村里新修了文化广场和卫生室。傍晚时分，老人们在榕树下下棋聊天，孩子们在晒谷场上追逐嬉戏，炊烟袅袅升起，远处的山峦笼罩在薄雾之中，一派宁静祥和的景象，村口的小河边还传来阵阵蛙鸣。" + after
+    na, nb, spans = _align(a, b)
+    assert len(spans) == 2
+
+
 def test_unrelated_texts_share_nothing():
     other = "今天我们隆重召开全县教育工作大会，表彰先进，部署任务。近年来，全县教育事业发展取得了显著成绩，办学条件明显改善，教育质量稳步提高。"
     assert _align(ZH_SPEECH, other * 3)[2] == []

@@ -6,6 +6,7 @@ from conftest import CORPUS, ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import bridge  # noqa: E402
 import corpus_quality  # noqa: E402
 import pan  # noqa: E402
 import vs_textdedup  # noqa: E402
@@ -96,3 +97,37 @@ def test_real_speed_measures_a_tiny_folder(tmp_path):
     text = real_speed.table({"machine": real_speed.machine(), "repeat": 1, "scan": {"tiny": scan},
                              "stages": {"tiny": stages}, "signatures": {"tiny": sig}, "startup": start})
     assert "tiny" in text and "start-up" in text
+
+
+def test_bridge_paraphrases_a_sentence_and_scores_the_passage_over_the_stretch():
+    import random
+
+    sentence = "We will build new roads, repair the old bridges, and open clinics in every rural county of the state."
+    vocabulary = {0: ["harbor", "garden", "letters"]}
+    spun = bridge.paraphrase(sentence, "en", vocabulary, random.Random(1))
+    assert spun != sentence and spun.count(",") < sentence.count(",")  # a clause dropped, words replaced
+    assert any(w in spun for w in vocabulary[0])
+    case = {"source": "s.txt", "copy": "c.txt", "source_span": [100, 200], "copy_span": [10, 110]}
+    whole = {"a_start": 10, "a_end": 110, "b_start": 100, "b_end": 200, "boilerplate": False}
+    half = {"a_start": 10, "a_end": 60, "b_start": 100, "b_end": 150, "boilerplate": False}
+    report = {"pairs": [{"a": "c.txt", "b": "s.txt", "passages": [whole]}]}
+    assert bridge.score([report], [case])["covered_90"] == 1
+    report = {"pairs": [{"a": "c.txt", "b": "s.txt", "passages": [half, {**half, "a_start": 60, "a_end": 100, "b_start": 150, "b_end": 190}]}]}
+    result = bridge.score([report], [case])
+    assert result["covered_90"] == 0 and result["granularity"] == 2.0 and result["mean_covered"] == 0.5
+
+
+def test_bridge_plants_stretches_in_real_speeches(shared_data, tmp_path):
+    import random
+
+    truth = bridge.plant("en", shared_data, tmp_path, 3, random.Random(1))
+    assert len(truth) == 3
+    for case in truth:
+        source = (tmp_path / case["source"]).read_text(encoding="utf-8")
+        copy = (tmp_path / case["copy"]).read_text(encoding="utf-8")
+        s0, s1 = case["source_span"]
+        c0, c1 = case["copy_span"]
+        p0, p1 = case["paraphrased"]
+        assert copy[c0 : c0 + p0] == source[s0 : s0 + p0]  # verbatim before and after the paraphrased sentence
+        assert copy[c1 - (s1 - s0 - p1) : c1] == source[s0 + p1 : s1]
+
