@@ -14,6 +14,7 @@ pipeline maps them to original-text offsets with ``Normalized.span``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from rapidfuzz.distance import Indel, Levenshtein
@@ -114,9 +115,9 @@ def align(
 
     spans = []
     merged = _merge_neighbours(chain(frags, wa, wb, config.max_gap, min_size=min_passage), wa, wb, score, config)
-    gap_dice = lambda span: bag_similarity(index_a, index_b, span)  # noqa: E731
+    gap_dice = partial(bag_similarity, index_a, index_b)
     for c in _bridged(merged, wa, wb, gap_dice, score, min_passage=min_passage, min_similarity=config.min_similarity):
-        if (c.matched if c.matched is not None else _matched(c, wa)) < min_passage:  # (trimming only takes from the ends)
+        if _cover(c, wa) < min_passage:  # (trimming only takes from the ends)
             continue
         c = _trim_edges(sa.norm, sb.norm, c)
         if c is None or min(wa[c.a1] - wa[c.a0], wb[c.b1] - wb[c.b0]) < min_passage:
@@ -242,6 +243,13 @@ def _drop_dominated(spans: list[TokenSpan]) -> list[TokenSpan]:
     return kept
 
 
+def _cover(c: _Chain, wa: np.ndarray) -> float:
+    """``_matched`` of a chain, made once: kept in the chain (``_Chain.matched``)."""
+    if c.matched is None:
+        c.matched = _matched(c, wa)
+    return c.matched
+
+
 def _matched(c: _Chain, wa: np.ndarray) -> float:
     """Weighted size of the text of a that its seeds (exact fragments, similar sentences) cover."""
     return covered_weight(np.array(c.parts, dtype=np.int64).reshape(-1, 4), c.a0, c.a1, wa)
@@ -322,10 +330,7 @@ def _bridged(
     ``BRIDGE_DICE``), and the joined passage is still similar (``score``): a sentence paraphrased between copied ones
     (a clause dropped, half the words changed). Only passages whose seeds cover ``min_passage`` are joined;
     unrelated text between them is never bridged."""
-    def real(c: _Chain) -> bool:
-        return (c.matched if c.matched is not None else _matched(c, wa)) >= min_passage
-
-    kept = sorted((c for c in chains if real(c)), key=lambda c: (c.a0, c.b0))
+    kept = sorted((c for c in chains if _cover(c, wa) >= min_passage), key=lambda c: (c.a0, c.b0))
     if len(kept) < 2:
         return chains
     out: list[_Chain] = [kept[0]]
@@ -341,7 +346,7 @@ def _bridged(
                 out[-1] = _Chain(p.a0, c.a1, p.b0, c.b1, p.parts + c.parts)
                 continue
         out.append(c)
-    return out + [c for c in chains if not real(c)]
+    return out + [c for c in chains if c.matched < min_passage]  # (``_cover`` has set it on each)
 
 
 def opcodes(na: Normalized, nb: Normalized, span: TokenSpan) -> list[tuple[str, int, int, int, int]]:
