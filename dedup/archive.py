@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from dedup import boilerplate, index, ingest
 from dedup.config import ScanConfig
 from dedup.errors import IndexStoreError
@@ -215,13 +217,16 @@ def match_archive(
     boiler = boilerplate.token_masks(local, labels, config, known=store.boilerplate(), population=size)
     per_doc: list[list[Pair]] = [[] for _ in docs]
     covered: list[list[tuple[int, int]]] = [[] for _ in docs]
+    own = [np.zeros(len(d.norm), dtype=bool) for d in docs]
     for i, j in pairs:
-        pair = matcher.judge((i, j), boiler, b_origin="archive")
+        pair = matcher.judge((i, j), boiler, stock=boiler.stock, b_origin="archive")
         if pair is None:
             continue
         per_doc[i].append(pair)
-        covered[i] += [(s.a0, s.a1) for s, is_bp in matcher.flagged_spans((i, j), boiler)[1] if not is_bp]
-    ratios = [round(coverage(d.norm.weights, boiler[i], covered[i]), 4) for i, d in enumerate(docs)]
+        _, flagged, (bp_i, _) = matcher.flagged_spans((i, j), boiler, stock=boiler.stock)
+        covered[i] += [(s.a0, s.a1) for s, is_bp in flagged if not is_bp]
+        own[i] |= boiler[i] & ~bp_i  # (text of the pair's own: boilerplate for the rest)
+    ratios = [round(coverage(d.norm.weights, boiler[i] & ~own[i], covered[i]), 4) for i, d in enumerate(docs)]
     for p in per_doc:
         p.sort(key=lambda x: (-x.a_coverage, x.severity()))
     return ArchiveMatch(per_doc, ratios, archived)

@@ -11,7 +11,9 @@ American people") are not boilerplate, recurring lines and paragraphs are. Docum
 related (near-duplicates of each other, or sharing most of their text: one group label) count
 once, so a speech uploaded five times is not boilerplate, but page furniture on pages of different
 speeches is. Short gaps between boilerplate runs (names, dates, file names in a template) count as
-boilerplate too.
+boilerplate too. A pair's passage made of stock phrases strung together in an order only the two share
+is theirs all the same (``dedup.match.own_text``, given ``TokenMasks.stock``): the shingles across the
+joins are not boilerplate.
 
 The callers differ only in how they know which documents are related: a scan and a check from
 their aligned pairs (``dedup.match.Matcher.related``), a build and an add from the documents'
@@ -21,23 +23,20 @@ MinHash estimates (``related_labels``), without aligning.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import dataclass
 
 import numpy as np
 
 from dedup import set_kernels
 from dedup.arrays import member
 from dedup.candidates import FILTER_BITS, HashSets, banded_candidates, hash_frequencies, lsh_params
-from dedup.config import ScanConfig, SignConfig
+from dedup.config import ScanConfig
 from dedup.explain import covered_mask
-from dedup.match import RELATED_COVERAGE, clusters
+from dedup.match import BOILERPLATE_NGRAM, RELATED_COVERAGE, clusters, long_shingles
 from dedup.normalize import Normalized, runs
-from dedup.sign import Mapper, Signed, SignedDocument, mapped, sign
+from dedup.sign import Mapper, SignedDocument, mapped
 from dedup.sort_kernels import radix_order
 
-#: Long shingles, on which boilerplate is judged.
-BOILERPLATE_NGRAM = {"cjk_ngram": 15, "word_ngram": 6}
 #: Share of the text at either end of a document where page furniture sits.
 EDGE = 0.25
 #: Text in this share of the (unrelated) documents is boilerplate wherever it is.
@@ -58,9 +57,10 @@ def token_masks(
     wanted: Collection[int] | None = None,
     sets: Sequence[HashSets] | None = None,
     executor: Mapper | None = None,
-) -> list[np.ndarray]:
+) -> TokenMasks:
     """Per document, the tokens that are boilerplate among ``docs`` (``labels``: one related group per document),
-    or in ``known`` (sorted long-shingle hashes judged boilerplate before, e.g. an archive's).
+    or in ``known`` (sorted long-shingle hashes judged boilerplate before, e.g. an archive's); and the long-shingle
+    hashes they come from (``TokenMasks.stock``).
 
     ``wanted``: the documents whose masks are needed (a scan's: those of candidate pairs); the others get a
     mask with nothing marked (None in ``docs``: a document not signed, an empty mask). All documents count in what
@@ -77,11 +77,19 @@ def token_masks(
     boiler = boilerplate_of(parts, labels, config, population=population, within=within, executor=executor)
     del parts
     jobs = [list(zip(chunk, uniques[k : k + len(chunk)])) for k, chunk in zip(range(0, len(wanted), MASK_BATCH), chunks)]
-    out = [np.zeros(len(d.norm) if d is not None else 0, dtype=bool) for d in docs]
+    out = TokenMasks(np.zeros(len(d.norm) if d is not None else 0, dtype=bool) for d in docs)
     for chunk, found in zip(chunks, mapped(executor, masks_batch, jobs, (docs, boiler, known, config))):
         for i, mask in zip(chunk, found):
             out[i] = mask
+    out.stock = np.union1d(boiler, known).astype(np.uint32)
     return out
+
+
+class TokenMasks(list):
+    """Per document, its boilerplate-token mask (a list of them); ``stock``: the long-shingle hashes judged
+    boilerplate (sorted), for ``Matcher.judge`` to tell a pair's own text from them."""
+
+    stock: np.ndarray = NO_HASHES
 
 
 #: Documents per job of ``token_masks``.
@@ -118,16 +126,6 @@ def boilerplate_of(
     frequent = groups >= max(min_docs, FREQUENT * population)
     # at an edge: in the first or last EDGE of at least half the documents that hold it
     return common[frequent | (candidate & (edge_df > 0) & (edge_df * 2 >= common_df))].astype(np.uint32)
-
-
-def long_shingles(norm: Normalized, config: SignConfig) -> Signed:
-    """The long shingles of a document (``BOILERPLATE_NGRAM``)."""
-    return sign(norm, _long_shingle_config(config))
-
-
-@lru_cache(maxsize=4)
-def _long_shingle_config(config: SignConfig) -> SignConfig:
-    return replace(config, **BOILERPLATE_NGRAM)
 
 
 def long_shingle_set(norm: Normalized) -> tuple[np.ndarray, np.ndarray]:

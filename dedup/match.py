@@ -16,16 +16,19 @@ groups of exact and near-duplicate pairs.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
 from dedup.align import TokenSpan, align
 from dedup.align_kernels import covered_weight
-from dedup.config import ScanConfig
+from dedup.arrays import member
+from dedup.config import ScanConfig, SignConfig
 from dedup.explain import covered_mask, describe
 from dedup.models import Pair, Passage, Progress, no_progress
 from dedup.seed import ShingleIndex, cumulative_weights, shingle_index
-from dedup.sign import Mapper, SignedDocument, mapped
+from dedup.sign import Mapper, Signed, SignedDocument, mapped, sign
 
 #: A near-duplicate must also cover at least this share of the longer document.
 NEAR_DUPLICATE_MIN_OTHER = 0.5
@@ -36,6 +39,9 @@ RELATED_COVERAGE = 0.5
 INDEX_CACHE = 4096
 #: Per-document token weights a matcher keeps for reuse while it judges pairs.
 WEIGHTS_CACHE = 256
+#: Long shingles: boilerplate is judged on them (``dedup.boilerplate``), and a pair's own shared text told from its
+#: boilerplate by them (``own_text``).
+BOILERPLATE_NGRAM = {"cjk_ngram": 15, "word_ngram": 6}
 #: Candidate pairs per batch of alignment work.
 ALIGN_BATCH = 2000
 #: Batches a worker gets at least, when there are enough pairs (the batches of the workers even out).
@@ -52,6 +58,7 @@ class Matcher:
         self._related: dict[tuple[int, int], bool] = {}  # ``related`` of the pairs aligned by an executor's jobs
         self._indexes: dict[int, ShingleIndex] = {}
         self._weights: dict[int, np.ndarray] = {}
+        self._long: dict[int, Signed] = {}
 
     def index(self, i: int) -> ShingleIndex:
         """Document ``i``'s seed index (the last ``INDEX_CACHE`` asked for are kept)."""
@@ -84,27 +91,33 @@ class Matcher:
             progress("align", done, len(pairs))
 
     def __getstate__(self) -> dict:  # (sent to other processes without its seed indexes: they are made again there)
-        return {**self.__dict__, "_indexes": {}, "_weights": {}}
+        return {**self.__dict__, "_indexes": {}, "_weights": {}, "_long": {}}
 
     def weights(self, i: int) -> np.ndarray:
         """Document ``i``'s ``Normalized.weights`` (the last ``WEIGHTS_CACHE`` asked for are kept: a document is in
         many pairs)."""
         return _recent(self._weights, i, WEIGHTS_CACHE, lambda: self.docs[i].norm.weights)
 
+    def long_shingles(self, i: int) -> Signed:
+        """Document ``i``'s long shingles (``BOILERPLATE_NGRAM``; the last ``WEIGHTS_CACHE`` asked for are kept)."""
+        return _recent(self._long, i, WEIGHTS_CACHE, lambda: long_shingles(self.docs[i].norm, self.config.sign))
+
     def judge_all(
         self,
         pairs: Sequence[tuple[int, int]],
         boiler: Sequence[np.ndarray] | Mapping[int, np.ndarray],
         *,
+        stock: np.ndarray | None = None,
         executor: Mapper | None = None,
         progress: Progress = no_progress,
         batch_size: int = ALIGN_BATCH,
     ) -> list[Pair]:
         """``judge`` every pair (those that share nothing but boilerplate left out), in batches of ``batch_size``
-        handed to ``executor`` (the matcher and ``boiler`` are shared with whatever runs them); without one, here."""
+        handed to ``executor`` (the matcher, ``boiler`` and ``stock`` are shared with whatever runs them); without
+        one, here."""
         batches = _batches(pairs, batch_size, getattr(executor, "workers", 1))
         boiler = {i: boiler[i] for pair in pairs for i in pair}  # (what the jobs need: not a mask per document)
-        results = mapped(executor, judge_batch, batches, (self, boiler))
+        results = mapped(executor, judge_batch, batches, (self, boiler, stock))
         out: list[Pair] = []
         done = 0
         for batch, judged in zip(batches, results):
@@ -144,32 +157,50 @@ class Matcher:
         return index.weights if index is not None else cumulative_weights(self.docs[i].norm)
 
     def flagged_spans(
-        self, pair: tuple[int, int], boiler: Sequence[np.ndarray], *, weights: tuple[np.ndarray, np.ndarray] | None = None
-    ) -> tuple[bool, list[tuple[TokenSpan, bool]]]:
-        """Whether the pair is exact, and its aligned spans (an exact pair: at least the whole text), each
-        with whether it is boilerplate (``boiler``: each document's boilerplate-token mask; ``weights``: the two
-        documents' ``Normalized.weights`` where known)."""
+        self, pair: tuple[int, int], boiler: Sequence[np.ndarray] | Mapping[int, np.ndarray], *,
+        weights: tuple[np.ndarray, np.ndarray] | None = None, stock: np.ndarray | None = None,
+    ) -> tuple[bool, list[tuple[TokenSpan, bool]], tuple[np.ndarray, np.ndarray]]:
+        """Whether the pair is exact, its aligned spans (an exact pair: at least the whole text), each with whether
+        it is boilerplate, and the two documents' boilerplate masks for this pair (``boiler``: each document's
+        boilerplate-token mask; ``weights``: the two documents' ``Normalized.weights`` where known).
+
+        ``stock``: the long-shingle hashes judged boilerplate (sorted). Where given, the text of a passage that
+        both documents share beyond it is theirs, not boilerplate (``own_text``): a passage strung together of stock
+        phrases, each found in many documents, in an order only these two share, is a copy.
+        """
         i, j = pair
         a, b = self.docs[i].norm, self.docs[j].norm
         wa, wb = weights if weights is not None else (a.weights, b.weights)
+        bp_a, bp_b = boiler[i], boiler[j]
         spans = self.spans(i, j)
         exact = len(a) > 0 and a.tokens == b.tokens and a.converted == b.converted
         if exact and not spans:
             spans = [TokenSpan(0, len(a), 0, len(b), 1.0)]
         min_passage = self.config.min_passage
-        return exact, [(s, is_boilerplate(s, wa, boiler[i], wb, boiler[j], min_passage)) for s in spans]
+        flagged = [(s, is_boilerplate(s, wa, bp_a, wb, bp_b, min_passage)) for s in spans]
+        for k, (s, is_bp) in enumerate(flagged if stock is not None else ()):
+            if not is_bp:
+                continue
+            own_a, own_b = own_text(self.long_shingles(i), self.long_shingles(j), s, stock)
+            own_a, own_b = own_a & bp_a, own_b & bp_b  # stock phrases joined in an order only these two share
+            if min(float(wa[own_a].sum()), float(wb[own_b].sum())) >= min_passage:
+                bp_a, bp_b = bp_a & ~own_a, bp_b & ~own_b
+                flagged[k] = (s, False)
+        return exact, flagged, (bp_a, bp_b)
 
-    def judge(self, pair: tuple[int, int], boiler: Sequence[np.ndarray], *, b_origin: str = "scanned") -> Pair | None:
+    def judge(
+        self, pair: tuple[int, int], boiler: Sequence[np.ndarray] | Mapping[int, np.ndarray], *,
+        stock: np.ndarray | None = None, b_origin: str = "scanned",
+    ) -> Pair | None:
         """The verified pair, or None when it shares nothing but boilerplate.
 
-        ``boiler`` holds each document's boilerplate-token mask; ``b_origin`` says where document ``j`` comes
-        from (``archive``: an archived document).
+        ``boiler`` holds each document's boilerplate-token mask, ``stock`` the boilerplate long-shingle hashes
+        (``flagged_spans``); ``b_origin`` says where document ``j`` comes from (``archive``: an archived document).
         """
         i, j = pair
         a, b = self.docs[i], self.docs[j]
-        bp_a, bp_b = boiler[i], boiler[j]
         weights = (self.weights(i), self.weights(j))  # (asked for by each step below)
-        exact, flagged = self.flagged_spans(pair, boiler, weights=weights)
+        exact, flagged, (bp_a, bp_b) = self.flagged_spans(pair, boiler, weights=weights, stock=stock)
         spans = [s for s, _ in flagged]
         content = [s for s, is_bp in flagged if not is_bp]
         if not content:
@@ -229,11 +260,43 @@ def align_batch(matcher: Matcher, pairs: Sequence[tuple[int, int]]) -> list[tupl
     return [(matcher.spans(i, j), matcher.related(i, j)) for i, j in pairs]
 
 
-def judge_batch(shared: tuple[Matcher, Sequence[np.ndarray]], pairs: Sequence[tuple[int, int]]) -> list[Pair | None]:
-    """``Matcher.judge`` a batch of pairs (a stage function: ``shared`` is the matcher and the documents' boilerplate
-    masks)."""
-    matcher, boiler = shared
-    return [matcher.judge(pair, boiler) for pair in pairs]
+def judge_batch(
+    shared: tuple[Matcher, Mapping[int, np.ndarray], np.ndarray | None], pairs: Sequence[tuple[int, int]]
+) -> list[Pair | None]:
+    """``Matcher.judge`` a batch of pairs (a stage function: ``shared`` is the matcher, the documents' boilerplate
+    masks and the boilerplate long-shingle hashes)."""
+    matcher, boiler, stock = shared
+    return [matcher.judge(pair, boiler, stock=stock) for pair in pairs]
+
+
+def long_shingles(norm, config: SignConfig) -> Signed:
+    """The long shingles of a document (``BOILERPLATE_NGRAM``)."""
+    return sign(norm, _long_shingle_config(config))
+
+
+@lru_cache(maxsize=4)
+def _long_shingle_config(config: SignConfig) -> SignConfig:
+    return replace(config, **BOILERPLATE_NGRAM)
+
+
+def own_text(la: Signed, lb: Signed, span: TokenSpan, stock: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Token masks of two documents: the text of a passage (``span``) covered by long shingles (``la``, ``lb``) that
+    both its sides hold and that are not ``stock`` (boilerplate hashes, sorted), unless most of those they share are
+    stock. Stock phrases strung together in the same order share the shingles across their joins; boilerplate, and
+    a quotation many documents make in other words, share few beyond it."""
+    own_a, own_b = np.zeros(len(la.norm), dtype=bool), np.zeros(len(lb.norm), dtype=bool)
+    pos_a, end_a = la.positions, la.positions + la.lengths
+    pos_b, end_b = lb.positions, lb.positions + lb.lengths
+    in_a = np.flatnonzero((pos_a >= span.a0) & (end_a <= span.a1))
+    in_b = np.flatnonzero((pos_b >= span.b0) & (end_b <= span.b1))
+    both = np.intersect1d(la.hashes[in_a], lb.hashes[in_b])
+    theirs = both[~member(both, stock)]
+    if len(theirs) * 2 <= len(both):
+        return own_a, own_b
+    ka, kb = in_a[member(la.hashes[in_a], theirs)], in_b[member(lb.hashes[in_b], theirs)]
+    own_a[:] = covered_mask(len(own_a), np.stack([pos_a[ka], end_a[ka]], axis=1))
+    own_b[:] = covered_mask(len(own_b), np.stack([pos_b[kb], end_b[kb]], axis=1))
+    return own_a, own_b
 
 
 def is_boilerplate(span: TokenSpan, wa: np.ndarray, bp_a: np.ndarray, wb: np.ndarray, bp_b: np.ndarray, min_passage: float) -> bool:

@@ -289,7 +289,7 @@ def _compare(
     del long_shingles
 
     # 4. judge each pair with boilerplate known
-    pairs = matcher.judge_all(candidates, boiler, executor=executor, progress=progress)
+    pairs = matcher.judge_all(candidates, boiler, stock=boiler.stock, executor=executor, progress=progress)
     archive = 0
     if store is not None:  # 5. the folder against the archive
         match = match_archive(docs, store, config, executor=executor, progress=progress, skip_same=True)

@@ -3,6 +3,7 @@ severity, clusters and aligning through an executor."""
 
 from __future__ import annotations
 
+import random
 from functools import lru_cache
 from itertools import combinations
 
@@ -24,6 +25,8 @@ from dedup.match import (
     duplicate_clusters,
     groups,
     is_boilerplate,
+    long_shingles,
+    own_text,
     pair_similarity,
 )
 from dedup.models import RELATIONS, Document, Pair, at_least
@@ -278,6 +281,60 @@ def test_boilerplate_passages_are_flagged_and_left_out_of_coverage():
     in_b = (b.starts >= p.b_start) & (b.ends <= p.b_end)
     matched = p.similarity * (a.weights[in_passage].sum() + b.weights[in_b].sum())
     assert pair.similarity == pytest.approx(matched / (a.weights[~boiler[0]].sum() + b.weights[~boiler[2]].sum()), abs=1e-4)
+
+
+def stock_phrase_speeches(n_docs: int = 40, per_doc: int = 60, seed: int = 7) -> list[list[str]]:
+    """Speeches of clauses: 200 stock phrases (6 words each; every phrase in a dozen speeches, so each is boilerplate
+    by frequency) in random orders (two phrases rarely follow each other twice), and between them clauses of their own
+    (12 words: longer than a template's slot); each speech's clauses."""
+    rng = random.Random(seed)
+    vocab = sorted({"".join(rng.choice("bcdfgklmnprstvz") + rng.choice("aeiou") for _ in range(3)) for _ in range(3000)})
+    phrases = [" ".join(rng.sample(vocab, 6)) for _ in range(200)]
+    return [
+        [rng.choice(phrases) if k % 2 else " ".join(rng.sample(vocab, 12)) for k in range(per_doc)] for _ in range(n_docs)
+    ]
+
+
+def spoken(clauses: list[str]) -> str:
+    return "".join(c + (". " if k % 3 == 2 else ", ") for k, c in enumerate(clauses)).capitalize()
+
+
+def test_stock_phrases_strung_together_in_an_order_two_speeches_share_are_a_copy():
+    speeches = stock_phrase_speeches()
+    copied = speeches[0][1:60:2][:10]  # 60 words, every one of them in stock phrases
+    speeches[0] = speeches[0][:30] + copied + speeches[0][30:]
+    speeches[1] = speeches[1][:30] + copied + speeches[1][30:]
+    speeches[2] = speeches[2][:30] + copied[::-1] + speeches[2][30:]  # the same phrases, in another order
+    speeches[3] = speeches[3][:30] + copied[::2] + speeches[3][30:]  # every other one
+    docs = signed([spoken(s) for s in speeches])
+    boiler = boilerplate.token_masks(docs, list(range(len(docs))), CONFIG)
+    matcher = Matcher(docs, CONFIG)
+    assert matcher.judge((0, 1), boiler) is None  # (the masks alone: all of it is boilerplate)
+    pair = matcher.judge((0, 1), boiler, stock=boiler.stock)
+    assert pair is not None and pair.relation == "partial"
+    (p,) = [p for p in pair.passages if not p.boilerplate]
+    a, b = docs[0].doc.text, docs[1].doc.text
+    assert len(a[p.a_start : p.a_end]) >= 0.9 * len(", ".join(copied))
+    assert normalize(a[p.a_start : p.a_end]).tokens == normalize(b[p.b_start : p.b_end]).tokens
+    assert pair.a_coverage > 0.1  # (the copy counts: not left out as boilerplate)
+    for other in combinations(range(len(docs)), 2):
+        if other != (0, 1):
+            assert matcher.judge(other, boiler, stock=boiler.stock) is None, other
+
+
+def test_own_text_is_none_where_most_shared_shingles_are_stock():
+    text = "we hold these truths to be self evident that all men are created equal and endowed with rights"
+    x = long_shingles(normalize(text), CONFIG.sign)
+    span = TokenSpan(0, len(x.norm), 0, len(x.norm), 1.0)
+    own_a, own_b = own_text(x, x, span, np.zeros(0, dtype=np.uint32))
+    assert own_a.all() and own_b.all()  # nothing stock: all of it theirs
+    stock = np.unique(x.hashes)
+    half = np.sort(stock[: len(stock) // 2 + 1])
+    own_a, own_b = own_text(x, x, span, half)
+    assert not own_a.any() and not own_b.any()
+    few = np.sort(stock[: len(stock) // 3])
+    own_a, _ = own_text(x, x, span, few)
+    assert own_a.any()
 
 
 def test_a_passage_is_boilerplate_when_less_than_min_passage_is_left_on_a_side():
