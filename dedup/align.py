@@ -46,6 +46,7 @@ class _Chain:
     b1: int
     parts: list  # fragments (a0, a1, b0, b1)
     matched: float | None = None  # ``_matched`` of the chain, where known
+    pieces: float = 0.0  # two passages joined in another order in b: the similarity of the less similar (``_pieces``)
 
 
 def chain(frags: np.ndarray, wa: np.ndarray, wb: np.ndarray, max_gap: float, *, min_size: float = 0) -> list[_Chain]:
@@ -114,17 +115,19 @@ def align(
         return sim
 
     spans = []
-    merged = _merge_neighbours(chain(frags, wa, wb, config.max_gap, min_size=min_passage), wa, wb, score, config)
+    chains = chain(frags, wa, wb, config.max_gap, min_size=min_passage)
+    merged = _merge_neighbours(chains, wa, wb, score, config, min_passage=min_passage)
     gap_dice = partial(bag_similarity, index_a, index_b)
     for c in _bridged(merged, wa, wb, gap_dice, score, min_passage=min_passage, min_similarity=config.min_similarity):
         if _cover(c, wa) < min_passage:  # (trimming only takes from the ends)
             continue
+        pieces = c.pieces
         c = _trim_edges(sa.norm, sb.norm, c)
         if c is None or min(wa[c.a1] - wa[c.a0], wb[c.b1] - wb[c.b0]) < min_passage:
             continue
         if _matched(c, wa) < min_passage:  # chance matches of stock phrases strung together
             continue
-        sim = score((c.a0, c.a1, c.b0, c.b1))
+        sim = max(score((c.a0, c.a1, c.b0, c.b1)), pieces)  # (moved pieces: the less similar of them)
         if sim >= config.min_similarity:
             spans.append(TokenSpan(c.a0, c.a1, c.b0, c.b1, round(sim, 4), _moved(c.parts, min_passage, wa)))
     spans = _drop_dominated(spans)
@@ -175,6 +178,14 @@ def _trim_edges(na: Normalized, nb: Normalized, c: _Chain) -> _Chain | None:
     if a1 <= a0 or b1 <= b0:
         return None
     return _Chain(a0, a1, b0, b1, c.parts)
+
+
+def _pieces(p: _Chain, c: _Chain, wa: np.ndarray, score, min_passage: float) -> float:
+    """Two passages next to each other in a and in another order in b (sentences moved): the similarity of the less
+    similar one, when each is a passage (its seeds cover ``min_passage``); else 0."""
+    if min(_cover(p, wa), _cover(c, wa)) < min_passage:
+        return 0.0
+    return min(score((x.a0, x.a1, x.b0, x.b1)) for x in (p, c))
 
 
 def _blocks(parts: list) -> list[tuple[int, int, int, int]]:
@@ -265,13 +276,15 @@ def _moved(parts, min_size: float, wa: np.ndarray) -> int:
 EDITED = 0.9
 
 
-def _merge_neighbours(chains, wa, wb, score, config: AlignConfig) -> list[_Chain]:
+def _merge_neighbours(chains, wa, wb, score, config: AlignConfig, *, min_passage: float) -> list[_Chain]:
     """Join chains that are close on both sides when the joined passage stays similar.
 
     Heavier editing than ``max_gap`` allows, or sentences shuffled inside a
     passage, break one copied passage into pieces; joining them keeps one
     passage per copied block. Pieces close in a but in either order in b are
-    joined; blocks moved far apart (reordered paragraphs) stay separate.
+    joined; blocks moved far apart (reordered paragraphs) stay separate. Two
+    passages side by side in a and swapped in b (reworded sentences moved) join
+    even where the two as one compare worse than each (``_pieces``).
     """
     limit = 3 * config.max_gap
     # the weights at the chains' ends (joined chains end where one of them does), as Python floats: the same
@@ -309,6 +322,10 @@ def _merge_neighbours(chains, wa, wb, score, config: AlignConfig) -> list[_Chain
                 joined = (min(p.a0, c.a0), max(p.a1, c.a1), min(p.b0, c.b0), max(p.b1, c.b1))
                 if score(joined) >= config.min_similarity:
                     out[k] = _Chain(*joined, p.parts + c.parts)
+                    break
+                pieces = _pieces(p, c, wa, score, min_passage) if c.b1 <= p.b0 else 0.0
+                if pieces >= config.min_similarity:  # two passages, in another order in b
+                    out[k] = _Chain(*joined, p.parts + c.parts, pieces=pieces)
                     break
         else:
             out.append(c)

@@ -76,6 +76,36 @@ def test_paraphrased_sentences_in_another_order_are_one_passage():
     assert spans[0].moved > 0
 
 
+def test_two_reworded_sentences_in_the_other_order_are_one_passage():
+    # each sentence with a third of its words replaced, the two swapped: the two as one stretch are less alike than
+    # either (an edit script of the whole, or its bag of words, finds too little in common), yet one copied stretch
+    first = (
+        "The farmers of the western valleys have waited for water from the new dam for more than ten years, "
+        "and the canal that was promised to them in the last budget is still only a line on a map in the capital."
+    )
+    second = (
+        "Our schools in the northern districts need more teachers, more books and safer buildings, "
+        "because the children who study there today will be the workers and the parents of the next generation."
+    )
+    first_spun = (
+        "The growers of the western plains have waited for irrigation from the new reservoir for more than ten years, "
+        "and the channel that was pledged to them in the previous budget is still only a sketch on a chart in the capital."
+    )
+    second_spun = (
+        "Our classrooms in the northern provinces need more instructors, more textbooks and sturdier buildings, "
+        "because the pupils who learn there today will be the labourers and the mothers of the next generation."
+    )
+    copied, spun = first + " " + second, second_spun + " " + first_spun
+    a = EN_SPEECH[:600] + "\n\n" + copied + "\n\n" + EN_SPEECH[600:1200]
+    b = "The weather was mild this spring, and the river rose slowly. " * 3 + "\n\n" + spun + "\n\n" + "We met twice. " * 5
+    na, nb, spans = _align(a, b)
+    assert len(spans) == 1 and spans[0].moved == 1 and spans[0].similarity >= 0.5
+    a0, a1 = na.span(spans[0].a0, spans[0].a1)
+    b0, b1 = nb.span(spans[0].b0, spans[0].b1)
+    assert a.index(copied) <= a0 and a1 <= a.index(copied) + len(copied) and a1 - a0 >= 0.9 * len(copied)
+    assert b.index(spun) <= b0 and b1 <= b.index(spun) + len(spun) and b1 - b0 >= 0.9 * len(spun)
+
+
 def test_a_paraphrased_sentence_between_copied_ones_is_bridged():
     # two sentences verbatim, one rewritten (a clause dropped, half its words replaced), two verbatim: one passage
     # over the whole copied stretch, not two verbatim islands
