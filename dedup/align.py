@@ -118,7 +118,12 @@ def align(
     chains = chain(frags, wa, wb, config.max_gap, min_size=min_passage)
     merged = _merge_neighbours(chains, wa, wb, score, config, min_passage=min_passage)
     gap_dice = partial(bag_similarity, index_a, index_b)
-    for c in _bridged(merged, wa, wb, gap_dice, score, min_passage=min_passage, min_similarity=config.min_similarity):
+    breaks_a, breaks_b = (_breaks(s.norm) for s in (sa, sb))
+    bridged = _bridged(
+        merged, wa, wb, gap_dice, score, min_passage=min_passage, min_similarity=config.min_similarity,
+        breaks_a=breaks_a, breaks_b=breaks_b,
+    )
+    for c in bridged:
         if _cover(c, wa) < min_passage:  # (trimming only takes from the ends)
             continue
         pieces = c.pieces
@@ -178,6 +183,11 @@ def _trim_edges(na: Normalized, nb: Normalized, c: _Chain) -> _Chain | None:
     if a1 <= a0 or b1 <= b0:
         return None
     return _Chain(a0, a1, b0, b1, c.parts)
+
+
+def _breaks(norm: Normalized) -> np.ndarray:
+    """Where a document's sentences end (``Normalized.breaks``; none known: nowhere)."""
+    return norm.breaks if norm.breaks is not None else np.zeros(len(norm), dtype=bool)
 
 
 def _pieces(p: _Chain, c: _Chain, wa: np.ndarray, score, min_passage: float) -> float:
@@ -340,13 +350,16 @@ BRIDGE_GAP = 200.0
 
 
 def _bridged(
-    chains: list[_Chain], wa: np.ndarray, wb: np.ndarray, gap_dice, score, *, min_passage: float, min_similarity: float
+    chains: list[_Chain], wa: np.ndarray, wb: np.ndarray, gap_dice, score, *, min_passage: float, min_similarity: float,
+    breaks_a: np.ndarray, breaks_b: np.ndarray,
 ) -> list[_Chain]:
     """Join two passages in the same order on both sides across the gap between them, when the gap is short beside
     them and its words on the two sides still overlap (``gap_dice``, the bag-of-words similarity of a span: at least
     ``BRIDGE_DICE``), and the joined passage is still similar (``score``): a sentence paraphrased between copied ones
-    (a clause dropped, half the words changed). Only passages whose seeds cover ``min_passage`` are joined;
-    unrelated text between them is never bridged."""
+    (a clause dropped, half the words changed). A gap with text on one side only is bridged when it is a clause,
+    not a sentence (no sentence ends in it: ``breaks_a``/``breaks_b``, ``Normalized.breaks``): a clause dropped from
+    a sentence copied, where a sentence left out is reported as left out. Only passages whose seeds cover
+    ``min_passage`` are joined; unrelated text between them is never bridged."""
     kept = sorted((c for c in chains if _cover(c, wa) >= min_passage), key=lambda c: (c.a0, c.b0))
     if len(kept) < 2:
         return chains
@@ -356,10 +369,12 @@ def _bridged(
         if c.a0 >= p.a1 and c.b0 >= p.b1:
             ga, gb = float(wa[c.a0] - wa[p.a1]), float(wb[c.b0] - wb[p.b1])
             size = min(max(wa[p.a1] - wa[p.a0], wa[c.a1] - wa[c.a0]), max(wb[p.b1] - wb[p.b0], wb[c.b1] - wb[c.b0]))
-            if (
-                0 < ga and 0 < gb and max(ga, gb) <= min(size, BRIDGE_GAP)
-                and gap_dice((p.a1, c.a0, p.b1, c.b0)) >= BRIDGE_DICE and score((p.a0, c.a1, p.b0, c.b1)) >= min_similarity
-            ):
+            if 0 < ga and 0 < gb:  # text in the gap on both sides: alike enough
+                bridge = max(ga, gb) <= min(size, BRIDGE_GAP) and gap_dice((p.a1, c.a0, p.b1, c.b0)) >= BRIDGE_DICE
+            else:  # a clause left out on one side (not a sentence: it does not end in the gap)
+                x0, x1, breaks = (p.a1, c.a0, breaks_a) if ga > 0 else (p.b1, c.b0, breaks_b)
+                bridge = max(ga, gb) <= min(size, BRIDGE_GAP) and not breaks[x0:x1].any()
+            if bridge and score((p.a0, c.a1, p.b0, c.b1)) >= min_similarity:
                 out[-1] = _Chain(p.a0, c.a1, p.b0, c.b1, p.parts + c.parts)
                 continue
         out.append(c)

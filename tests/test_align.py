@@ -132,6 +132,34 @@ def test_a_paraphrased_sentence_between_copied_ones_is_bridged():
     assert nb.span(spans[0].b0, spans[0].b1) == (b.index(before), b.index(after) + len(after) - 2)
 
 
+def test_a_clause_left_out_between_copied_sentences_is_bridged_and_a_sentence_is_not():
+    # a copy that drops the first clause of a sentence (and changes two words of the rest) is one copied stretch;
+    # one that drops a whole sentence is two passages: the text left out is reported as left out
+    before = (
+        "We will build roads and bridges in every county of this state, and we will pay for them without raising "
+        "the tax on a single family farm. Our schools will open their doors to every child who wants to learn a trade."
+    )
+    dropped = "For twenty long years the wages of the miners in our northern valleys fell in every season"
+    rest = "now they have risen in two of the last three years."
+    spun = rest.replace("risen", "doomed").replace("years", "granting")
+    after = (
+        " We must go forward with the new plan, giving parents greater choice and making sure good teachers are "
+        "rewarded for their hard work and for the results of their pupils."
+    )
+    for left_out, copy in ((dropped + ", but ", "but " + spun), (dropped + ". But ", "But " + spun)):
+        source = before + " " + left_out + rest + after
+        a = EN_SPEECH[:600] + "\n\n" + source + "\n\n" + EN_SPEECH[600:1200]
+        b = "The weather was mild this spring. " * 3 + "\n\n" + before + " " + copy + after + "\n\n" + "We met twice. " * 5
+        na, nb, spans = _align(a, b)
+        if left_out.endswith(", but "):
+            assert len(spans) == 1
+            a0, a1 = na.span(spans[0].a0, spans[0].a1)
+            assert a0 == a.index(source) and a1 >= a.index(source) + len(source) - 2
+        else:
+            assert len(spans) == 2
+            assert na.span(spans[0].a0, spans[0].a1)[1] <= a.index(dropped) < na.span(spans[1].a0, spans[1].a1)[0]
+
+
 def test_unrelated_text_between_copied_passages_is_not_bridged():
     before = ZH_SPEECH[ZH_SPEECH.index("要围绕道路交通") : ZH_SPEECH.index("三、压紧压实")]
     after = EN_SPEECH[:700]
