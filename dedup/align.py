@@ -22,7 +22,7 @@ from rapidfuzz.distance import Indel, Levenshtein
 from dedup.align_kernels import by_start, chain_fragments, covered_weight
 from dedup.config import AlignConfig
 from dedup.normalize import Normalized
-from dedup.seed import ShingleIndex, bag_similarity, fragments, seeds, sentence_seeds, shingle_index
+from dedup.seed import ShingleIndex, bag_similarity, fragments, gap_similarity, seeds, sentence_seeds, shingle_index
 from dedup.sign import Signed
 
 
@@ -117,13 +117,14 @@ def align(
     spans = []
     chains = chain(frags, wa, wb, config.max_gap, min_size=min_passage)
     merged = _merge_neighbours(chains, wa, wb, score, config, min_passage=min_passage)
-    gap_dice = partial(bag_similarity, index_a, index_b)
-    breaks_a, breaks_b = (_breaks(s.norm) for s in (sa, sb))
-    bridged = _bridged(
-        merged, wa, wb, gap_dice, score, min_passage=min_passage, min_similarity=config.min_similarity,
-        breaks_a=breaks_a, breaks_b=breaks_b,
-    )
-    for c in bridged:
+    near = np.zeros(len(frags), dtype=bool)  # (islands are only bridged to a passage: looked for beside one)
+    for c in (c for c in merged if _cover(c, wa) >= min_passage):
+        near |= (wa[frags[:, 1]] >= wa[c.a0] - BRIDGE_GAP) & (wa[frags[:, 0]] <= wa[c.a1] + BRIDGE_GAP)
+    islands = chain(frags[near], wa, wb, config.max_gap, min_size=ISLAND * min_passage) if near.any() else []
+    gap_dice = partial(gap_similarity, index_a, index_b)
+    breaks = [s.norm.breaks if s.norm.breaks is not None else np.zeros(len(s.norm), dtype=bool) for s in (sa, sb)]
+    islands = [c for c in islands if c.matched < min_passage]
+    for c in _bridged(merged, islands, wa, wb, gap_dice, score, breaks, min_passage=min_passage, min_similarity=config.min_similarity):
         if _cover(c, wa) < min_passage:  # (trimming only takes from the ends)
             continue
         pieces = c.pieces
@@ -183,11 +184,6 @@ def _trim_edges(na: Normalized, nb: Normalized, c: _Chain) -> _Chain | None:
     if a1 <= a0 or b1 <= b0:
         return None
     return _Chain(a0, a1, b0, b1, c.parts)
-
-
-def _breaks(norm: Normalized) -> np.ndarray:
-    """Where a document's sentences end (``Normalized.breaks``; none known: nowhere)."""
-    return norm.breaks if norm.breaks is not None else np.zeros(len(norm), dtype=bool)
 
 
 def _pieces(p: _Chain, c: _Chain, wa: np.ndarray, score, min_passage: float) -> float:
@@ -347,33 +343,44 @@ def _merge_neighbours(chains, wa, wb, score, config: AlignConfig, *, min_passage
 #: (a long sentence: 200 CJK characters, 48 words).
 BRIDGE_DICE = 0.2
 BRIDGE_GAP = 200.0
+#: ``_bridged``: a piece of copied text whose seeds cover this share of ``min_passage`` or more (an island: a sentence
+#: or two copied before or after a paraphrased one) is bridged to a passage beside it, across a gap that is whole
+#: sentences on both sides (ending within ``_SLACK`` tokens of the gap's ends: a word kept at the start of the
+#: paraphrased sentence extends the island).
+ISLAND = 0.5
+_SLACK = 2
 
 
 def _bridged(
-    chains: list[_Chain], wa: np.ndarray, wb: np.ndarray, gap_dice, score, *, min_passage: float, min_similarity: float,
-    breaks_a: np.ndarray, breaks_b: np.ndarray,
+    chains: list[_Chain], islands: list[_Chain], wa: np.ndarray, wb: np.ndarray, gap_dice, score, breaks: list, *,
+    min_passage: float, min_similarity: float,
 ) -> list[_Chain]:
     """Join two passages in the same order on both sides across the gap between them, when the gap is short beside
     them and its words on the two sides still overlap (``gap_dice``, the bag-of-words similarity of a span: at least
     ``BRIDGE_DICE``), and the joined passage is still similar (``score``): a sentence paraphrased between copied ones
     (a clause dropped, half the words changed). A gap with text on one side only is bridged when it is a clause,
-    not a sentence (no sentence ends in it: ``breaks_a``/``breaks_b``, ``Normalized.breaks``): a clause dropped from
-    a sentence copied, where a sentence left out is reported as left out. Only passages whose seeds cover
-    ``min_passage`` are joined; unrelated text between them is never bridged."""
-    kept = sorted((c for c in chains if _cover(c, wa) >= min_passage), key=lambda c: (c.a0, c.b0))
-    if len(kept) < 2:
+    not a sentence (no sentence ends in it: ``breaks``, the two sides' ``Normalized.breaks``): a clause dropped from
+    a sentence copied, where a sentence left out is reported as left out. A passage is joined to another or to an
+    ``islands`` chain (``ISLAND``) beside it, never two islands; unrelated text between them is never bridged."""
+    kept = [c for c in chains if _cover(c, wa) >= min_passage]
+    if not kept or len(kept) + len(islands) < 2:
         return chains
-    out: list[_Chain] = [kept[0]]
-    for c in kept[1:]:
-        p = out[-1]
-        if c.a0 >= p.a1 and c.b0 >= p.b1:
+    out: list[_Chain] = []
+    for c in sorted(kept + islands, key=lambda c: (c.a0, c.b0)):
+        p = out[-1] if out else None
+        if p is not None and c.a0 >= p.a1 and c.b0 >= p.b1 and max(_cover(p, wa), _cover(c, wa)) >= min_passage:
             ga, gb = float(wa[c.a0] - wa[p.a1]), float(wb[c.b0] - wb[p.b1])
             size = min(max(wa[p.a1] - wa[p.a0], wa[c.a1] - wa[c.a0]), max(wb[p.b1] - wb[p.b0], wb[c.b1] - wb[c.b0]))
-            if 0 < ga and 0 < gb:  # text in the gap on both sides: alike enough
+            if 0 < ga and 0 < gb:  # text in the gap on both sides: alike enough (and whole sentences beside an island)
                 bridge = max(ga, gb) <= min(size, BRIDGE_GAP) and gap_dice((p.a1, c.a0, p.b1, c.b0)) >= BRIDGE_DICE
+                if bridge and min(_cover(p, wa), _cover(c, wa)) < min_passage:
+                    bridge = all(
+                        ends[max(0, x - 1 - _SLACK) : x + _SLACK].any()
+                        for ends, xs in zip(breaks, ((p.a1, c.a0), (p.b1, c.b0))) for x in xs
+                    )
             else:  # a clause left out on one side (not a sentence: it does not end in the gap)
-                x0, x1, breaks = (p.a1, c.a0, breaks_a) if ga > 0 else (p.b1, c.b0, breaks_b)
-                bridge = max(ga, gb) <= min(size, BRIDGE_GAP) and not breaks[x0:x1].any()
+                x0, x1, ends = (p.a1, c.a0, breaks[0]) if ga > 0 else (p.b1, c.b0, breaks[1])
+                bridge = max(ga, gb) <= min(size, BRIDGE_GAP) and not ends[x0:x1].any()
             if bridge and score((p.a0, c.a1, p.b0, c.b1)) >= min_similarity:
                 out[-1] = _Chain(p.a0, c.a1, p.b0, c.b1, p.parts + c.parts)
                 continue

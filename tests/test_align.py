@@ -160,6 +160,29 @@ def test_a_clause_left_out_between_copied_sentences_is_bridged_and_a_sentence_is
             assert na.span(spans[0].a0, spans[0].a1)[1] <= a.index(dropped) < na.span(spans[1].a0, spans[1].a1)[0]
 
 
+def test_a_sentence_or_two_copied_before_a_paraphrased_one_is_bridged_to_the_passage_after_it():
+    # two short sentences copied (too short to be a passage alone), one rewritten (half its words replaced: few
+    # character trigrams left, a quarter of its bigrams), the rest copied: one passage over the whole stretch;
+    # unrelated sentences in place of the rewritten one are not bridged
+    before = "城市供水工程关系千家万户，必须抓紧抓好。要加快老旧管网改造，减少跑冒滴漏。"
+    source = "我们要根据各地水源条件和人口规模，合理确定供水设施建设标准和建设时序，集中资金保障重点项目，优先解决农村饮水困难，提高供水安全水平。"
+    spun = "今年要根据各省财政条件和城市规模，合理调整供水设施改造办法和改造顺序，集中人力保障民生项目，首先解决山区用水难题，提高供水服务水平。"
+    other = "今年春天气候温和，河水缓缓上涨，农民们忙着春耕播种，乡间集市热闹非凡，外出务工的青年陆续返乡创业，村里新修了文化广场和卫生室。"
+    after = (
+        "各地区、各有关部门要把供水安全放在突出位置，建立健全水质监测制度，定期向社会公布水质信息，确保群众喝上放心水。"
+        "同时要加强节约用水宣传，推广节水器具，提高全社会的节水意识。"
+    )
+    copied = before + source + after
+    a = ZH_SPEECH + "\n" + copied + "\n" + EN_SPEECH[:300]
+    for middle, bridged in ((spun, True), (other, False)):
+        b = EN_SPEECH[300:900] + "\n" + before + middle + after + "\n" + EN_SPEECH[900:]
+        na, nb, spans = _align(a, b)
+        assert len(spans) == 1
+        a0, a1 = na.span(spans[0].a0, spans[0].a1)
+        assert a1 >= a.index(copied) + len(copied) - 1
+        assert (a0 == a.index(copied)) == bridged and (a0 >= a.index(after)) != bridged
+
+
 def test_unrelated_text_between_copied_passages_is_not_bridged():
     before = ZH_SPEECH[ZH_SPEECH.index("要围绕道路交通") : ZH_SPEECH.index("三、压紧压实")]
     after = EN_SPEECH[:700]

@@ -2,7 +2,7 @@ import numpy as np
 
 from dedup.config import SignConfig
 from dedup.normalize import normalize
-from dedup.seed import bag_similarity, fragments, seeds, sentence_seeds, shingle_index
+from dedup.seed import bag_similarity, fragments, gap_similarity, seeds, sentence_seeds, shingle_index
 from dedup.sign import sign
 
 from texts import ZH_SPEECH
@@ -43,3 +43,18 @@ def test_shingles_repeated_more_than_max_repeats_are_not_seeds():
     assert sorted(map(tuple, found.tolist())) == [(p, p, 5) for p in range(96, 101)]  # those reaching 六七八九十
     every = seeds(shingle_index(a, max_repeats=100), shingle_index(a, max_repeats=100))
     assert len(every) == 20**2 + 4 * 19**2 + 5  # shingles at 0, 5, … 95 alike (20), at 1, 6, … 91 (19), …
+
+
+def test_a_sentence_with_half_its_words_replaced_keeps_its_bigrams_in_a_gap():
+    source = "我们要根据各地水源条件和人口规模，合理确定供水设施建设标准和建设时序，集中资金保障重点项目，提高供水安全水平。"
+    spun = "今年要根据各省财政条件和城市规模，合理调整供水设施改造办法和改造顺序，集中人力保障民生项目，提高供水服务水平。"
+    other = "今年春天气候温和，河水缓缓上涨，农民们忙着春耕播种，乡间集市热闹非凡，外出务工的青年陆续返乡创业，村里新修了文化广场。"
+    a = shingle_index(sign(normalize(source), SIGN))
+    for text, alike in ((spun, True), (other, False), (source, True)):
+        b = shingle_index(sign(normalize(text), SIGN))
+        span = (0, len(a.weights) - 1, 0, len(b.weights) - 1)
+        assert (gap_similarity(a, b, span) >= 0.2) == alike
+        assert gap_similarity(a, b, span) >= bag_similarity(a, b, span)  # (bigrams: more left than trigrams)
+    english = shingle_index(sign(normalize("We will build roads and bridges in every county"), SIGN))
+    span = (0, len(english.weights) - 1, 0, len(english.weights) - 1)
+    assert gap_similarity(english, english, span) == bag_similarity(english, english, span) == 1.0  # (words as they are)
