@@ -183,6 +183,32 @@ def test_a_sentence_or_two_copied_before_a_paraphrased_one_is_bridged_to_the_pas
         assert (a0 == a.index(copied)) == bridged and (a0 >= a.index(after)) != bridged
 
 
+def test_reworded_sentences_with_one_left_out_between_them_are_one_passage_and_copied_ones_two():
+    # a condensed copy (the sentences around one left out reworded) is one passage over the stretch; the same
+    # sentences copied verbatim are two passages, the one left out reported as left out
+    s1 = (
+        "The farmers of the western valleys have waited for water from the new dam for more than ten years, "
+        "and the canal that was promised to them in the last budget is still only a line on a map in the capital."
+    )
+    s2 = (
+        "Engineers surveyed the route twice, the land was bought from the families who lived along it, and the first "
+        "contracts were signed before the floods of the spring came down from the mountains."
+    )
+    s3 = (
+        "Our schools in the northern districts need more teachers, more books and safer buildings, "
+        "because the children who study there today will be the workers and the parents of the next generation."
+    )
+    s1_reworded = s1.replace("farmers", "growers").replace("dam", "reservoir").replace("canal", "channel")
+    s3_reworded = s3.replace("schools", "classrooms").replace("books", "textbooks").replace("children who study", "pupils who learn")
+    source = s1 + " " + s2 + " " + s3
+    a = EN_SPEECH[:600] + "\n\n" + source + "\n\n" + EN_SPEECH[600:1200]
+    for copy, passages in ((s1_reworded + " " + s3_reworded, 1), (s1 + " " + s3, 2)):
+        b = "The weather was mild this spring. " * 3 + "\n\n" + copy + "\n\n" + "We met twice. " * 5
+        na, nb, spans = _align(a, b)
+        assert len(spans) == passages
+        assert na.span(spans[0].a0, spans[0].a1)[0] < a.index(s2) and na.span(spans[-1].a0, spans[-1].a1)[1] > a.index(s3)
+
+
 def test_unrelated_text_between_copied_passages_is_not_bridged():
     before = ZH_SPEECH[ZH_SPEECH.index("要围绕道路交通") : ZH_SPEECH.index("三、压紧压实")]
     after = EN_SPEECH[:700]

@@ -15,7 +15,7 @@ PACKAGE = ROOT / "dedup"
 #: shared ones and those before it.
 FLOW = [
     "ingest", "compiled", "sort_kernels", "normalize_kernels", "t2s", "normalize", "sign_kernels", "sign", "set_kernels", "candidates",
-    "align_kernels", "seed", "align", "segment", "explain", "match", "boilerplate", "sketch", "store", "index", "executors", "archive", "build", "pipeline",
+    "align_kernels", "seed", "join", "align", "segment", "explain", "match", "boilerplate", "sketch", "store", "index", "executors", "archive", "build", "pipeline",
     "dedupe", "report", "cli",
 ]
 SHARED = {"version", "errors", "config", "models", "arrays"}
