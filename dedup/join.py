@@ -143,6 +143,9 @@ BRIDGE_GAP = 200.0
 #: sentences on both sides (ending within ``_SLACK`` tokens of the gap's ends: a word kept at the start of the
 #: paraphrased sentence extends the island).
 ISLAND = 0.5
+#: ``bridged``: what a condensed copy leaves out between two reworded passages, at most this many times the larger of
+#: them (on the side it is left out of) and ``BRIDGE_GAP``.
+CONDENSED = 3.0
 _SLACK = 2
 
 
@@ -182,7 +185,7 @@ def bridged(
             if not bridge and min(ga, gb) == 0:  # sentences left out between two reworded passages: condensed
                 long = max(wa[p.a1] - wa[p.a0], wa[c.a1] - wa[c.a0]) if ga > 0 else max(wb[p.b1] - wb[p.b0], wb[c.b1] - wb[c.b0])
                 pieces = piece_similarity(p, c, wa, score, min_passage)
-                if max(ga, gb) <= long and min_similarity <= pieces and min(score(span_of(p)), score(span_of(c))) < EDITED:
+                if max(ga, gb) <= min(CONDENSED * long, CONDENSED * BRIDGE_GAP) and min_similarity <= pieces and min(score(span_of(p)), score(span_of(c))) < EDITED:
                     out[-1] = Chain(p.a0, c.a1, p.b0, c.b1, p.parts + c.parts, pieces=pieces)
                     continue
         out.append(c)
