@@ -90,10 +90,13 @@ def align(
     spans = []
     chains = chain(frags, wa, wb, config.max_gap, min_size=min_passage)
     merged = merge_neighbours(chains, wa, wb, score, config, min_passage=min_passage)
-    near = np.zeros(len(frags), dtype=bool)  # (islands are only bridged to a passage: looked for beside one)
+    near, inside = np.zeros(len(frags), dtype=bool), np.zeros(len(frags), dtype=bool)  # (islands: beside a passage)
+    f0, f1 = wa[frags[:, 0]], wa[frags[:, 1]]
     for c in (c for c in merged if cover(c, wa) >= min_passage):
-        near |= (wa[frags[:, 1]] >= wa[c.a0] - BRIDGE_GAP) & (wa[frags[:, 0]] <= wa[c.a1] + BRIDGE_GAP)
-    islands = chain(frags[near], wa, wb, config.max_gap, min_size=ISLAND * min_passage) if near.any() else []
+        near |= (f1 >= wa[c.a0] - BRIDGE_GAP) & (f0 <= wa[c.a1] + BRIDGE_GAP)
+        inside |= (frags[:, 0] >= c.a0) & (frags[:, 1] <= c.a1)
+    outside = near & ~inside  # (an island needs that much text outside the passages)
+    islands = chain(frags[near], wa, wb, config.max_gap, min_size=ISLAND * min_passage) if (f1 - f0)[outside].sum() >= ISLAND * min_passage else []
     gap_dice = partial(gap_similarity, index_a, index_b)
     breaks = [s.norm.breaks if s.norm.breaks is not None else np.zeros(len(s.norm), dtype=bool) for s in (sa, sb)]
     islands = [c for c in islands if c.matched < min_passage]

@@ -28,6 +28,8 @@ from dedup.config import ScanConfig, SignConfig
 from dedup.explain import covered_mask, describe
 from dedup.models import Pair, Passage, Progress, no_progress
 from dedup.seed import ShingleIndex, cumulative_weights, shingle_index
+from dedup import sign_kernels
+from dedup.normalize import Normalized
 from dedup.sign import Mapper, Signed, SignedDocument, mapped, sign
 
 #: A near-duplicate must also cover at least this share of the longer document.
@@ -58,7 +60,6 @@ class Matcher:
         self._related: dict[tuple[int, int], bool] = {}  # ``related`` of the pairs aligned by an executor's jobs
         self._indexes: dict[int, ShingleIndex] = {}
         self._weights: dict[int, np.ndarray] = {}
-        self._long: dict[int, Signed] = {}
 
     def index(self, i: int) -> ShingleIndex:
         """Document ``i``'s seed index (the last ``INDEX_CACHE`` asked for are kept)."""
@@ -91,16 +92,12 @@ class Matcher:
             progress("align", done, len(pairs))
 
     def __getstate__(self) -> dict:  # (sent to other processes without its seed indexes: they are made again there)
-        return {**self.__dict__, "_indexes": {}, "_weights": {}, "_long": {}}
+        return {**self.__dict__, "_indexes": {}, "_weights": {}}
 
     def weights(self, i: int) -> np.ndarray:
         """Document ``i``'s ``Normalized.weights`` (the last ``WEIGHTS_CACHE`` asked for are kept: a document is in
         many pairs)."""
         return _recent(self._weights, i, WEIGHTS_CACHE, lambda: self.docs[i].norm.weights)
-
-    def long_shingles(self, i: int) -> Signed:
-        """Document ``i``'s long shingles (``BOILERPLATE_NGRAM``; the last ``WEIGHTS_CACHE`` asked for are kept)."""
-        return _recent(self._long, i, WEIGHTS_CACHE, lambda: long_shingles(self.docs[i].norm, self.config.sign))
 
     def judge_all(
         self,
@@ -181,7 +178,9 @@ class Matcher:
         for k, (s, is_bp) in enumerate(flagged if stock is not None else ()):
             if not is_bp:
                 continue
-            own_a, own_b = own_text(self.long_shingles(i), self.long_shingles(j), s, stock)
+            if min(float(wa[s.a0 : s.a1][bp_a[s.a0 : s.a1]].sum()), float(wb[s.b0 : s.b1][bp_b[s.b0 : s.b1]].sum())) < min_passage:
+                continue  # (too little boilerplate in it to be a copy's own text)
+            own_a, own_b = own_text(a, b, s, stock)
             own_a, own_b = own_a & bp_a, own_b & bp_b  # stock phrases joined in an order only these two share
             if min(float(wa[own_a].sum()), float(wb[own_b].sum())) >= min_passage:
                 bp_a, bp_b = bp_a & ~own_a, bp_b & ~own_b
@@ -279,24 +278,30 @@ def _long_shingle_config(config: SignConfig) -> SignConfig:
     return replace(config, **BOILERPLATE_NGRAM)
 
 
-def own_text(la: Signed, lb: Signed, span: TokenSpan, stock: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Token masks of two documents: the text of a passage (``span``) covered by long shingles (``la``, ``lb``) that
-    both its sides hold and that are not ``stock`` (boilerplate hashes, sorted), unless most of those they share are
-    stock. Stock phrases strung together in the same order share the shingles across their joins; boilerplate, and
-    a quotation many documents make in other words, share few beyond it."""
-    own_a, own_b = np.zeros(len(la.norm), dtype=bool), np.zeros(len(lb.norm), dtype=bool)
-    pos_a, end_a = la.positions, la.positions + la.lengths
-    pos_b, end_b = lb.positions, lb.positions + lb.lengths
-    in_a = np.flatnonzero((pos_a >= span.a0) & (end_a <= span.a1))
-    in_b = np.flatnonzero((pos_b >= span.b0) & (end_b <= span.b1))
-    both = np.intersect1d(la.hashes[in_a], lb.hashes[in_b])
+def own_text(a: Normalized, b: Normalized, span: TokenSpan, stock: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Token masks of two documents: the text of a passage (``span``) covered by long shingles (``BOILERPLATE_NGRAM``)
+    that both its sides hold and that are not ``stock`` (boilerplate hashes, sorted), unless most of those they share
+    are stock. Stock phrases strung together in the same order share the shingles across their joins; boilerplate,
+    and a quotation many documents make in other words, share few beyond it."""
+    own_a, own_b = np.zeros(len(a), dtype=bool), np.zeros(len(b), dtype=bool)
+    (pos_a, end_a, ha), (pos_b, end_b, hb) = _long_shingles_in(a, span.a0, span.a1), _long_shingles_in(b, span.b0, span.b1)
+    both = np.intersect1d(ha, hb)
     theirs = both[~member(both, stock)]
     if len(theirs) * 2 <= len(both):
         return own_a, own_b
-    ka, kb = in_a[member(la.hashes[in_a], theirs)], in_b[member(lb.hashes[in_b], theirs)]
-    own_a[:] = covered_mask(len(own_a), np.stack([pos_a[ka], end_a[ka]], axis=1))
-    own_b[:] = covered_mask(len(own_b), np.stack([pos_b[kb], end_b[kb]], axis=1))
+    ka, kb = member(ha, theirs), member(hb, theirs)
+    own_a[:] = covered_mask(len(a), np.stack([pos_a[ka], end_a[ka]], axis=1))
+    own_b[:] = covered_mask(len(b), np.stack([pos_b[kb], end_b[kb]], axis=1))
     return own_a, own_b
+
+
+def _long_shingles_in(norm: Normalized, x0: int, x1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The long shingles inside tokens ``x0:x1`` of a document (a shingle's hash is that of its tokens alone): where
+    each starts and ends, and its hash."""
+    codes = np.frombuffer(norm.tokens[x0:x1].encode("utf-32-le"), dtype="<u4")  # (as ``Normalized.codes``)
+    lengths, hashes = sign_kernels.shingles(codes, norm.cjk[x0:x1], BOILERPLATE_NGRAM["cjk_ngram"], BOILERPLATE_NGRAM["word_ngram"])
+    starts = np.flatnonzero(lengths)
+    return starts + x0, starts + x0 + lengths[starts], hashes
 
 
 def is_boilerplate(span: TokenSpan, wa: np.ndarray, bp_a: np.ndarray, wb: np.ndarray, bp_b: np.ndarray, min_passage: float) -> bool:

@@ -323,17 +323,14 @@ def test_stock_phrases_strung_together_in_an_order_two_speeches_share_are_a_copy
 
 
 def test_own_text_is_none_where_most_shared_shingles_are_stock():
-    text = "we hold these truths to be self evident that all men are created equal and endowed with rights"
-    x = long_shingles(normalize(text), CONFIG.sign)
-    span = TokenSpan(0, len(x.norm), 0, len(x.norm), 1.0)
-    own_a, own_b = own_text(x, x, span, np.zeros(0, dtype=np.uint32))
+    norm = normalize("we hold these truths to be self evident that all men are created equal and endowed with rights")
+    span = TokenSpan(0, len(norm), 0, len(norm), 1.0)
+    own_a, own_b = own_text(norm, norm, span, np.zeros(0, dtype=np.uint32))
     assert own_a.all() and own_b.all()  # nothing stock: all of it theirs
-    stock = np.unique(x.hashes)
-    half = np.sort(stock[: len(stock) // 2 + 1])
-    own_a, own_b = own_text(x, x, span, half)
+    stock = np.unique(long_shingles(norm, CONFIG.sign).hashes)  # (the same shingles, of the whole text)
+    own_a, own_b = own_text(norm, norm, span, np.sort(stock[: len(stock) // 2 + 1]))
     assert not own_a.any() and not own_b.any()
-    few = np.sort(stock[: len(stock) // 3])
-    own_a, _ = own_text(x, x, span, few)
+    own_a, _ = own_text(norm, norm, span, np.sort(stock[: len(stock) // 3]))
     assert own_a.any()
 
 
