@@ -22,7 +22,7 @@ from rapidfuzz.distance import Indel, Levenshtein
 
 from dedup.align_kernels import by_start
 from dedup.config import AlignConfig
-from dedup.join import BRIDGE_GAP, EDITED, ISLAND, Chain, bridged, chain, cover, matched_weight, merge_neighbours
+from dedup.join import EDITED, Chain, bridged, chain, cover, islands_beside, matched_weight, merge_neighbours
 from dedup.normalize import Normalized
 from dedup.seed import ShingleIndex, bag_similarity, fragments, gap_similarity, seeds, sentence_seeds, shingle_index
 from dedup.sign import Signed
@@ -90,16 +90,9 @@ def align(
     spans = []
     chains = chain(frags, wa, wb, config.max_gap, min_size=min_passage)
     merged = merge_neighbours(chains, wa, wb, score, config, min_passage=min_passage)
-    near, inside = np.zeros(len(frags), dtype=bool), np.zeros(len(frags), dtype=bool)  # (islands: beside a passage)
-    f0, f1 = wa[frags[:, 0]], wa[frags[:, 1]]
-    for c in (c for c in merged if cover(c, wa) >= min_passage):
-        near |= (f1 >= wa[c.a0] - BRIDGE_GAP) & (f0 <= wa[c.a1] + BRIDGE_GAP)
-        inside |= (frags[:, 0] >= c.a0) & (frags[:, 1] <= c.a1)
-    outside = near & ~inside  # (an island needs that much text outside the passages)
-    islands = chain(frags[near], wa, wb, config.max_gap, min_size=ISLAND * min_passage) if (f1 - f0)[outside].sum() >= ISLAND * min_passage else []
+    islands = islands_beside(merged, frags, wa, wb, config.max_gap, min_passage=min_passage)
     gap_dice = partial(gap_similarity, index_a, index_b)
-    breaks = [s.norm.breaks if s.norm.breaks is not None else np.zeros(len(s.norm), dtype=bool) for s in (sa, sb)]
-    islands = [c for c in islands if c.matched < min_passage]
+    breaks = [index_a.breaks, index_b.breaks]
     for c in bridged(merged, islands, wa, wb, gap_dice, score, breaks, min_passage=min_passage, min_similarity=config.min_similarity):
         if cover(c, wa) < min_passage:  # (trimming only takes from the ends)
             continue

@@ -23,18 +23,19 @@ MinHash estimates (``related_labels``), without aligning.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
 from dedup import set_kernels
 from dedup.arrays import member
 from dedup.candidates import FILTER_BITS, HashSets, banded_candidates, hash_frequencies, lsh_params
-from dedup.config import ScanConfig
+from dedup.config import ScanConfig, SignConfig
 from dedup.explain import covered_mask
-from dedup.match import BOILERPLATE_NGRAM, RELATED_COVERAGE, clusters, long_shingles
+from dedup.match import BOILERPLATE_NGRAM, RELATED_COVERAGE, clusters
 from dedup.normalize import Normalized, runs
-from dedup.sign import Mapper, SignedDocument, mapped
+from dedup.sign import Mapper, Signed, SignedDocument, mapped, sign
 from dedup.sort_kernels import radix_order
 
 #: Share of the text at either end of a document where page furniture sits.
@@ -126,6 +127,16 @@ def boilerplate_of(
     frequent = groups >= max(min_docs, FREQUENT * population)
     # at an edge: in the first or last EDGE of at least half the documents that hold it
     return common[frequent | (candidate & (edge_df > 0) & (edge_df * 2 >= common_df))].astype(np.uint32)
+
+
+def long_shingles(norm: Normalized, config: SignConfig) -> Signed:
+    """The long shingles of a document (``BOILERPLATE_NGRAM``)."""
+    return sign(norm, _long_shingle_config(config))
+
+
+@lru_cache(maxsize=4)
+def _long_shingle_config(config: SignConfig) -> SignConfig:
+    return replace(config, **BOILERPLATE_NGRAM)
 
 
 def long_shingle_set(norm: Normalized) -> tuple[np.ndarray, np.ndarray]:

@@ -48,11 +48,6 @@ def chain(frags: np.ndarray, wa: np.ndarray, wb: np.ndarray, max_gap: float, *, 
     ]
 
 
-def span_of(c: Chain) -> tuple[int, int, int, int]:
-    """A chain's bounds ``(a0, a1, b0, b1)``."""
-    return c.a0, c.a1, c.b0, c.b1
-
-
 def piece_similarity(p: Chain, c: Chain, wa: np.ndarray, score, min_passage: float) -> float:
     """Two passages joined whole (swapped in b: sentences moved; or a condensed copy's, across what it left out): the
     similarity of the less similar one, when each is a passage (its seeds cover ``min_passage``); else 0."""
@@ -149,6 +144,22 @@ CONDENSED = 3.0
 _SLACK = 2
 
 
+def islands_beside(
+    passages: list[Chain], frags: np.ndarray, wa: np.ndarray, wb: np.ndarray, max_gap: float, *, min_passage: float
+) -> list[Chain]:
+    """The chains too small to be passages (seeds covering ``ISLAND`` of ``min_passage`` or more, less than all of it)
+    within ``BRIDGE_GAP`` of one of ``passages`` (those whose seeds cover ``min_passage``), for ``bridged``; looked
+    for only where that much matched text lies beside a passage, outside it."""
+    near, inside = np.zeros(len(frags), dtype=bool), np.zeros(len(frags), dtype=bool)
+    f0, f1 = wa[frags[:, 0]], wa[frags[:, 1]]
+    for c in (c for c in passages if cover(c, wa) >= min_passage):
+        near |= (f1 >= wa[c.a0] - BRIDGE_GAP) & (f0 <= wa[c.a1] + BRIDGE_GAP)
+        inside |= (frags[:, 0] >= c.a0) & (frags[:, 1] <= c.a1)
+    if (f1 - f0)[near & ~inside].sum() < ISLAND * min_passage:
+        return []
+    return [c for c in chain(frags[near], wa, wb, max_gap, min_size=ISLAND * min_passage) if c.matched < min_passage]
+
+
 def bridged(
     chains: list[Chain], islands: list[Chain], wa: np.ndarray, wb: np.ndarray, gap_dice, score, breaks: list, *,
     min_passage: float, min_similarity: float,
@@ -184,8 +195,8 @@ def bridged(
                 continue
             if not bridge and min(ga, gb) == 0:  # sentences left out between two reworded passages: condensed
                 long = max(wa[p.a1] - wa[p.a0], wa[c.a1] - wa[c.a0]) if ga > 0 else max(wb[p.b1] - wb[p.b0], wb[c.b1] - wb[c.b0])
-                pieces = piece_similarity(p, c, wa, score, min_passage)
-                if max(ga, gb) <= min(CONDENSED * long, CONDENSED * BRIDGE_GAP) and min_similarity <= pieces and min(score(span_of(p)), score(span_of(c))) < EDITED:
+                pieces = piece_similarity(p, c, wa, score, min_passage)  # (the less similar: at least one reworded)
+                if max(ga, gb) <= min(CONDENSED * long, CONDENSED * BRIDGE_GAP) and min_similarity <= pieces < EDITED:
                     out[-1] = Chain(p.a0, c.a1, p.b0, c.b1, p.parts + c.parts, pieces=pieces)
                     continue
         out.append(c)

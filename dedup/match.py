@@ -16,21 +16,19 @@ groups of exact and near-duplicate pairs.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import replace
-from functools import lru_cache
 
 import numpy as np
 
+from dedup import sign_kernels
 from dedup.align import TokenSpan, align
 from dedup.align_kernels import covered_weight
 from dedup.arrays import member
-from dedup.config import ScanConfig, SignConfig
+from dedup.config import ScanConfig
 from dedup.explain import covered_mask, describe
 from dedup.models import Pair, Passage, Progress, no_progress
-from dedup.seed import ShingleIndex, cumulative_weights, shingle_index
-from dedup import sign_kernels
 from dedup.normalize import Normalized
-from dedup.sign import Mapper, Signed, SignedDocument, mapped, sign
+from dedup.seed import ShingleIndex, cumulative_weights, shingle_index
+from dedup.sign import Mapper, SignedDocument, mapped
 
 #: A near-duplicate must also cover at least this share of the longer document.
 NEAR_DUPLICATE_MIN_OTHER = 0.5
@@ -266,16 +264,6 @@ def judge_batch(
     masks and the boilerplate long-shingle hashes)."""
     matcher, boiler, stock = shared
     return [matcher.judge(pair, boiler, stock=stock) for pair in pairs]
-
-
-def long_shingles(norm, config: SignConfig) -> Signed:
-    """The long shingles of a document (``BOILERPLATE_NGRAM``)."""
-    return sign(norm, _long_shingle_config(config))
-
-
-@lru_cache(maxsize=4)
-def _long_shingle_config(config: SignConfig) -> SignConfig:
-    return replace(config, **BOILERPLATE_NGRAM)
 
 
 def own_text(a: Normalized, b: Normalized, span: TokenSpan, stock: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -37,6 +37,7 @@ class ShingleIndex:
     feature_starts: np.ndarray  # where each one's rows start, and the number of rows at the end
     sentence_sizes: np.ndarray  # distinct features per sentence
     weights: np.ndarray  # cumulative token weights (``Normalized.weights``): len(tokens) + 1 of them, from 0
+    breaks: np.ndarray  # bool per token: a sentence ends after it (``Normalized.breaks``; none known: nowhere)
 
 
 def shingle_index(signed: Signed, *, max_repeats: int = 8) -> ShingleIndex:
@@ -53,7 +54,7 @@ def shingle_index(signed: Signed, *, max_repeats: int = 8) -> ShingleIndex:
     feature_values, feature_starts, _ = _groups(feats)
     return ShingleIndex(
         signed.positions, signed.lengths, order, values[ok], starts[ok], counts[ok], features, sentence_starts,
-        of, feature_values, np.append(feature_starts, len(feats)), sizes, cumulative_weights(norm),
+        of, feature_values, np.append(feature_starts, len(feats)), sizes, cumulative_weights(norm), breaks,
     )
 
 

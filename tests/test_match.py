@@ -25,7 +25,6 @@ from dedup.match import (
     duplicate_clusters,
     groups,
     is_boilerplate,
-    long_shingles,
     own_text,
     pair_similarity,
 )
@@ -327,7 +326,7 @@ def test_own_text_is_none_where_most_shared_shingles_are_stock():
     span = TokenSpan(0, len(norm), 0, len(norm), 1.0)
     own_a, own_b = own_text(norm, norm, span, np.zeros(0, dtype=np.uint32))
     assert own_a.all() and own_b.all()  # nothing stock: all of it theirs
-    stock = np.unique(long_shingles(norm, CONFIG.sign).hashes)  # (the same shingles, of the whole text)
+    stock = np.unique(boilerplate.long_shingles(norm, CONFIG.sign).hashes)  # (the same shingles, of the whole text)
     own_a, own_b = own_text(norm, norm, span, np.sort(stock[: len(stock) // 2 + 1]))
     assert not own_a.any() and not own_b.any()
     own_a, _ = own_text(norm, norm, span, np.sort(stock[: len(stock) // 3]))
